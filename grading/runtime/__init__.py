@@ -1,0 +1,41 @@
+"""Runs notebook code cells in a sandbox and returns their outputs (nbformat v4 dicts).
+
+The contract between the grading pipeline (grading/autograde.py) and the sandboxed runtime. The
+pipeline decides *what* runs (hidden tests restored, tampered cells replaced); the runtime decides
+*how*: in a fresh, unprivileged, network-less, resource-limited process forked from a warm pool,
+with a per-cell wall-clock timeout, exactly like an IPython kernel would execute the cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Code cells to run in order, in a fresh directory holding `files`."""
+
+    cells: tuple[str, ...]
+    files: dict[str, bytes] = field(default_factory=dict)
+    cell_timeout: float = 30.0
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CellIssue:
+    """Something that happened while running one cell (index into `RunRequest.cells`), or the
+    whole run (index None): kind is one of timeout, memory, output-limit, died, cpu-time,
+    file-size, processes, sandbox."""
+
+    index: int | None
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One tuple of nbformat v4 output dicts per requested cell, plus what went wrong."""
+
+    outputs: tuple[tuple[dict, ...], ...]
+    execution_counts: tuple[int | None, ...]
+    issues: tuple[CellIssue, ...] = ()

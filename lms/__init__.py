@@ -1,0 +1,1 @@
+"""The Atlas web application."""
