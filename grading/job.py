@@ -80,14 +80,16 @@ class GradeResult:
     feedback_html: str | None = None
     graded_notebook: str | None = None  # executed notebook JSON, hidden tests included: staff only
     job_id: str | None = None
+    notes: tuple[str, ...] = ()  # one sentence per flag, for people (staff view and feedback)
 
     def to_json(self, *, include_artifacts: bool = False) -> dict[str, Any]:
         """The DESIGN.md contract; artifacts (feedback, executed notebook) only when asked."""
         data = asdict(self)
         data["cells"] = [asdict(c) for c in self.cells]
         data["flags"] = list(self.flags)
+        data["notes"] = list(self.notes)
         if not include_artifacts:
-            for key in ("feedback_html", "graded_notebook", "job_id"):
+            for key in ("feedback_html", "graded_notebook", "job_id", "notes"):
                 data.pop(key)
         return data
 
@@ -107,4 +109,5 @@ class GradeResult:
             feedback_html=data.get("feedback_html"),
             graded_notebook=data.get("graded_notebook"),
             job_id=data.get("job_id"),
+            notes=tuple(data.get("notes", [])),
         )

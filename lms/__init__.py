@@ -1,1 +1,83 @@
 """The Atlas web application."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from lms.config import _load_or_create_secret_key, config_from_env
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints (no worker is started)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("LMS_INSTANCE_PATH") or None,
+        template_folder=str(REPO_ROOT / "templates"),
+    )
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config_from_env(instance))
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _load_or_create_secret_key(instance)
+    if "SESSION_COOKIE_SECURE" not in (test_config or {}):
+        # Secure cookies need HTTPS; the debug server and tests speak plain HTTP.
+        secure = os.environ.get("LMS_COOKIE_SECURE", "1" if not (app.debug or app.testing) else "0")
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure == "1"
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms import queue
+    from lms.extensions import babel, csrf, db, login_manager
+    from lms.models import User
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    queue.init_app(app)
+
+
+def _select_locale() -> str | None:
+    """The user's chosen language, else the session's, else the browser's best match."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.web import admin, auth, errors, exercises, headers, instructor, learn, recruiter
+
+    for module in (auth, learn, exercises, instructor, recruiter, admin):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    headers.register(app)
+    from lms.web.rendering import register_template_helpers
+
+    register_template_helpers(app)

@@ -39,3 +39,24 @@ class RunOutcome:
     outputs: tuple[tuple[dict, ...], ...]
     execution_counts: tuple[int | None, ...]
     issues: tuple[CellIssue, ...] = ()
+
+
+# The implementation, re-exported (imported last: these modules use the contract above).
+from grading.runtime.isolation import SandboxUnavailable  # noqa: E402
+from grading.runtime.limits import Limits  # noqa: E402
+from grading.runtime.outputs import OutputCaps  # noqa: E402
+from grading.runtime.pool import Runtime  # noqa: E402
+from grading.runtime.singleton import close_runtime, get_runtime, isolation_report  # noqa: E402
+
+__all__ = [
+    "CellIssue",
+    "Limits",
+    "OutputCaps",
+    "RunOutcome",
+    "RunRequest",
+    "Runtime",
+    "SandboxUnavailable",
+    "close_runtime",
+    "get_runtime",
+    "isolation_report",
+]

@@ -1,5 +1,140 @@
-"""`lms` commands: grading."""
+"""`lms` commands: grading (`lms release`, `lms grade`), the grader's command-line contract."""
 
 from __future__ import annotations
 
-from lms.cli import main  # noqa: F401
+import json
+from pathlib import Path
+
+import click
+
+from lms.cli import main
+
+_NOTEBOOK = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@main.command("release")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Released notebook (or folder, when SOURCE is a folder).",
+)
+@click.option(
+    "--header",
+    type=_NOTEBOOK,
+    help="Notebook prepended to each release (nbgrader's IncludeHeaderFooter.header).",
+)
+def release_command(source: Path, output: Path, header: Path | None) -> None:
+    """Give what trainees get from an nbgrader source notebook (or folder), like nbgrader
+    generate_assignment: solutions stubbed, hidden tests removed, cells locked, checksums set."""
+    from grading import SourceError, release_folder, release_notebook
+
+    header_json = header.read_text(encoding="utf-8") if header else None
+    try:
+        if source.is_dir():
+            written = release_folder(source, output, header_json)
+            click.echo(f"Released {len(written)} notebook(s) into {output}", err=True)
+        else:
+            text = release_notebook(source.read_text(encoding="utf-8"), header_json)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"Released {source} -> {output}", err=True)
+    except (SourceError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{source}: {exc}") from exc
+
+
+def _table(results: list) -> str:
+    rows = [("submission", "status", "score", "manual?", "flags / error")]
+    for r in results:
+        detail = r.error if r.status == "rejected" else ", ".join(r.flags)
+        score = f"{r.score:g} / {r.max_score:g}" if r.status == "graded" else "-"
+        manual = "yes" if r.needs_manual_grade else "no"
+        rows.append((r.submission, r.status, score, manual, detail or ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        + "  "
+        + row[4]
+        for row in rows
+    )
+
+
+@main.command("grade")
+@click.option(
+    "--source",
+    "source",
+    required=True,
+    type=_NOTEBOOK,
+    help="The instructor's nbgrader source notebook.",
+)
+@click.argument("submissions", nargs=-1, required=True, type=_NOTEBOOK)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Per-cell time limit in seconds (nbgrader's default is 30).",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of data files placed beside each notebook [default: the source's folder].",
+)
+@click.option(
+    "--max-mb",
+    type=click.FloatRange(min=0.001),
+    default=50.0,
+    show_default=True,
+    help="Largest submission accepted, in MB.",
+)
+@click.option(
+    "--feedback",
+    "feedback_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each graded notebook's feedback page (HTML) into this folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON array of DESIGN.md.")
+def grade_command(
+    source: Path,
+    submissions: tuple[Path, ...],
+    timeout: float,
+    data_dir: Path | None,
+    max_mb: float,
+    feedback_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Grade submissions against an nbgrader source notebook, exactly as nbgrader autograde
+    would, in the sandbox. Exits 0 when every submission got an answer (rejections included)."""
+    from grading import GradeJob, SourceError, grade_many, validate_source
+    from grading.release import exercise_files
+
+    source_json = source.read_text(encoding="utf-8")
+    try:
+        validate_source(source_json)
+    except SourceError as exc:
+        raise click.ClickException(f"{source}: {exc}") from exc
+    files = exercise_files(data_dir or source.parent)
+    jobs = [
+        GradeJob(
+            source=source_json,
+            submission=path.read_bytes(),
+            name=str(path),
+            files=files,
+            timeout=timeout,
+        )
+        for path in submissions
+    ]
+    results = grade_many(jobs, max_bytes=int(max_mb * 1024 * 1024))
+    if feedback_dir is not None:
+        feedback_dir.mkdir(parents=True, exist_ok=True)
+        for index, result in enumerate(results):
+            if result.feedback_html is not None:
+                name = f"{index + 1:03d}-{Path(result.submission).stem}.html"
+                (feedback_dir / name).write_text(result.feedback_html, encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in results], indent=2))
+    else:
+        click.echo(_table(results))

@@ -1,5 +1,166 @@
-"""`lms` commands: web."""
+"""`lms` commands: web — database, accounts, content import, demo and production server."""
 
 from __future__ import annotations
 
-from lms.cli import main  # noqa: F401
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from lms.cli import main
+
+DEMO_ACCOUNTS = (
+    ("trainee@atlas.demo", "trainee", "Demo Trainee"),
+    ("instructor@atlas.demo", "instructor", "Demo Instructor"),
+    ("recruiter@atlas.demo", "recruiter", "Demo Recruiter"),
+    ("admin@atlas.demo", "admin", "Demo Admin"),
+)
+
+
+def _app(**config: object) -> Flask:
+    from lms import create_app
+
+    return create_app(config or None)
+
+
+def _session(app: Flask):  # noqa: ANN202 - a SQLAlchemy session
+    from lms.extensions import db
+
+    return db.sessionmaker_for(app)()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations to LMS_DATABASE_URL (default: a SQLite file in the instance folder)."""
+    from lms.migrations import upgrade
+
+    app = _app()
+    upgrade(app.config["DATABASE_URL"], revision)
+    click.echo(f"Database at {_safe_url(app.config['DATABASE_URL'])} is at revision {revision}.")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--role", required=True,
+              type=click.Choice(["trainee", "instructor", "recruiter", "admin"]))
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (else one is generated and printed).")
+def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an account; prints the generated password unless one is given on stdin."""
+    from lms.services.accounts import AccountError
+    from lms.services.accounts import create_user as create
+
+    password = None
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n") or None
+    with _session(_app()) as session:
+        try:
+            user, password_used = create(session, email, role, password, display_name=name)
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role.value} {user.email}")
+    if password is None:
+        click.echo(f"Password: {password_used}")
+
+
+@main.command("import")
+@click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
+def import_command(root: Path | None) -> None:
+    """Validate courses/ and exercises/ under ROOT (default: here) and upsert them by slug."""
+    summary = _import(_app(), root or _content_root())
+    click.echo(
+        f"Imported {summary.courses} course(s), {summary.lessons} lesson(s), "
+        f"{summary.exercises} exercise(s), {summary.skills} skill(s), {summary.roles} role(s)."
+    )
+
+
+def _content_root() -> Path:
+    """The current directory if it holds courses/, else the source tree's."""
+    from lms import REPO_ROOT
+
+    here = Path.cwd()
+    return here if (here / "courses").is_dir() else REPO_ROOT
+
+
+def _import(app: Flask, root: Path):  # noqa: ANN202 - an ImportSummary
+    from lms.content.loader import ContentError
+    from lms.services.content_import import import_content
+
+    with _session(app) as session:
+        try:
+            return import_content(session, root)
+        except ContentError as error:
+            raise click.ClickException(
+                f"The content under {root} is invalid; nothing was imported:\n{error}") from None
+
+
+def _serve(app: Flask, host: str, port: int, threads: int) -> None:
+    import waitress
+
+    from lms.queue import get_queue
+
+    queue = get_queue(app)
+    queue.start()
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads)
+    finally:
+        queue.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare everything, print the accounts, exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Migrate, import courses/ and exercises/, create one account per role, and serve."""
+    from lms.migrations import upgrade
+    from lms.models import User
+    from lms.services.accounts import create_user as create
+    from lms.services.accounts import generate_password, set_password
+
+    # Plain HTTP on this machine: cookies cannot be Secure-only here.
+    app = _app(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+    upgrade(app.config["DATABASE_URL"])
+    summary = _import(app, _content_root())
+    click.echo(f"Imported {summary.courses} course(s) and {summary.exercises} exercise(s).")
+    click.echo("Demo accounts (new passwords at each start):")
+    from sqlalchemy import select
+
+    with _session(app) as session:
+        for email, role, name in DEMO_ACCOUNTS:
+            password = generate_password()
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                create(session, email, role, password, display_name=name)
+            else:
+                set_password(session, user, password)
+            click.echo(f"  {role:<10}  {email:<24}  {password}")
+    if no_serve:
+        return
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+    _serve(app, host, port, threads=8)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve with waitress and the embedded grading workers (run `lms db upgrade` first)."""
+    app = _app()
+    click.echo(f"Serving on http://{host}:{port}")
+    _serve(app, host, port, threads)

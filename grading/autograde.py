@@ -1,0 +1,130 @@
+"""The grading pipeline: nbgrader's autograde, step by step, with sandboxed execution.
+
+intake   bytes -> notebook, or a rejection the trainee understands    (grading/intake.py)
+sanitize ClearOutput, DeduplicateIds, OverwriteKernelspec,
+         OverwriteCells, CheckCellMetadata; tampering -> flags         (grading/sanitize.py)
+execute  every code cell in the sandboxed runtime, with
+         NBGRADER_EXECUTION set as nbgrader sets it                    (grading/execution.py)
+limit    nbgrader's LimitOutput
+score    utils.determine_grade, as SaveAutoGrades and the gradebook    (grading/scoring.py)
+feedback HTML without hidden tests                                     (grading/feedback.py)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import PurePath
+from typing import Any
+
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import LimitOutput
+
+from grading.execution import run_code_cells
+from grading.exercise import Exercise, load_exercise
+from grading.feedback import render_feedback
+from grading.gradebook import Version
+from grading.intake import DEFAULT_MAX_SUBMISSION_BYTES, Rejected, read_submission
+from grading.job import GradeJob, GradeResult
+from grading.sanitize import sanitize
+from grading.scoring import notebook_totals, score_cells
+
+
+def _runtime(runtime: Any) -> Any:
+    if runtime is not None:
+        return runtime
+    from grading.runtime import get_runtime  # started lazily: only grading needs a sandbox
+
+    return get_runtime()
+
+
+def _rejected(job: GradeJob, exercise: Exercise, reason: str) -> GradeResult:
+    return GradeResult(
+        submission=job.name,
+        status="rejected",
+        score=0.0,
+        max_score=sum(info.max_score for info in exercise.grade_cells),
+        needs_manual_grade=False,
+        error=reason,
+        job_id=job.job_id,
+    )
+
+
+def _notebook_json(nb: NotebookNode) -> str:
+    # plain JSON rather than nbformat.writes: trainee outputs need not pass nbformat's schema
+    return json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def _process(
+    job: GradeJob, runtime: Any, *, version: Version, execution: str, max_bytes: int
+) -> GradeResult:
+    exercise = load_exercise(job.source)
+    title = PurePath(job.name).stem or "notebook"
+    try:
+        nb = read_submission(job.submission, exercise, max_bytes)
+        nb, findings = sanitize(nb, exercise, version, title)
+    except Rejected as exc:
+        return _rejected(job, exercise, str(exc))
+    run_code_cells(
+        nb,
+        _runtime(runtime),
+        files=job.files,
+        timeout=job.timeout,
+        env={"NBGRADER_EXECUTION": execution},
+        findings=findings,
+    )
+    nb, _ = LimitOutput()(nb, {})
+    cells = score_cells(nb, exercise, findings)
+    score, max_score, needs_manual_grade = notebook_totals(cells)
+    feedback = render_feedback(
+        nb, exercise, cells, title=title, notes=findings.notes, deleted=findings.deleted
+    )
+    return GradeResult(
+        submission=job.name,
+        status="graded",
+        score=score,
+        max_score=max_score,
+        needs_manual_grade=needs_manual_grade,
+        cells=tuple(cells),
+        flags=tuple(findings.flags),
+        error=None,
+        feedback_html=feedback,
+        graded_notebook=_notebook_json(nb),
+        job_id=job.job_id,
+        notes=tuple(findings.notes),
+    )
+
+
+def grade(
+    job: GradeJob, runtime: Any = None, *, max_bytes: int = DEFAULT_MAX_SUBMISSION_BYTES
+) -> GradeResult:
+    """Grade one submission as nbgrader's autograde would (hidden tests restored), in the sandbox.
+
+    A file that is not this exercise's notebook gives `status="rejected"`; a bad *source* raises
+    grading.SourceError, and a failing sandbox raises too (the job should be retried)."""
+    return _process(job, runtime, version="source", execution="autograde", max_bytes=max_bytes)
+
+
+def check_work(
+    job: GradeJob, runtime: Any = None, *, max_bytes: int = DEFAULT_MAX_SUBMISSION_BYTES
+) -> GradeResult:
+    """Run the trainee's notebook against the visible tests only (the released test cells), as
+    nbgrader's validate would: what the trainee could check themselves, never hidden tests."""
+    return _process(job, runtime, version="release", execution="validate", max_bytes=max_bytes)
+
+
+def grade_many(
+    jobs: list[GradeJob],
+    runtime: Any = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_SUBMISSION_BYTES,
+    workers: int | None = None,
+) -> list[GradeResult]:
+    """Grade a batch, in parallel up to the cores (the runtime is thread-safe); results in order."""
+    if not jobs:
+        return []
+    rt = _runtime(runtime)
+    workers = workers or getattr(rt, "slots", None) or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        return list(pool.map(lambda job: grade(job, rt, max_bytes=max_bytes), jobs))

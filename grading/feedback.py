@@ -1,0 +1,207 @@
+"""The trainee's feedback page for one graded notebook, like nbgrader's generate_feedback.
+
+It shows the trainee's cells, their outputs (capped) and the result and points of each graded
+cell, and never hidden test code: hidden test regions are removed again with nbgrader's
+ClearHiddenTests, the outputs of cells that held hidden tests are not shown (a traceback quotes the
+failing line), and any hidden line that trainee code printed elsewhere is redacted. Everything is
+escaped; Markdown is rendered without raw HTML and cleaned; nothing is loaded from the network.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import jinja2
+import nh3
+from markdown_it import MarkdownIt
+from nbconvert.filters import strip_ansi
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+from grading.exercise import Exercise
+from grading.job import CellResult
+
+MAX_OUTPUT_CHARS = 10_000  # per output
+MAX_CELL_CHARS = 40_000  # all outputs of one cell
+MAX_IMAGE_BYTES = 1_000_000  # base64 text of one image
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+_REDACTED = "[hidden test line]"
+
+_markdown = MarkdownIt("commonmark", {"html": False})
+_environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_formatter = HtmlFormatter(nowrap=True)
+
+
+@dataclass(frozen=True)
+class _Badge:
+    status: str  # passed | partial | failed | manual | task | deleted
+    status_text: str
+    score: str
+    max_score: str
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _badge(result: CellResult, deleted: bool) -> _Badge:
+    if deleted:
+        status, text = "deleted", "deleted"
+    elif result.kind == "task":
+        status, text = "task", "graded by your instructor"
+    elif result.needs_manual_grade:
+        status, text = "manual", "to be graded by your instructor"
+    elif result.kind == "manual":
+        status, text = ("passed", "graded") if result.score > 0 else ("failed", "no answer")
+    elif result.score >= result.max_score:
+        status, text = "passed", "passed"
+    elif result.score > 0:
+        status, text = "partial", "partly passed"
+    else:
+        status, text = "failed", "failed"
+    return _Badge(status, text, _points(result.score), _points(result.max_score))
+
+
+def _hidden_lines(exercise: Exercise) -> list[str]:
+    """Lines that only the source version of a test cell has (its hidden tests)."""
+    lines: set[str] = set()
+    for info in exercise.grade_cells:
+        if not info.has_hidden_tests:
+            continue
+        visible = set(exercise.release_cells[info.grade_id].source.splitlines())
+        for line in exercise.source_cells[info.grade_id].source.splitlines():
+            if line.strip() and line not in visible:
+                lines.add(line.strip())
+    return sorted(lines, key=len, reverse=True)
+
+
+def _redact(text: str, hidden: list[str]) -> str:
+    for line in hidden:
+        if line in text:
+            text = text.replace(line, _REDACTED)
+    return text
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n... output truncated ({len(text) - limit} more characters) ..."
+
+
+def _text(value: object) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _outputs(cell: NotebookNode, hidden: list[str]) -> list[dict[str, str]]:
+    rendered: list[dict[str, str]] = []
+    budget = MAX_CELL_CHARS
+    for output in cell.get("outputs", []):
+        if budget <= 0:
+            rendered.append({"kind": "note", "text": "... further output not shown ..."})
+            break
+        kind = output.get("output_type")
+        if kind == "stream":
+            text, css = _text(output.get("text", "")), output.get("name", "stdout")
+        elif kind == "error":
+            lines = [strip_ansi(_text(t)) for t in output.get("traceback", [])]
+            text = "\n".join(lines) or f"{output.get('ename', '')}: {output.get('evalue', '')}"
+            css = "error"
+        elif kind in ("execute_result", "display_data"):
+            data = output.get("data", {})
+            image = next((m for m in ("image/png", "image/jpeg") if m in data), None)
+            raw = _text(data[image]) if image else ""
+            if image and len(raw) <= MAX_IMAGE_BYTES and _BASE64.match(raw):
+                src = f"data:{image};base64,{''.join(raw.split())}"
+                rendered.append({"kind": "image", "src": src})
+                budget -= len(src)
+                continue
+            # never HTML, SVG or JavaScript from trainee code: their plain-text form only
+            text, css = _text(data.get("text/plain", "")), "result"
+        else:
+            continue
+        text = _cap(_redact(strip_ansi(text), hidden), min(MAX_OUTPUT_CHARS, budget))
+        budget -= len(text)
+        rendered.append({"kind": css, "text": text})
+    return rendered
+
+
+def _without_hidden_tests(cell: NotebookNode, exercise: Exercise) -> NotebookNode:
+    """The cell as the trainee may see it: nbgrader's ClearHiddenTests (and ClearMarkScheme, as
+    task cells are restored with their mark scheme) applied again."""
+    cell = copy.deepcopy(cell)
+    try:
+        cell, _ = ClearHiddenTests(enforce_metadata=False).preprocess_cell(cell, {}, 0)
+        cell, _ = ClearMarkScheme(enforce_metadata=False).preprocess_cell(cell, {}, 0)
+    except RuntimeError:
+        # unbalanced delimiters typed by the trainee: an exercise cell falls back to its release
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in exercise.release_cells:
+            cell.source = exercise.release_cells[grade_id].source
+    return cell
+
+
+def render_feedback(
+    nb: NotebookNode,
+    exercise: Exercise,
+    cells: list[CellResult],
+    *,
+    title: str,
+    notes: list[str],
+    deleted: set[str],
+) -> str:
+    """The feedback page (HTML) for an executed notebook; it never holds hidden test code."""
+    hidden = _hidden_lines(exercise)
+    results = {c.grade_id: c for c in cells}
+    with_hidden = {i.grade_id for i in exercise.grade_cells if i.has_hidden_tests}
+    shown = []
+    for index, original in enumerate(nb.cells):
+        cell = _without_hidden_tests(original, exercise)
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        result = results.get(grade_id)
+        heading = f"Cell {index + 1}"
+        if grade_id and result is not None:
+            heading += f" · {grade_id}"
+        if cell.cell_type == "markdown":
+            html = nh3.clean(_markdown.render(cell.source), url_schemes={"data"})
+            shown.append({"kind": "markdown", "html": html, "heading": heading})
+        elif cell.cell_type == "code":
+            count = cell.get("execution_count")
+            heading += f" · In [{count if count is not None else ' '}]"
+            outputs_hidden = grade_id in with_hidden
+            shown.append(
+                {
+                    "kind": "code",
+                    "heading": heading,
+                    "html": highlight(cell.source, PythonLexer(), _formatter),
+                    "outputs": [] if outputs_hidden else _outputs(cell, hidden),
+                    "outputs_hidden": outputs_hidden,
+                }
+            )
+        else:
+            continue
+        shown[-1]["result"] = _badge(result, False) if result is not None else None
+
+    summary = []
+    for result in cells:
+        badge = _badge(result, result.grade_id in deleted)
+        summary.append({"grade_id": result.grade_id, "kind": result.kind, **badge.__dict__})
+    total = sum(c.score for c in cells)
+    template = _environment.from_string(
+        resources.files("grading").joinpath("templates/feedback.html").read_text("utf-8")
+    )
+    return template.render(
+        title=title,
+        score=_points(total),
+        max_score=_points(sum(c.max_score for c in cells)),
+        needs_manual_grade=any(c.needs_manual_grade for c in cells),
+        summary=summary,
+        notes=notes,
+        cells=shown,
+        pygments_css=HtmlFormatter().get_style_defs(".highlight"),
+    )

@@ -1,0 +1,290 @@
+"""What runs inside the sandbox: executes code cells the way an IPython kernel (ipykernel) does.
+
+An `InteractiveShell` subclass whose display hook, display publisher and traceback hook record
+nbformat v4 outputs instead of printing, as ipykernel's ZMQInteractiveShell sends them; Python-
+level stdout/stderr and C-level writes to fds 1 and 2 (ipykernel captures those too) become
+`stream` outputs. The shell is built in the fork server, before any trainee code exists, so each
+forked sandbox starts from a pristine, already-warm copy.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import io
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+from typing import Any
+
+from IPython.core.displayhook import DisplayHook
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets import Type
+from traitlets.config import Config
+
+from grading.runtime import protocol
+from grading.runtime.outputs import OutputCaps, OutputLimitExceeded, OutputSink
+
+# The sink of the running sandbox; set once in `serve` (one executor per process).
+_SINK: OutputSink | None = None
+
+
+def _sink() -> OutputSink:
+    assert _SINK is not None, "the executor is not serving"
+    return _SINK
+
+
+class _RecordingDisplayHook(DisplayHook):
+    """Records the cell's last expression as an `execute_result` (ZMQShellDisplayHook's job)."""
+
+    _bundle: tuple[dict, dict] | None = None
+
+    def start_displayhook(self) -> None:
+        self._bundle = None
+
+    def write_output_prompt(self) -> None:
+        pass
+
+    def write_format_data(self, format_dict, md_dict=None) -> None:
+        self._bundle = (format_dict, md_dict or {})
+
+    def finish_displayhook(self) -> None:
+        if self._bundle is not None and _SINK is not None:
+            data, metadata = self._bundle
+            _sink().add(
+                {
+                    "output_type": "execute_result",
+                    "execution_count": self.prompt_count,
+                    "data": data,
+                    "metadata": metadata,
+                }
+            )
+        self._bundle = None
+
+
+class _RecordingDisplayPublisher(DisplayPublisher):
+    """Records display() calls as `display_data` outputs (ZMQDisplayPublisher's job)."""
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
+        display_id = (transient or {}).get("display_id")
+        _sink().display(data, metadata or {}, display_id, update)
+
+    def clear_output(self, wait=False):
+        _sink().clear(wait)
+
+
+class SandboxShell(InteractiveShell):
+    """InteractiveShell configured and hooked like ipykernel's ZMQInteractiveShell."""
+
+    displayhook_class = Type(_RecordingDisplayHook)
+    display_pub_class = Type(_RecordingDisplayPublisher)
+
+    def init_virtualenv(self) -> None:
+        """A kernel does no virtualenv detection (ipykernel overrides this the same way)."""
+
+    def _showtraceback(self, etype, evalue, stb) -> None:
+        sink = _sink()
+        sink.add({"output_type": "error", "ename": str(etype.__name__), "evalue": str(evalue),
+                  "traceback": list(stb)})
+        _note_resource_issue(sink, evalue)
+
+
+def _note_resource_issue(sink: OutputSink, error: BaseException | None) -> None:
+    """Tag errors that mean a sandbox limit was hit, so the grader can say why."""
+    if isinstance(error, MemoryError):
+        sink.note_issue("memory", "the cell ran out of memory (MemoryError)")
+    elif isinstance(error, OutputLimitExceeded):
+        sink.note_issue("output-limit", str(error))
+    elif isinstance(error, OSError) and error.errno in (errno.EFBIG, errno.ENOSPC):
+        sink.note_issue("file-size", f"file size or disk limit reached: {error}")
+    elif isinstance(error, OSError) and error.errno == errno.EAGAIN:
+        sink.note_issue("processes", f"process limit reached: {error}")
+
+
+def build_shell() -> SandboxShell:
+    """A fresh shell as ipykernel starts it under nbgrader (history kept in memory only)."""
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    config.InteractiveShell.autoindent = False
+    # The singleton instance: IPython.display.display() only publishes through an initialized
+    # InteractiveShell instance.
+    SandboxShell.clear_instance()
+    return SandboxShell.instance(config=config)
+
+
+def warm_up() -> None:
+    """Import what the first cell, result and traceback would import, in a throwaway shell."""
+    global _SINK
+    shell = build_shell()
+    _SINK = OutputSink(OutputCaps())
+    try:
+        for source in ("x = 1\nx", "1/0", "def f(:\n  pass", "print('x')", "%time 1"):
+            _SINK.begin_cell()
+            saved = sys.stdout
+            sys.stdout = _SinkStream("stdout")
+            try:
+                shell.run_cell(source, store_history=True)
+            finally:
+                sys.stdout = saved
+    finally:
+        _SINK = None
+        SandboxShell.clear_instance()
+        shell.history_manager.end_session()
+
+
+class _SinkStream(io.TextIOBase):
+    """sys.stdout / sys.stderr inside the sandbox (like ipykernel's OutStream)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._fd = 1 if name == "stdout" else 2
+
+    @property
+    def encoding(self) -> str:
+        return "UTF-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        _sink().write_stream(self.name, text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        # The fd is captured too, so subprocesses given sys.stdout still land in this stream.
+        return self._fd
+
+
+class _FdCapture:
+    """Pipes on fds 1 and 2 drained by a thread into the sink, as ipykernel's fd watchers do."""
+
+    def __init__(self, sink: OutputSink) -> None:
+        self._sink = sink
+        self._readers: dict[int, tuple[str, Any]] = {}
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            read_end, write_end = os.pipe()
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            os.set_blocking(read_end, False)
+            self._readers[read_end] = (name, codecs.getincrementaldecoder("utf-8")("replace"))
+        thread = threading.Thread(target=self._pump, name="fd-capture", daemon=True)
+        thread.start()
+
+    def _pump(self) -> None:
+        while True:
+            ready, _, _ = select.select(list(self._readers), [], [])
+            for fd in ready:
+                self._read_available(fd)
+
+    def _read_available(self, fd: int) -> None:
+        name, decoder = self._readers[fd]
+        with self._sink.lock:
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    return
+                if not chunk:
+                    return
+                self._sink.write_stream(name, decoder.decode(chunk))
+
+    def drain(self) -> None:
+        """Move whatever C code or subprocesses wrote so far into the current cell."""
+        for fd in self._readers:
+            self._read_available(fd)
+
+
+class _Executor:
+    """Runs the request's cells in order and reports each cell as soon as it finishes."""
+
+    def __init__(self, shell: SandboxShell, sock: socket.socket, sink: OutputSink) -> None:
+        self.shell = shell
+        self.sock = sock
+        self.sink = sink
+        self.pid = os.getpid()
+        self.in_cell = False
+
+    def on_sigint(self, signum, frame) -> None:
+        # The host only interrupts a running cell; a late interrupt between cells is dropped.
+        if self.in_cell:
+            raise KeyboardInterrupt
+
+    def run(self, cells: list[str], capture: _FdCapture) -> None:
+        for index, source in enumerate(cells):
+            if not source.strip():
+                # nbclient skips blank cells: no execution count, no outputs.
+                protocol.send(self.sock, {"t": "done", "i": index, "outputs": [], "count": None})
+                continue
+            protocol.send(self.sock, {"t": "start", "i": index})
+            count = self.shell.execution_count
+            self.sink.begin_cell()
+            self.in_cell = True
+            try:
+                self.shell.run_cell(source, store_history=True, silent=False)
+            except KeyboardInterrupt:
+                pass  # landed outside the user's code: the cell still ends normally
+            finally:
+                self.in_cell = False
+            if os.getpid() != self.pid:
+                os._exit(0)  # a child forked by the cell finished it: never speak for the parent
+            capture.drain()
+            outputs, issues = self.sink.end_cell()
+            protocol.send(
+                self.sock,
+                {"t": "done", "i": index, "outputs": outputs, "count": count, "issues": issues},
+            )
+
+
+def serve(shell: SandboxShell, sock: socket.socket, caps: OutputCaps, workdir: str) -> None:
+    """Receive one request on `sock`, run it, report, and exit the process (never returns)."""
+    global _SINK
+    try:
+        request = protocol.recv(sock)
+        _write_files(sock, request, workdir)
+        os.environ.update({str(k): str(v) for k, v in request.get("env", {}).items()})
+        _SINK = OutputSink(caps)
+        executor = _Executor(shell, sock, _SINK)
+        sock_fd = sock.fileno()
+        os.register_at_fork(after_in_child=lambda: _forget_socket(sock_fd))
+        signal.signal(signal.SIGINT, executor.on_sigint)
+        capture = _FdCapture(_SINK)
+        sys.stdout, sys.stderr = _SinkStream("stdout"), _SinkStream("stderr")
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+        shell.user_ns["_dh"] = [workdir]
+        executor.run(list(request["cells"]), capture)
+        protocol.send(sock, {"t": "end"})
+    except BaseException as exc:  # noqa: BLE001 - report anything, then die
+        try:
+            protocol.send(sock, {"t": "fatal", "detail": f"{type(exc).__name__}: {exc}"})
+        except OSError:
+            pass
+        os._exit(70)
+    os._exit(0)
+
+
+def _forget_socket(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _write_files(sock: socket.socket, request: dict[str, Any], workdir: str) -> None:
+    for name, size in request.get("files", []):
+        data = protocol.recv_raw(sock, max_size=int(size))
+        path = os.path.join(workdir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(data)

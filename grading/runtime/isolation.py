@@ -1,0 +1,60 @@
+"""What isolation the host offers, and the refusal to run without any."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from typing import Any
+
+UNSAFE_ENV = "LMS_UNSAFE_NO_SANDBOX"
+
+log = logging.getLogger(__name__)
+
+
+class SandboxUnavailable(Exception):
+    """No isolation is available here and the operator did not opt out explicitly."""
+
+
+def unsafe_opt_out() -> bool:
+    """Whether the operator set LMS_UNSAFE_NO_SANDBOX=1 (run trainee code without namespaces)."""
+    return os.environ.get(UNSAFE_ENV) == "1"
+
+
+def describe(probe: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+    """The isolation report for `lms doctor`, from the fork server's probe and the limits."""
+    sandboxed = bool(probe.get("namespaces")) and bool(probe.get("uid_drop"))
+    return {
+        "sandboxed": sandboxed,
+        "unsafe_opt_out": not sandboxed and unsafe_opt_out(),
+        "uid_drop": probe.get("uid_drop", False),
+        "namespaces": probe.get("namespaces", []),
+        "filesystem": probe.get("filesystem"),
+        "cgroups": probe.get("cgroups", []),
+        "rlimits": probe.get("rlimits", []),
+        "no_new_privs": probe.get("no_new_privs", False),
+        "bubblewrap": shutil.which("bwrap") or None,
+        "bubblewrap_used": False,
+        "python_paths_visible": probe.get("python_paths", []),
+        "preloaded": probe.get("preloaded", []),
+        "limits": limits,
+    }
+
+
+def check(report: dict[str, Any]) -> None:
+    """Refuse (SandboxUnavailable) unless fully sandboxed or explicitly opted out, loudly."""
+    if report["sandboxed"]:
+        return
+    if report["unsafe_opt_out"]:
+        log.warning(
+            "%s=1: trainee code runs WITHOUT namespaces%s. Never do this with real submissions.",
+            UNSAFE_ENV,
+            "" if report["uid_drop"] else " and as YOUR user",
+        )
+        return
+    raise SandboxUnavailable(
+        "No sandbox is available on this host (it needs root for user/mount/pid/network "
+        f"namespaces and a uid drop; found uid_drop={report['uid_drop']}, "
+        f"namespaces={report['namespaces'] or 'none'}). Run the grader as root (e.g. in its "
+        f"container), or set {UNSAFE_ENV}=1 to run trainee code unsandboxed at your own risk."
+    )

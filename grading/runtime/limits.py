@@ -1,0 +1,34 @@
+"""Resource limits of one sandboxed run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from grading.runtime.outputs import OutputCaps
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Memory is enforced by a memory cgroup when the host offers
+    one and by RLIMIT_AS (MemoryError in the cell) in any case; processes by a pids cgroup and
+    RLIMIT_NPROC of the per-slot uid; the working directory and /tmp are size-capped tmpfs."""
+
+    memory_bytes: int = 1 << 30
+    cpu_seconds: int = 600
+    processes: int = 64
+    file_size_bytes: int = 64 << 20
+    open_files: int = 256
+    workdir_bytes: int = 256 << 20
+    tmp_bytes: int = 64 << 20
+    interrupt_grace: float = 4.0  # nbclient's iopub_timeout: how long an interrupt may take
+    output: OutputCaps = field(default_factory=OutputCaps)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable form (sent to the fork server with each job)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Limits:
+        """The inverse of `to_json`."""
+        return cls(**{**data, "output": OutputCaps(**data["output"])})

@@ -1,0 +1,340 @@
+"""The host side: a fork server kept warm, and `Runtime.run` driving one sandbox per request.
+
+Each `run` takes a slot (at most `slots` sandboxes at once; each slot has its own sandbox uid),
+asks the fork server for a fresh sandbox, streams the request to it, and watches it: a cell past
+its timeout is interrupted (KeyboardInterrupt, like nbclient's interrupt_on_timeout) and, if it
+does not stop within the grace period, the sandbox is killed. Whatever happens, the outcome has
+one output list per cell and says why something went wrong.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from grading.runtime import RunOutcome, RunRequest
+from grading.runtime import protocol
+from grading.runtime.isolation import SandboxUnavailable, check, describe
+from grading.runtime.limits import Limits
+from grading.runtime.outcome import OutcomeBuilder
+
+DEFAULT_PRELOAD = ("numpy", "pandas")
+_START_TIMEOUT = 120.0
+_SETUP_TIMEOUT = 30.0  # from spawn to the first cell: fork, mounts, the request's files
+_IDLE_TIMEOUT = 30.0  # between cells, only our own code runs: silence means a wedged sandbox
+_EXIT_TIMEOUT = 10.0
+_instances = itertools.count()
+
+
+class _ForkServer:
+    """The zygote process and its control socket."""
+
+    def __init__(self, preload: tuple[str, ...]) -> None:
+        host_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        package_root = str(Path(__file__).resolve().parents[2])
+        bootstrap = (
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "from grading.runtime.zygote import main; main(int(sys.argv[2]), sys.argv[3:])"
+        )
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap, package_root, str(server_end.fileno()),
+             *preload],
+            env=env,
+            pass_fds=(server_end.fileno(),),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        server_end.close()
+        self.sock = host_end
+        self.lock = threading.Lock()
+        self.sock.settimeout(_START_TIMEOUT)
+        try:
+            hello = json.loads(self.sock.recv(1 << 16) or b"{}")
+        except (TimeoutError, ValueError):
+            hello = {}
+        self.sock.settimeout(None)
+        if hello.get("t") != "hello":
+            self.close()
+            raise SandboxUnavailable("the grading fork server did not start (see its stderr)")
+        self.probe: dict[str, Any] = hello["isolation"]
+
+    def spawn(self, spec: dict[str, Any], fds: list[int]) -> None:
+        """Ask for one sandbox, handing it the two sockets it will talk on."""
+        with self.lock:
+            socket.send_fds(self.sock, [json.dumps(spec).encode()], fds)
+
+    def alive(self) -> bool:
+        """Whether the zygote process still runs."""
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """Stop the zygote (closing its socket makes it exit; sandboxes die with their
+        supervisors)."""
+        self.sock.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Runtime:
+    """Runs notebook cells in fresh sandboxes forked from a warm server; thread-safe."""
+
+    def __init__(
+        self,
+        slots: int | None = None,
+        limits: Limits | None = None,
+        preload: tuple[str, ...] = DEFAULT_PRELOAD,
+    ) -> None:
+        self.limits = limits or Limits()
+        self.slots = slots or os.cpu_count() or 1
+        self._preload = preload
+        instance = next(_instances)
+        # A distinct uid per slot: RLIMIT_NPROC then counts one sandbox, and no two sandboxes
+        # running at once could signal or read each other even without namespaces.
+        self.uid_base = 1_000_000 + ((os.getpid() * 8 + instance) % 50_000) * 256
+        self._free_slots: list[int] = list(range(self.slots))
+        self._slot_ready = threading.Condition()
+        self._server_lock = threading.Lock()
+        self._jobs = itertools.count()
+        self._closed = False
+        self._server = _ForkServer(preload)
+        self.isolation = describe(self._server.probe, self.limits.to_json())
+        try:
+            check(self.isolation)
+        except SandboxUnavailable:
+            self._server.close()
+            raise
+
+    @property
+    def sandbox_uids(self) -> range:
+        """The uids sandboxes of this runtime run as."""
+        return range(self.uid_base, self.uid_base + self.slots)
+
+    def run(self, request: RunRequest) -> RunOutcome:
+        """Run the request's cells in one fresh sandbox and return every cell's outputs."""
+        _validate(request)
+        slot = self._take_slot()
+        try:
+            return self._run_in_slot(request, slot)
+        finally:
+            with self._slot_ready:
+                self._free_slots.append(slot)
+                self._slot_ready.notify()
+
+    def close(self) -> None:
+        """Stop the fork server; runs already started finish or fail cleanly."""
+        with self._server_lock:
+            if not self._closed:
+                self._closed = True
+                self._server.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _take_slot(self) -> int:
+        with self._slot_ready:
+            while not self._free_slots:
+                self._slot_ready.wait()
+            return self._free_slots.pop()
+
+    def _server_for_spawn(self) -> _ForkServer:
+        with self._server_lock:
+            if self._closed:
+                raise RuntimeError("this Runtime is closed")
+            if not self._server.alive():
+                self._server.close()
+                self._server = _ForkServer(self._preload)
+            return self._server
+
+    def _run_in_slot(self, request: RunRequest, slot: int) -> RunOutcome:
+        host_ctl, sandbox_ctl = socket.socketpair()
+        host_data, sandbox_data = socket.socketpair()
+        spec = {"job": f"{os.getpid()}-{next(self._jobs)}", "uid": self.uid_base + slot,
+                "limits": self.limits.to_json()}
+        try:
+            try:
+                self._server_for_spawn().spawn(spec, [sandbox_ctl.fileno(), sandbox_data.fileno()])
+            except OSError:
+                # The zygote died between the liveness check and the send: start it again once.
+                self._server.process.kill()
+                self._server_for_spawn().spawn(spec, [sandbox_ctl.fileno(), sandbox_data.fileno()])
+        finally:
+            sandbox_ctl.close()
+            sandbox_data.close()
+        try:
+            return _Watch(request, self.limits, host_ctl, host_data).run()
+        finally:
+            host_ctl.close()
+            host_data.close()
+
+
+def _validate(request: RunRequest) -> None:
+    if not all(isinstance(cell, str) for cell in request.cells):
+        raise TypeError("RunRequest.cells must be strings (code cell sources)")
+    for name, content in request.files.items():
+        parts = Path(name).parts
+        if not name or Path(name).is_absolute() or ".." in parts or "\0" in name:
+            raise ValueError(f"file name {name!r} must be a relative path inside the job folder")
+        if not isinstance(content, bytes | bytearray):
+            raise TypeError(f"file {name!r} must be bytes")
+    if request.cell_timeout <= 0:
+        raise ValueError("cell_timeout must be positive (seconds)")
+
+
+class _Watch:
+    """Drives one sandbox: sends the request, relays timeouts, collects the outcome."""
+
+    def __init__(self, request: RunRequest, limits: Limits, ctl: socket.socket,
+                 data: socket.socket) -> None:
+        self.request = request
+        self.limits = limits
+        self.ctl = ctl
+        self.data = data
+        self.outcome = OutcomeBuilder(request.cells, request.cell_timeout)
+        max_frame = 4 * limits.output.keep_cell_bytes + (1 << 20)
+        self.readers = {ctl: protocol.FrameReader(1 << 16), data: protocol.FrameReader(max_frame)}
+        self.exit_report: dict[str, Any] | None = None
+        self.ended = False
+        self.killed_for: str | None = None
+        self.deadline = time.monotonic() + _SETUP_TIMEOUT
+        self.kill_at: float | None = None
+        self.give_up_at: float | None = None
+        self.pids: dict[str, Any] = {}
+
+    def run(self) -> RunOutcome:
+        self._send_request()
+        selector = selectors.DefaultSelector()
+        for sock in (self.ctl, self.data):
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ)
+        while self.readers and self.exit_report is None:
+            now = time.monotonic()
+            if self.data not in self.readers and self.give_up_at is None:
+                self.give_up_at = now + _EXIT_TIMEOUT  # the sandbox is gone: its report is due
+            if not self._check_timers(now):
+                self._last_resort()
+                break
+            wake = min(t for t in (self._next_deadline(), self.kill_at, self.give_up_at) if t)
+            for key, _ in selector.select(max(0.0, wake - now)):
+                sock = key.fileobj
+                if sock in self.readers and not self._read(sock):
+                    selector.unregister(sock)
+                    self.readers.pop(sock)
+        selector.close()
+        return self.outcome.finish(self.ended, self.exit_report, self.killed_for)
+
+    def _next_deadline(self) -> float | None:
+        return self.deadline if self.kill_at is None and self.give_up_at is None else None
+
+    def _send_request(self) -> None:
+        files = list(self.request.files.items())
+        header = {"t": "request", "cells": list(self.request.cells), "env": dict(self.request.env),
+                  "files": [[name, len(content)] for name, content in files]}
+        self.data.settimeout(_SETUP_TIMEOUT)
+        try:
+            protocol.send(self.data, header)
+            for _, content in files:
+                protocol.send_raw(self.data, bytes(content))
+        except OSError:
+            pass  # the sandbox died during setup; its exit report says why
+
+    def _read(self, sock: socket.socket) -> bool:
+        try:
+            chunk = sock.recv(1 << 20)
+        except BlockingIOError:
+            return True
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return False
+        try:
+            messages = self.readers[sock].feed(chunk)
+        except protocol.ProtocolError as exc:
+            self.outcome.protocol_violation(str(exc))
+            self._kill("it broke the output protocol")
+            return False
+        for message in messages:
+            self._handle(sock, message)
+        return True
+
+    def _handle(self, sock: socket.socket, message: dict[str, Any]) -> None:
+        now = time.monotonic()
+        kind = message["t"]
+        if sock is self.ctl:
+            if kind == "exit":
+                self.exit_report = message
+            elif kind == "spawned":
+                self.pids = message
+            return
+        if kind == "start":
+            self.outcome.started(message.get("i"))
+            self.deadline = now + self.request.cell_timeout
+        elif kind == "done":
+            self.outcome.done(message)
+            self.kill_at = None
+            self.deadline = now + _IDLE_TIMEOUT
+        elif kind == "end":
+            self.ended = True
+        elif kind == "fatal":
+            self.outcome.fatal(str(message.get("detail", "")))
+
+    def _check_timers(self, now: float) -> bool:
+        """Interrupt, then kill, as deadlines pass; False once waiting any longer is pointless."""
+        if self.give_up_at is not None:
+            return now < self.give_up_at
+        if self.kill_at is not None:
+            if now >= self.kill_at:
+                self._kill("the cell ignored the interrupt")
+        elif now >= self.deadline:
+            running = self.outcome.running
+            if running is not None and not self.outcome.timed_out(running):
+                self.outcome.mark_timeout(running)
+                self._command("interrupt")
+                self.kill_at = now + self.limits.interrupt_grace
+            else:
+                self._kill("the sandbox stopped responding")
+        return True
+
+    def _kill(self, reason: str) -> None:
+        if self.killed_for is None:
+            self.killed_for = reason
+            self._command("kill")
+            self.kill_at = None
+            self.give_up_at = time.monotonic() + _EXIT_TIMEOUT
+
+    def _last_resort(self) -> None:
+        # The supervisor did not report: kill what we know of directly.
+        for pid in (self.pids.get("pid"), self.pids.get("supervisor")):
+            if isinstance(pid, int) and pid > 1:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def _command(self, kind: str) -> None:
+        try:
+            self.ctl.sendall(protocol.encode({"t": kind}))
+        except OSError:
+            pass

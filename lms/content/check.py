@@ -1,0 +1,140 @@
+"""`lms check-content`: prove every exercise is gradable as shipped.
+
+For each exercise: release it as trainees get it, grade the source (solutions and hidden tests in
+place) as a submission — it must get full marks on every autograded cell — and grade the untouched
+release — it must get no autograded point, otherwise a trainee scores for doing nothing. Both run
+through the real grader, in the sandbox, so a notebook that needs a package, a data file or more
+time than its timeout fails here and not in front of a trainee.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import grading
+from grading import GradeJob, GradeResult
+from lms.content.model import Exercise
+
+# Flags that mean the run itself went wrong (as opposed to a test failing on purpose).
+_RUN_PROBLEM_PREFIXES = (
+    "timeout",
+    "memory",
+    "output-limit",
+    "died",
+    "cpu-time",
+    "file-size",
+    "processes",
+    "sandbox",
+)
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """One reason an exercise fails the check, naming the cell when there is one."""
+
+    exercise: str
+    cell: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.exercise}:{self.cell}" if self.cell else self.exercise
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ExerciseCheck:
+    """The outcome of checking one exercise."""
+
+    exercise: str
+    autograded_points: float
+    solution_score: float
+    release_score: float
+    manual_points: float
+    problems: list[CellProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the exercise passed."""
+        return not self.problems
+
+
+def _jobs(exercise: Exercise) -> tuple[GradeJob, GradeJob]:
+    release_json = grading.release_notebook(exercise.source_json)
+    common: dict[str, Any] = {
+        "source": exercise.source_json,
+        "files": exercise.files,
+        "timeout": exercise.timeout,
+    }
+    solution = GradeJob(
+        submission=exercise.source_json.encode("utf-8"),
+        name=exercise.notebook_name,
+        job_id=f"check:{exercise.slug}:solution",
+        **common,
+    )
+    release = GradeJob(
+        submission=release_json.encode("utf-8"),
+        name=exercise.notebook_name,
+        job_id=f"check:{exercise.slug}:release",
+        **common,
+    )
+    return solution, release
+
+
+def _run_problems(slug: str, which: str, result: GradeResult) -> list[CellProblem]:
+    problems = []
+    if result.status != "graded":
+        problems.append(CellProblem(slug, None, f"the {which} was rejected: {result.error}"))
+    for flag in result.flags:
+        kind, _, where = flag.partition(":")
+        if kind.startswith(_RUN_PROBLEM_PREFIXES):
+            problems.append(
+                CellProblem(slug, where or None, f"running the {which} hit a limit ({flag})")
+            )
+    return problems
+
+
+def judge(exercise: Exercise, solution: GradeResult, release: GradeResult) -> ExerciseCheck:
+    """Compare the two graded runs of an exercise with what they must score."""
+    slug = exercise.slug
+    problems = _run_problems(slug, "solution", solution) + _run_problems(slug, "release", release)
+    tests = [c for c in solution.cells if c.kind == "test"]
+    for cell in tests:
+        if cell.score < cell.max_score:
+            problems.append(
+                CellProblem(
+                    slug,
+                    cell.grade_id,
+                    f"the solution scores {cell.score:g}/{cell.max_score:g}: a correct answer "
+                    "must get full marks (fix the test or the solution)",
+                )
+            )
+    for cell in release.cells:
+        if cell.kind == "test" and cell.score > 0:
+            problems.append(
+                CellProblem(
+                    slug,
+                    cell.grade_id,
+                    f"the untouched release scores {cell.score:g}/{cell.max_score:g}: the test "
+                    "passes without any work (make it call the trainee's code)",
+                )
+            )
+    return ExerciseCheck(
+        exercise=slug,
+        autograded_points=sum(c.max_score for c in tests),
+        solution_score=sum(c.score for c in tests),
+        release_score=sum(c.score for c in release.cells if c.kind == "test"),
+        manual_points=sum(c.max_score for c in solution.cells if c.kind != "test"),
+        problems=problems,
+    )
+
+
+def check_exercises(exercises: list[Exercise], runtime: Any = None) -> list[ExerciseCheck]:
+    """Release and grade every exercise twice (solution, untouched release), in the sandbox."""
+    jobs: list[GradeJob] = []
+    for exercise in exercises:
+        jobs.extend(_jobs(exercise))
+    results = grading.grade_many(jobs, runtime)
+    return [
+        judge(exercise, results[2 * i], results[2 * i + 1]) for i, exercise in enumerate(exercises)
+    ]

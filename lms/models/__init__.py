@@ -1,0 +1,29 @@
+"""Atlas's models, one aggregate per module; importing this package registers them all."""
+
+from lms.models.accounts import LoginAttempt, User, UserRole
+from lms.models.base import Base, utcnow
+from lms.models.blobs import Blob
+from lms.models.content import (
+    Course,
+    Exercise,
+    ExerciseFile,
+    ExerciseKind,
+    GradeCell,
+    GradeCellSkill,
+    HiringTarget,
+    Lesson,
+    Module,
+    ModuleExercise,
+    Role,
+    RoleSkill,
+    Skill,
+)
+from lms.models.grading_jobs import GradingJob, JobStatus
+from lms.models.submissions import CellGrade, Submission, SubmissionPurpose, SubmissionStatus
+
+__all__ = [
+    "Base", "utcnow", "User", "UserRole", "LoginAttempt", "Blob", "Course", "Module", "Lesson",
+    "Exercise", "ExerciseFile", "ExerciseKind", "GradeCell", "GradeCellSkill", "ModuleExercise",
+    "Skill", "Role", "RoleSkill", "HiringTarget", "Submission", "SubmissionPurpose",
+    "SubmissionStatus", "CellGrade", "GradingJob", "JobStatus",
+]

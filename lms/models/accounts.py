@@ -1,0 +1,67 @@
+"""Accounts: users with one role each, and the login attempts used for throttling."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.models.base import Base, utcnow
+
+
+class UserRole(enum.StrEnum):
+    """What a user may do: each role has its own pages."""
+
+    TRAINEE = "trainee"
+    INSTRUCTOR = "instructor"
+    RECRUITER = "recruiter"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    """A person who signs in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[UserRole] = mapped_column(
+        Enum(UserRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    locale: Mapped[str | None] = mapped_column(String(5), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot sign in
+        """Whether the account may sign in."""
+        return self.active
+
+    @property
+    def name(self) -> str:
+        """What to call the user on a page."""
+        return self.display_name or self.email
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept for throttling repeated failures (per e-mail and per address)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )

@@ -1,0 +1,117 @@
+"""Submissions (graded attempts and "check my work" runs) and their per-cell grades."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.models.base import Base, utcnow
+from lms.models.content import Exercise
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class SubmissionPurpose(enum.StrEnum):
+    """A graded attempt counts (history, readiness); a check runs visible tests only."""
+
+    GRADE = "grade"
+    CHECK = "check"
+
+
+class SubmissionStatus(enum.StrEnum):
+    """Where a submission is: waiting, being graded, or finished (graded / rejected / failed)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    GRADED = "graded"
+    REJECTED = "rejected"  # the grader refused the notebook (bad input), with a reason
+    FAILED = "failed"  # the grader itself failed; the notebook is kept and can be re-graded
+
+    @property
+    def finished(self) -> bool:
+        """Whether grading is over."""
+        return self in (SubmissionStatus.GRADED, SubmissionStatus.REJECTED, SubmissionStatus.FAILED)
+
+
+class Submission(Base):
+    """A notebook a trainee handed in for an exercise; the bytes are a blob, kept unchanged."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_token"),
+        Index("ix_submissions_user_exercise", "user_id", "exercise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"))
+    purpose: Mapped[SubmissionPurpose] = mapped_column(_enum(SubmissionPurpose))
+    origin: Mapped[str] = mapped_column(String(20))  # browser | upload
+    idempotency_token: Mapped[str] = mapped_column(String(64))
+    notebook_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    notebook_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus),
+                                                     default=SubmissionStatus.QUEUED)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    needs_manual_grade: Mapped[bool] = mapped_column(default=False)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    feedback_html: Mapped[str | None] = mapped_column(Text)
+    # The executed notebook includes hidden tests: staff only.
+    graded_notebook_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    graded_at: Mapped[datetime | None]
+    exercise: Mapped[Exercise] = relationship()
+    cells: Mapped[list[CellGrade]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="CellGrade.id"
+    )
+
+    def status_json(self) -> dict[str, Any]:
+        """What the trainee's page polls: never hidden tests, never the executed notebook."""
+        return {
+            "id": self.id,
+            "purpose": self.purpose.value,
+            "status": self.status.value,
+            "finished": self.status.finished,
+            "score": self.score,
+            "max_score": self.max_score,
+            "needs_manual_grade": self.needs_manual_grade,
+            "error": self.error,
+            "flags": list(self.flags or []),
+            "cells": [cell.to_json() for cell in self.cells],
+            "created_at": self.created_at.isoformat(),
+            "graded_at": self.graded_at.isoformat() if self.graded_at else None,
+        }
+
+
+class CellGrade(Base):
+    """The score of one grade cell in one submission (evidence for the cell's skills)."""
+
+    __tablename__ = "cell_grades"
+    __table_args__ = (UniqueConstraint("submission_id", "grade_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    grade_id: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    needs_manual_grade: Mapped[bool]
+    submission: Mapped[Submission] = relationship(back_populates="cells")
+
+    def to_json(self) -> dict[str, Any]:
+        """The cell's grade as the status endpoint shows it."""
+        return {
+            "grade_id": self.grade_id,
+            "kind": self.kind,
+            "score": self.score,
+            "max_score": self.max_score,
+            "needs_manual_grade": self.needs_manual_grade,
+        }

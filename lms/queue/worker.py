@@ -1,0 +1,77 @@
+"""The grading worker: claims a job from the database, grades it, applies the result once.
+
+It needs only a session factory and the grader, never a Flask app, so the same loop runs in the
+embedded pool's threads or inside another backend's worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from grading.job import GradeJob, GradeResult
+from lms.models import SubmissionPurpose
+from lms.services import grading_jobs
+
+log = logging.getLogger(__name__)
+
+Grader = Callable[[GradeJob], GradeResult]
+
+
+def default_graders() -> dict[SubmissionPurpose, Grader]:
+    """The grader's public API: a full grade, or the visible tests only for "check my work"."""
+    import grading
+
+    return {SubmissionPurpose.GRADE: grading.grade, SubmissionPurpose.CHECK: grading.check_work}
+
+
+class Worker:
+    """Grades queued jobs one at a time."""
+
+    def __init__(self, sessions: sessionmaker[Session], name: str,
+                 graders: dict[SubmissionPurpose, Grader] | None = None) -> None:
+        self.sessions = sessions
+        self.name = name
+        self.graders = graders
+
+    def run_once(self) -> bool:
+        """Grade the oldest queued job; False when there was none."""
+        with self.sessions() as session:
+            job_id = grading_jobs.claim_next(session, self.name)
+        if job_id is None:
+            return False
+        self.process(job_id)
+        return True
+
+    def process(self, job_id: int) -> None:
+        """Grade an already claimed job and record the outcome (a result or a failure)."""
+        graders = self.graders or default_graders()
+        with self.sessions() as session:
+            grade_job, purpose = grading_jobs.build_grade_job(session, job_id)
+        try:
+            result = graders[purpose](grade_job)
+        except Exception:  # the grader failed: keep the job and retry, never lose the submission
+            log.exception("grading job %s failed", job_id)
+            with self.sessions() as session:
+                grading_jobs.record_failure(session, job_id, traceback.format_exc())
+            return
+        with self.sessions() as session:
+            grading_jobs.apply_result(session, job_id, result)
+        log.info("graded job %s: %s", job_id, grading_jobs.job_summary(result))
+
+    def run_forever(self, stop: threading.Event, wake: threading.Event,
+                    poll_seconds: float = 2.0) -> None:
+        """Grade jobs until `stop` is set; sleep until woken (or the poll interval) when idle."""
+        while not stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:  # a database hiccup must not kill the worker thread
+                log.exception("worker %s: unexpected error", self.name)
+                worked = False
+            if not worked:
+                wake.wait(poll_seconds)
+                wake.clear()

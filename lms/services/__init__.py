@@ -1,0 +1,1 @@
+"""Domain services: each takes a session and plain values, and owns the commit."""

@@ -1,0 +1,157 @@
+"""Handing in a notebook: stored unchanged (content-addressed), with its grading job queued."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import (
+    Exercise,
+    GradingJob,
+    Submission,
+    SubmissionPurpose,
+    User,
+    UserRole,
+    utcnow,
+)
+from lms.services.blobs import get_blob, put_blob
+from lms.services.notebooks import (
+    NotebookRejected,
+    check_belongs_to,
+    fill_answers,
+    parse_notebook,
+)
+
+STAFF_ROLES = (UserRole.INSTRUCTOR, UserRole.ADMIN)
+
+
+class SubmissionRefused(Exception):
+    """A submission we cannot take: `status` is the HTTP status, the message says why."""
+
+    def __init__(self, status: int, message: str, existing_id: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.existing_id = existing_id
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A stored submission and its grading job."""
+
+    submission_id: int
+    job_id: int
+
+
+def get_exercise(session: Session, slug: str) -> Exercise | None:
+    """The exercise with this slug, with its grade cells."""
+    return session.scalar(
+        select(Exercise).where(Exercise.slug == slug).options(selectinload(Exercise.grade_cells))
+    )
+
+
+def release_notebook(session: Session, exercise: Exercise) -> dict:
+    """The exercise's release notebook (what trainees get), parsed."""
+    return json.loads(get_blob(session, exercise.release_sha256))
+
+
+def submit(
+    session: Session, *, user_id: int, exercise_slug: str, notebook: bytes, name: str,
+    origin: str, purpose: SubmissionPurpose, token: str, checks_per_minute: int = 6,
+) -> Queued:
+    """Store a notebook unchanged and queue its grading, all or nothing."""
+    exercise = get_exercise(session, exercise_slug)
+    if exercise is None:
+        raise SubmissionRefused(404, f"There is no exercise {exercise_slug!r}.")
+    if not token or len(token) > 64:
+        raise SubmissionRefused(400, "The form is missing its submission token; reload the page.")
+    existing = session.scalar(select(Submission.id).where(
+        Submission.user_id == user_id, Submission.idempotency_token == token))
+    if existing is not None:
+        raise SubmissionRefused(409, "This form was already submitted; its result is shown below.",
+                                existing_id=existing)
+    if purpose is SubmissionPurpose.CHECK:
+        _check_rate(session, user_id, checks_per_minute)
+    try:
+        parsed = parse_notebook(notebook)
+        check_belongs_to(parsed, release_notebook(session, exercise), exercise.title)
+    except NotebookRejected as error:
+        raise SubmissionRefused(400, str(error)) from None
+    submission = Submission(
+        user_id=user_id, exercise_id=exercise.id, purpose=purpose, origin=origin,
+        idempotency_token=token, notebook_sha256=put_blob(session, notebook),
+        notebook_name=(name or exercise.notebook_name)[:200],
+    )
+    job = GradingJob(submission=submission)
+    session.add_all([submission, job])
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same token raced in from a second request: the first one won.
+        session.rollback()
+        raise SubmissionRefused(409, "This form was already submitted.") from None
+    return Queued(submission_id=submission.id, job_id=job.id)
+
+
+def _check_rate(session: Session, user_id: int, per_minute: int) -> None:
+    since = utcnow() - timedelta(minutes=1)
+    recent = session.scalar(select(func.count()).where(
+        Submission.user_id == user_id, Submission.purpose == SubmissionPurpose.CHECK,
+        Submission.created_at >= since))
+    if recent >= per_minute:
+        raise SubmissionRefused(
+            429, f"You can check your work {per_minute} times a minute; wait a moment and retry.")
+
+
+def visible_submission(session: Session, submission_id: int, viewer: User) -> Submission | None:
+    """The submission if `viewer` may see it (its author, or staff); None otherwise."""
+    submission = session.scalar(
+        select(Submission).where(Submission.id == submission_id)
+        .options(selectinload(Submission.cells), selectinload(Submission.exercise))
+    )
+    if submission is None:
+        return None
+    if submission.user_id == viewer.id or viewer.role in STAFF_ROLES:
+        return submission
+    return None
+
+
+def attempts(session: Session, user_id: int, exercise_id: int) -> list[Submission]:
+    """A trainee's graded attempts at an exercise, newest first."""
+    return list(session.scalars(
+        select(Submission)
+        .where(Submission.user_id == user_id, Submission.exercise_id == exercise_id,
+               Submission.purpose == SubmissionPurpose.GRADE)
+        .order_by(Submission.id.desc())
+    ))
+
+
+def notebook_from_answers(session: Session, exercise: Exercise, answers: dict[str, str]) -> bytes:
+    """The release notebook with the answers typed in the browser (grade id -> source)."""
+    return fill_answers(release_notebook(session, exercise), answers)
+
+
+def latest_answers(session: Session, user_id: int, exercise: Exercise) -> dict[str, str]:
+    """The answer cells of the trainee's latest notebook for this exercise (to edit further)."""
+    sha = session.scalar(
+        select(Submission.notebook_sha256)
+        .where(Submission.user_id == user_id, Submission.exercise_id == exercise.id)
+        .order_by(Submission.id.desc()).limit(1)
+    )
+    if sha is None:
+        return {}
+    try:
+        notebook = parse_notebook(get_blob(session, sha))
+    except NotebookRejected:
+        return {}
+    answers = {}
+    for cell in notebook["cells"]:
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if meta.get("solution") and meta.get("grade_id"):
+            source = cell.get("source", "")
+            answers[meta["grade_id"]] = "".join(source) if isinstance(source, list) else source
+    return answers

@@ -1,0 +1,108 @@
+// Exercise page: submit without a reload, then follow the grading until the score is in.
+(function () {
+  "use strict";
+  const panel = document.getElementById("result");
+  if (!panel) return;
+  const msg = (key) => panel.dataset["msg" + key.charAt(0).toUpperCase() + key.slice(1)] || key;
+  const statusLine = panel.querySelector(".result-status");
+  const body = panel.querySelector(".result-body");
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  const fmt = (x) => (x === null || x === undefined ? "–" : String(Math.round(x * 100) / 100));
+
+  function showError(text) {
+    panel.hidden = false;
+    statusLine.textContent = "";
+    body.replaceChildren(el("p", { class: "flash flash-error", role: "alert" }, text));
+  }
+
+  function render(data) {
+    panel.hidden = false;
+    panel.dataset.state = data.status;
+    if (!data.finished) {
+      statusLine.replaceChildren(el("span", { class: "spinner" }), document.createTextNode(" " + msg(data.status)));
+      body.replaceChildren();
+      return;
+    }
+    statusLine.textContent = data.purpose === "check" ? msg("check") : msg(data.status);
+    const parts = [];
+    if (data.error) parts.push(el("p", { class: "flash flash-error", role: "alert" }, data.error));
+    if (data.status === "graded") {
+      parts.push(el("p", { class: "result-score" }, msg("score") + ": " + fmt(data.score) + " / " + fmt(data.max_score)));
+      const table = el("table", { class: "table cells" });
+      const head = el("tr");
+      head.append(el("th", {}, msg("test")), el("th", {}, msg("points")));
+      table.append(head);
+      data.cells.forEach((cell) => {
+        const row = el("tr", { "data-grade-id": cell.grade_id });
+        const cls = cell.needs_manual_grade ? "cell-manual" : (cell.score >= cell.max_score ? "cell-ok" : "cell-bad");
+        const pts = cell.needs_manual_grade ? msg("manual") : fmt(cell.score) + " / " + fmt(cell.max_score);
+        row.append(el("td", {}, cell.grade_id), el("td", { class: cls }, pts));
+        table.append(row);
+      });
+      parts.push(table);
+    }
+    if (data.feedback_url) {
+      parts.push(el("h3", {}, msg("feedback")));
+      // Empty sandbox: the feedback (which echoes trainee code) can run nothing.
+      parts.push(el("iframe", { class: "feedback-frame", sandbox: "", src: data.feedback_url, title: msg("feedback") }));
+    }
+    body.replaceChildren(...parts);
+  }
+
+  function follow(url) {
+    let delay = 500;
+    const tick = () => {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+        .then((data) => {
+          render(data);
+          if (!data.finished) { delay = Math.min(delay * 1.5, 3000); setTimeout(tick, delay); }
+        })
+        .catch(() => { statusLine.textContent = msg("network"); setTimeout(tick, 3000); });
+    };
+    tick();
+  }
+
+  document.querySelectorAll("form.submit-form").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      if (event.submitter && event.submitter.name) data.set(event.submitter.name, event.submitter.value);
+      const buttons = form.querySelectorAll("button");
+      buttons.forEach((b) => (b.disabled = true));
+      const oldError = document.getElementById("form-error");
+      if (oldError) oldError.remove();
+      fetch(form.action, { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then((r) => r.json().catch(() => ({ error: r.statusText })).then((json) => ({ r, json })))
+        .then(({ r, json }) => {
+          if (json.next_token) form.querySelector("input[name=token]").value = json.next_token;
+          if (r.status === 202) { follow(json.status_url); return; }
+          showError(json.error || String(r.status));
+          if (json.status_url) follow(json.status_url);
+        })
+        .catch(() => showError(msg("network")))
+        .finally(() => buttons.forEach((b) => (b.disabled = false)));
+    });
+  });
+
+  // Tab in an answer inserts four spaces instead of leaving the editor (Esc then Tab leaves).
+  document.querySelectorAll("textarea.code-editor").forEach((area) => {
+    let escaped = false;
+    area.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { escaped = true; return; }
+      if (e.key === "Tab" && !e.shiftKey && !escaped) {
+        e.preventDefault();
+        area.setRangeText("    ", area.selectionStart, area.selectionEnd, "end");
+      }
+      escaped = false;
+    });
+  });
+
+  if (panel.dataset.statusUrl) follow(panel.dataset.statusUrl);
+})();

@@ -1,0 +1,1 @@
+"""Web blueprints: thin views over lms.services."""

@@ -1,0 +1,55 @@
+"""Error pages (and JSON errors for scripts) that say what went wrong and what to do."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from lms.web.access import wants_json
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request was not understood. Reload the page and try again."),
+        401: _("Please sign in first."),
+        403: _("Your account cannot open this page."),
+        404: _("This page does not exist, or it is not yours to see."),
+        405: _("This address does not accept that kind of request."),
+        409: _("This was already done."),
+        413: _("The file is too large. Notebooks up to %(mb)s MB are accepted; clear the outputs "
+               "(Kernel > Restart & Clear Output) and try again."),
+        429: _("Too many requests. Wait a moment and try again."),
+        500: _("Something went wrong on our side. Nothing you submitted was lost."),
+    }
+
+
+def error_response(status: int, message: str | None = None):  # noqa: ANN201 - a Flask response
+    """An error page (or JSON body) with the status and a clear message."""
+    from flask import current_app
+
+    text = message or _messages().get(status, _("Something went wrong."))
+    if status == 413:
+        text = text % {"mb": round(current_app.config["MAX_CONTENT_LENGTH"] / 1_048_576, 1)}
+    if wants_json():
+        return jsonify(error=text, status=status), status
+    return render_template("errors/error.html", status=status, message=text), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on `app`."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # noqa: ANN202
+        return error_response(400, _("Your session expired or the form is stale (%(reason)s). "
+                                     "Reload the page and submit again.", reason=error.description))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # noqa: ANN202
+        return error_response(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):  # noqa: ANN202
+        app.logger.exception("unhandled error", exc_info=error)
+        return error_response(500)

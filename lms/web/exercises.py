@@ -1,0 +1,171 @@
+"""Exercises: read, answer in the browser or upload, submit, follow the grading."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.utils import secure_filename
+
+from lms.extensions import db
+from lms.models import Exercise, Submission, SubmissionPurpose, UserRole
+from lms.queue import enqueue
+from lms.services import submissions
+from lms.services.blobs import get_blob
+from lms.web.access import roles_required, wants_json
+from lms.web.rendering import notebook_cells
+
+bp = Blueprint("exercises", __name__)
+
+SUBMITTERS = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
+# The grader's feedback page is untrusted HTML (it echoes the trainee's code): shown in a sandboxed
+# frame that may run no script, load nothing and submit nothing.
+FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _exercise_or_404(slug: str) -> Exercise:
+    exercise = submissions.get_exercise(db.session, slug)
+    if exercise is None:
+        abort(404)
+    return exercise
+
+
+def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):  # noqa: ANN202
+    answers = submissions.latest_answers(db.session, current_user.id, exercise)
+    cells = notebook_cells(submissions.release_notebook(db.session, exercise))
+    history = submissions.attempts(db.session, current_user.id, exercise.id)
+    return render_template(
+        "exercises/exercise.html", exercise=exercise, cells=cells, answers=answers,
+        attempts=history, error=error, browser_token=secrets.token_hex(16),
+        upload_token=secrets.token_hex(16),
+    ), status
+
+
+@bp.get("/exercises/<slug>")
+@roles_required(*SUBMITTERS)
+def exercise(slug: str):  # noqa: ANN201
+    """The exercise: its notebook with editable answer cells, upload form, attempt history."""
+    return _render_exercise(_exercise_or_404(slug))
+
+
+@bp.get("/exercises/<slug>/notebook")
+@roles_required(*SUBMITTERS)
+def download(slug: str) -> Response:
+    """The release notebook (what nbgrader hands out: no solutions, no hidden tests)."""
+    exercise = _exercise_or_404(slug)
+    data = get_blob(db.session, exercise.release_sha256)
+    return Response(data, mimetype="application/x-ipynb+json", headers={
+        "Content-Disposition": f'attachment; filename="{exercise.notebook_name}"'})
+
+
+@bp.get("/exercises/<slug>/files/<path:name>")
+@roles_required(*SUBMITTERS)
+def data_file(slug: str, name: str) -> Response:
+    """A data file shipped with the exercise."""
+    exercise = _exercise_or_404(slug)
+    found = next((f for f in exercise.files if f.path == name), None)
+    if found is None:
+        abort(404)
+    return Response(get_blob(db.session, found.sha256),
+                    mimetype="application/octet-stream", headers={
+                        "Content-Disposition": f'attachment; filename="{found.path.split("/")[-1]}"'})
+
+
+@bp.post("/exercises/<slug>/submissions")
+@roles_required(*SUBMITTERS)
+def submit(slug: str):  # noqa: ANN201
+    """Hand in the answers typed on the page, or an uploaded .ipynb: stored, then graded."""
+    exercise = _exercise_or_404(slug)
+    purpose = SubmissionPurpose.CHECK if request.form.get("action") == "check" \
+        else SubmissionPurpose.GRADE
+    upload = request.files.get("notebook")
+    if upload is not None and upload.filename:
+        data, name, origin = upload.read(), secure_filename(upload.filename), "upload"
+    elif request.form.get("origin") == "upload":
+        return _refused(exercise, submissions.SubmissionRefused(
+            400, _("Choose a notebook file (.ipynb) to upload.")))
+    else:
+        answers = {key.removeprefix("answer-"): value for key, value in request.form.items()
+                   if key.startswith("answer-")}
+        data = submissions.notebook_from_answers(db.session, exercise, answers)
+        name, origin = exercise.notebook_name, "browser"
+    try:
+        queued = submissions.submit(
+            db.session, user_id=current_user.id, exercise_slug=slug, notebook=data, name=name,
+            origin=origin, purpose=purpose, token=request.form.get("token", ""),
+            checks_per_minute=current_app.config["CHECK_WORK_PER_MINUTE"],
+        )
+    except submissions.SubmissionRefused as refused:
+        return _refused(exercise, refused)
+    enqueue(queued.job_id)
+    if wants_json():
+        return jsonify(submission_id=queued.submission_id, next_token=secrets.token_hex(16),
+                       status_url=url_for(".status", submission_id=queued.submission_id)), 202
+    return redirect(url_for(".submission", submission_id=queued.submission_id))
+
+
+def _refused(exercise: Exercise, refused: submissions.SubmissionRefused):  # noqa: ANN202
+    if wants_json():
+        body = {"error": str(refused), "status": refused.status,
+                "next_token": secrets.token_hex(16)}
+        if refused.existing_id:
+            body["status_url"] = url_for(".status", submission_id=refused.existing_id)
+        return jsonify(body), refused.status
+    if refused.status == 404:
+        abort(404)
+    return _render_exercise(exercise, status=refused.status, error=str(refused))
+
+
+def _visible_or_404(submission_id: int) -> Submission:
+    submission = submissions.visible_submission(db.session, submission_id, current_user)
+    if submission is None:
+        abort(404)
+    return submission
+
+
+@bp.get("/submissions/<int:submission_id>")
+@roles_required(*SUBMITTERS)
+def submission(submission_id: int):  # noqa: ANN201
+    """One submission: progress, then the score per test and the feedback."""
+    found = _visible_or_404(submission_id)
+    if found.purpose is SubmissionPurpose.CHECK:
+        flash(_("This was a check of the visible tests only; it is not a graded attempt."), "info")
+    return render_template("exercises/submission.html", submission=found)
+
+
+@bp.get("/submissions/<int:submission_id>.json")
+@roles_required(*SUBMITTERS)
+def status(submission_id: int) -> Response:
+    """What the exercise page polls while grading runs."""
+    found = _visible_or_404(submission_id)
+    body = found.status_json()
+    if found.feedback_html:
+        body["feedback_url"] = url_for(".feedback", submission_id=submission_id)
+    body["page_url"] = url_for(".submission", submission_id=submission_id)
+    return jsonify(body)
+
+
+@bp.get("/submissions/<int:submission_id>/feedback")
+@roles_required(*SUBMITTERS)
+def feedback(submission_id: int) -> Response:
+    """The grader's feedback HTML (no hidden tests), served to a sandboxed frame."""
+    found = _visible_or_404(submission_id)
+    if not found.feedback_html:
+        abort(404)
+    response = Response(found.feedback_html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = FEEDBACK_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,44 @@
+"""WTForms with CSRF tokens (Flask-WTF) for the account pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from lms.models import UserRole
+from lms.services.accounts import MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    """Sign in."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change one's own password."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"),
+                        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("new")])
+
+
+class CreateUserForm(FlaskForm):
+    """An admin creates an account (the password is generated and shown once)."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[Length(max=120)])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, r.value) for r in UserRole])
+
+
+class LanguageForm(FlaskForm):
+    """Pick the interface language."""
+
+    locale = SelectField(_l("Language"), choices=[SelectChoice("en", "English"),
+                                                      SelectChoice("fr", "Français")])
+

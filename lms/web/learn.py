@@ -1,0 +1,60 @@
+"""The trainee's path: dashboard, course, lesson."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user
+
+from lms.extensions import db
+from lms.models import UserRole
+from lms.services import progress
+from lms.web.access import roles_required
+
+bp = Blueprint("learn", __name__)
+
+LEARNERS = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
+HOME_BY_ROLE = {
+    UserRole.TRAINEE: "learn.dashboard",
+    UserRole.INSTRUCTOR: "instructor.index",
+    UserRole.RECRUITER: "recruiter.index",
+    UserRole.ADMIN: "admin.index",
+}
+
+
+@bp.get("/")
+def home():  # noqa: ANN201
+    """Send each user to their role's home page (anonymous: sign in)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+
+
+@bp.get("/learn")
+@roles_required(*LEARNERS)
+def dashboard():  # noqa: ANN201
+    """My courses, my progress, and what to do next."""
+    courses = progress.dashboard(db.session, current_user.id)
+    return render_template("learn/dashboard.html", courses=courses)
+
+
+@bp.get("/courses/<slug>")
+@roles_required(*LEARNERS)
+def course(slug: str):  # noqa: ANN201
+    """A course's modules, lessons and exercises, with my best scores."""
+    found = progress.get_course(db.session, slug)
+    if found is None:
+        abort(404)
+    best = progress.best_scores(db.session, current_user.id)
+    return render_template("learn/course.html", course=found, best=best)
+
+
+@bp.get("/courses/<course_slug>/<module_slug>/<lesson_slug>")
+@roles_required(*LEARNERS)
+def lesson(course_slug: str, module_slug: str, lesson_slug: str):  # noqa: ANN201
+    """A lesson, rendered from Markdown (French when available and chosen)."""
+    found = progress.get_lesson(db.session, course_slug, module_slug, lesson_slug)
+    if found is None:
+        abort(404)
+    current, before, after = found
+    return render_template("learn/lesson.html", lesson=current, before=before, after=after,
+                           course=current.module.course, module=current.module)

@@ -1,0 +1,107 @@
+"""Turning lesson Markdown and notebooks into safe HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+from flask import Flask, Response
+from flask_babel import get_locale
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+_ALLOWED_ATTRIBUTES = {
+    "*": {"class"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "th": {"style"},
+    "td": {"style"},
+    "ol": {"start"},
+}
+
+
+def highlight_code(code: str, language: str = "python") -> Markup:
+    """`code` as highlighted HTML in a <pre class="highlight"> (escaped if the language is
+    unknown)."""
+    try:
+        lexer = get_lexer_by_name(language or "text")
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    body = highlight(code, lexer, _FORMATTER)
+    return Markup(f'<pre class="highlight"><code>{body}</code></pre>')
+
+
+def _markdown_highlight(code: str, language: str, _attrs: str) -> str:
+    return str(highlight_code(code, language or "text"))
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "highlight": _markdown_highlight})
+_MARKDOWN.enable("table")
+
+
+def render_markdown(text: str) -> Markup:
+    """CommonMark (+ tables) to HTML, raw HTML not trusted, then sanitised by nh3."""
+    html = _MARKDOWN.render(text or "")
+    return Markup(nh3.clean(html, attributes=_ALLOWED_ATTRIBUTES))
+
+
+@dataclass(frozen=True)
+class NotebookCell:
+    """A cell as the exercise page shows it: markdown, read-only code, or an answer to edit."""
+
+    kind: str  # markdown | code | answer
+    html: Markup
+    source: str = ""
+    grade_id: str | None = None
+    cell_type: str = "code"
+
+
+def notebook_cells(notebook: dict[str, Any]) -> list[NotebookCell]:
+    """The cells of a release notebook, answer cells (nbgrader solution cells) made editable."""
+    language = (notebook.get("metadata", {}).get("language_info", {}) or {}).get("name", "python")
+    cells = []
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        nbgrader = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        if nbgrader.get("solution") and nbgrader.get("grade_id"):
+            cells.append(NotebookCell("answer", Markup(""), source, nbgrader["grade_id"],
+                                      cell.get("cell_type", "code")))
+        elif cell.get("cell_type") == "markdown":
+            cells.append(NotebookCell("markdown", render_markdown(source)))
+        elif cell.get("cell_type") == "code":
+            cells.append(NotebookCell("code", highlight_code(source, language), source))
+        else:
+            cells.append(NotebookCell("code", Markup(f"<pre>{escape(source)}</pre>"), source))
+    return cells
+
+
+def localized(obj: Any, field: str) -> str:
+    """`obj.<field>_fr` when the page is in French and it exists, else `obj.<field>`."""
+    if str(get_locale()) == "fr":
+        value = getattr(obj, f"{field}_fr", None)
+        if value:
+            return value
+    return getattr(obj, field)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Template filters, and the Pygments stylesheet served by the app."""
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    css = HtmlFormatter(style="default").get_style_defs(".highlight")
+
+    @app.get("/pygments.css")
+    def pygments_css() -> Response:
+        """The syntax-highlighting stylesheet."""
+        response = Response(css, mimetype="text/css")
+        response.cache_control.max_age = 3600
+        return response

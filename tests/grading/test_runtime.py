@@ -1,0 +1,195 @@
+"""The runtime executes cells as an IPython kernel does, with nbgrader's outputs and timeouts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from grading.runtime import RunRequest, get_runtime, isolation_report
+
+
+def _streams(outputs, name):
+    return [o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == name]
+
+
+def test_print_becomes_one_stdout_stream(run):
+    outcome = run("print('a')\nprint('b')")
+    assert outcome.outputs == (({"output_type": "stream", "name": "stdout", "text": "a\nb\n"},),)
+    assert outcome.execution_counts == (1,)
+    assert outcome.issues == ()
+
+
+def test_stderr_is_a_separate_stream_flushed_after_stdout(run):
+    outcome = run("import sys\nprint('out')\nprint('err', file=sys.stderr)\nprint('out2')")
+    assert [(o["name"], o["text"]) for o in outcome.outputs[0]] == [
+        ("stdout", "out\nout2\n"),
+        ("stderr", "err\n"),
+    ]
+
+
+def test_warnings_are_written_to_stderr(run):
+    outcome = run("import warnings\nwarnings.warn('careful')")
+    (text,) = _streams(outcome.outputs[0], "stderr")
+    assert "UserWarning: careful" in text
+
+
+def test_c_level_writes_to_fd_1_and_2_are_captured(run):
+    outcome = run("import os\nos.write(1, b'low out\\n')\nos.write(2, b'low err\\n');")
+    assert _streams(outcome.outputs[0], "stdout") == ["low out\n"]
+    assert _streams(outcome.outputs[0], "stderr") == ["low err\n"]
+
+
+def test_subprocess_output_is_captured(run):
+    outcome = run("import subprocess\nsubprocess.run(['echo', 'from child']);")
+    assert _streams(outcome.outputs[0], "stdout") == ["from child\n"]
+
+
+def test_last_expression_is_an_execute_result_with_its_count(run):
+    outcome = run("x = 20", "x * 2 + 2", "x;")
+    assert outcome.outputs[0] == ()
+    assert outcome.outputs[1] == (
+        {
+            "output_type": "execute_result",
+            "execution_count": 2,
+            "data": {"text/plain": "42"},
+            "metadata": {},
+        },
+    )
+    assert outcome.outputs[2] == ()
+    assert outcome.execution_counts == (1, 2, 3)
+
+
+def test_blank_cells_are_skipped_like_nbclient_does(run):
+    outcome = run("1", "   \n", "2")
+    assert outcome.execution_counts == (1, None, 2)
+    assert outcome.outputs[1] == ()
+    assert outcome.outputs[2][0]["execution_count"] == 2
+
+
+def test_numeric_result_text_is_ipython_formatted(run):
+    outcome = run("0.5", "import numpy as np\nnp.float64(1.5)")
+    assert outcome.outputs[0][0]["data"]["text/plain"] == "0.5"
+    assert outcome.outputs[1][0]["data"]["text/plain"] == "np.float64(1.5)"
+
+
+def test_display_produces_display_data_with_rich_reprs(run):
+    outcome = run("from IPython.display import HTML, display\ndisplay(HTML('<b>hi</b>'))\n'end'")
+    display, result = outcome.outputs[0]
+    assert display["output_type"] == "display_data"
+    assert display["data"]["text/html"] == "<b>hi</b>"
+    assert result["output_type"] == "execute_result"
+
+
+def test_dataframe_result_has_html_and_plain_text(run):
+    outcome = run("import pandas as pd\npd.DataFrame({'a': [1, 2]})")
+    data = outcome.outputs[0][0]["data"]
+    assert "text/html" in data and "text/plain" in data
+
+
+def test_clear_output_drops_earlier_outputs(run):
+    outcome = run(
+        "from IPython.display import clear_output\nprint('old')\nclear_output()\nprint('new')"
+    )
+    assert outcome.outputs[0] == ({"output_type": "stream", "name": "stdout", "text": "new\n"},)
+
+
+def test_errors_are_error_outputs_and_later_cells_still_run(run):
+    outcome = run("def f():\n    return 1 / 0", "f()", "'still running'")
+    (error,) = outcome.outputs[1]
+    assert error["output_type"] == "error"
+    assert (error["ename"], error["evalue"]) == ("ZeroDivisionError", "division by zero")
+    assert all(isinstance(line, str) for line in error["traceback"])
+    assert any("ZeroDivisionError" in line for line in error["traceback"])
+    assert outcome.outputs[2][0]["data"]["text/plain"] == "'still running'"
+
+
+def test_syntax_error_and_assertion_error(run):
+    outcome = run("def broken(:\n    pass", "assert 1 == 2, 'nope'")
+    assert outcome.outputs[0][0]["ename"] == "SyntaxError"
+    assert (outcome.outputs[1][0]["ename"], outcome.outputs[1][0]["evalue"]) == (
+        "AssertionError",
+        "nope",
+    )
+
+
+def test_magics_and_shell_escapes_work(run):
+    outcome = run("%load_ext autoreload", "!echo shell-escape", "files = !ls /\n'etc' in files")
+    assert outcome.outputs[0] == ()
+    assert "shell-escape" in "".join(_streams(outcome.outputs[1], "stdout"))
+    assert outcome.outputs[2][0]["data"]["text/plain"] == "True"
+
+
+def test_nbgrader_environment_and_request_env(run):
+    outcome = run(
+        "import os\nos.environ['NBGRADER_EXECUTION'], os.environ['COURSE']", env={"COURSE": "ps1"}
+    )
+    assert outcome.outputs[0][0]["data"]["text/plain"] == "('autograde', 'ps1')"
+
+
+def test_files_are_placed_in_the_working_directory(run):
+    outcome = run(
+        "open('data/values.csv').read()",
+        "import os\nos.getcwd() == os.environ['HOME']",
+        files={"data/values.csv": b"a,b\n1,2\n"},
+    )
+    assert outcome.outputs[0][0]["data"]["text/plain"] == "'a,b\\n1,2\\n'"
+    assert outcome.outputs[1][0]["data"]["text/plain"] == "True"
+
+
+def test_state_persists_between_cells_but_not_between_runs(run):
+    first = run("secret_value = 7", "secret_value")
+    second = run("'secret_value' in globals()")
+    assert first.outputs[1][0]["data"]["text/plain"] == "7"
+    assert second.outputs[0][0]["data"]["text/plain"] == "False"
+    assert second.execution_counts == (1,)
+
+
+def test_timeout_interrupts_the_cell_like_nbgrader(run):
+    outcome = run("import time\nprint('before')\ntime.sleep(30)", "'next cell runs'", timeout=1)
+    names = [o.get("ename") for o in outcome.outputs[0] if o["output_type"] == "error"]
+    assert names == ["KeyboardInterrupt", "CellTimeoutError"]
+    assert outcome.outputs[0][-1]["traceback"] == [
+        "\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"
+    ]
+    assert [(i.index, i.kind) for i in outcome.issues] == [(0, "timeout")]
+    assert outcome.outputs[1][0]["data"]["text/plain"] == "'next cell runs'"
+    assert outcome.execution_counts == (1, 2)
+
+
+def test_runs_in_parallel_threads_are_independent(runtime):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def job(n: int):
+        return runtime.run(RunRequest(cells=(f"n = {n}", "import time\ntime.sleep(0.2)\nn * 10")))
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(job, range(6)))
+    assert [o.outputs[1][0]["data"]["text/plain"] for o in outcomes] == [
+        str(n * 10) for n in range(6)
+    ]
+
+
+def test_request_validation_rejects_escaping_file_names(runtime):
+    with pytest.raises(ValueError, match="relative path"):
+        runtime.run(RunRequest(cells=("1",), files={"../x": b""}))
+    with pytest.raises(ValueError, match="relative path"):
+        runtime.run(RunRequest(cells=("1",), files={"/etc/x": b""}))
+
+
+def test_isolation_report_and_shared_runtime():
+    assert get_runtime() is get_runtime()
+    report = isolation_report()
+    assert report["sandboxed"] is True
+    assert report["uid_drop"] is True
+    assert set(report["namespaces"]) >= {"mount", "pid", "net", "ipc"}
+    assert "NPROC" in report["rlimits"]
+
+
+def test_importing_the_runtime_does_not_import_ipython_in_the_host():
+    code = "import sys, grading.runtime; print('IPython' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

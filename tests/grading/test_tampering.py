@@ -1,0 +1,235 @@
+"""Tampering is restored from the source, scored from the source, and recorded as flags.
+
+Each case is a broken or hostile submission of the fixture exercise (see fixtures_core), graded
+for real in the sandbox; each asserts the score, the flag and the cells nbgrader would score.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fixtures_core import HIDDEN_MARKER, by_id, cell, job, submission
+
+from grading import grade
+
+
+def _grade(data: bytes, **kwargs):
+    result = grade(job(data, **kwargs))
+    assert result.status == "graded", result.error
+    return result
+
+
+def test_honest_submission_has_no_flags_and_full_test_marks() -> None:
+    result = _grade(submission(explain="Because a + b = b + a."))
+    cells = by_id(result)
+
+    assert result.flags == ()
+    assert (cells["test_add"].score, cells["test_add"].max_score) == (2.0, 2.0)
+    assert cells["test_data"].score == 1.0  # the data file sits beside the notebook
+    assert cells["explain"].needs_manual_grade and cells["explain"].score == 0.0
+    assert cells["plot_task"].needs_manual_grade and cells["plot_task"].kind == "task"
+    assert (result.score, result.max_score, result.needs_manual_grade) == (3.0, 6.0, True)
+
+
+def test_unanswered_manual_answer_scores_zero_without_manual_grading() -> None:
+    cells = by_id(_grade(submission()))
+    assert cells["explain"].score == 0.0 and not cells["explain"].needs_manual_grade
+
+
+def test_hidden_tests_are_restored_and_can_fail() -> None:
+    # passes the visible test (1 + 2) but not the hidden one (-1 + 1)
+    result = _grade(submission("    return abs(a) + abs(b)"))
+    assert by_id(result)["test_add"].score == 0.0
+    assert result.flags == ()  # an untouched cell with hidden tests is not tampering
+
+
+def test_edited_test_cell_is_restored_and_flagged() -> None:
+    def edit(nb):
+        cell(nb, "test_add")["source"] = "pass"
+
+    result = _grade(submission("    return 0", edit=edit))
+    assert "tampered:test_add" in result.flags
+    assert by_id(result)["test_add"].score == 0.0
+    assert any("content was edited" in note for note in result.notes)
+
+
+def test_deleted_test_cell_scores_zero_and_needs_no_manual_grade() -> None:
+    def edit(nb):
+        nb["cells"].remove(cell(nb, "test_add"))
+
+    result = _grade(submission(edit=edit))
+    test_add = by_id(result)["test_add"]
+    assert "deleted:test_add" in result.flags
+    assert (test_add.score, test_add.max_score, test_add.needs_manual_grade) == (0.0, 2.0, False)
+    assert result.max_score == 6.0
+
+
+def test_changed_points_are_ignored_and_flagged() -> None:
+    def edit(nb):
+        cell(nb, "test_add")["metadata"]["nbgrader"]["points"] = 100
+
+    result = _grade(submission(edit=edit))
+    assert "tampered:test_add" in result.flags
+    assert by_id(result)["test_add"].max_score == 2.0 and result.max_score == 6.0
+
+
+def test_non_numeric_points_are_flagged() -> None:
+    def edit(nb):
+        cell(nb, "test_data")["metadata"]["nbgrader"]["points"] = "lots"
+
+    result = _grade(submission(edit=edit))
+    assert "tampered:test_data" in result.flags
+    assert by_id(result)["test_data"].max_score == 1.0
+
+
+def test_test_cell_turned_into_markdown_is_restored_and_run() -> None:
+    def edit(nb):
+        c = cell(nb, "test_add")
+        c["cell_type"] = "markdown"
+        del c["outputs"], c["execution_count"]
+
+    result = _grade(submission(edit=edit))
+    assert "tampered:test_add" in result.flags
+    assert by_id(result)["test_add"].score == 2.0  # correct answer, the restored test ran
+
+
+def test_test_cell_with_metadata_removed_is_found_and_restored() -> None:
+    def edit(nb):
+        del cell(nb, "test_add")["metadata"]["nbgrader"]
+
+    result = _grade(submission("    return a - b", edit=edit))
+    assert "tampered:test_add" in result.flags
+    assert by_id(result)["test_add"].score == 0.0
+
+
+def test_ungraded_and_edited_test_cell_counts_as_deleted() -> None:
+    def edit(nb):
+        c = cell(nb, "test_add")
+        del c["metadata"]["nbgrader"]
+        c["source"] = "print('all good')"
+
+    result = _grade(submission(edit=edit))
+    assert "deleted:test_add" in result.flags
+    assert by_id(result)["test_add"].score == 0.0
+
+
+def test_test_cell_remarked_as_solution_is_still_autograded() -> None:
+    # nbgrader alone would leave this cell to manual grading: a way to dodge a failing test
+    def edit(nb):
+        cell(nb, "test_add")["metadata"]["nbgrader"]["solution"] = True
+
+    result = _grade(submission("    return 0", edit=edit))
+    test_add = by_id(result)["test_add"]
+    assert "tampered:test_add" in result.flags
+    assert (test_add.score, test_add.needs_manual_grade) == (0.0, False)
+
+
+def test_test_cell_marked_not_graded_is_still_graded() -> None:
+    def edit(nb):
+        cell(nb, "test_add")["metadata"]["nbgrader"]["grade"] = False
+
+    result = _grade(submission("    return 0", edit=edit))
+    assert "tampered:test_add" in result.flags
+    assert by_id(result)["test_add"].score == 0.0
+
+
+def test_edited_read_only_markdown_is_restored_and_flagged() -> None:
+    def edit(nb):
+        cell(nb, "intro")["source"] = "# I rewrote the instructions"
+
+    result = _grade(submission(edit=edit))
+    assert "tampered:intro" in result.flags
+    assert result.score == 3.0
+    executed = json.loads(result.graded_notebook)
+    intro = next(
+        c for c in executed["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "intro"
+    )
+    assert intro["source"].startswith("# Adding numbers")
+
+
+def test_edited_task_cell_is_flagged_and_stays_for_the_instructor() -> None:
+    def edit(nb):
+        cell(nb, "plot_task")["source"] = "Nothing to do here."
+
+    result = _grade(submission(edit=edit))
+    assert "tampered:plot_task" in result.flags
+    assert by_id(result)["plot_task"].needs_manual_grade
+
+
+def test_duplicated_test_cell_is_flagged_and_graded_once() -> None:
+    def edit(nb):
+        nb["cells"].append(json.loads(json.dumps(cell(nb, "test_add"))))
+
+    result = _grade(submission(edit=edit))
+    assert "duplicate:test_add" in result.flags
+    assert [c.grade_id for c in result.cells].count("test_add") == 1
+    assert by_id(result)["test_add"].score == 2.0
+
+
+def test_invented_grade_cell_earns_nothing() -> None:
+    def edit(nb):
+        fake = json.loads(json.dumps(cell(nb, "test_data")))
+        fake["metadata"]["nbgrader"].update(grade_id="bonus", points=50)
+        fake["source"] = "pass"
+        nb["cells"].append(fake)
+
+    result = _grade(submission(edit=edit))
+    assert "unknown-cell:bonus" in result.flags
+    assert "bonus" not in by_id(result) and result.max_score == 6.0
+
+
+def test_damaged_nbgrader_metadata_is_flagged() -> None:
+    def edit(nb):
+        nb["cells"][0]["metadata"]["nbgrader"] = "garbage"
+
+    result = _grade(submission(edit=edit))
+    assert "invalid-metadata:cell-1" in result.flags
+
+
+def test_deleted_manual_answer_scores_zero_without_manual_grading() -> None:
+    def edit(nb):
+        nb["cells"].remove(cell(nb, "explain"))
+
+    result = _grade(submission(edit=edit))
+    explain = by_id(result)["explain"]
+    assert "deleted:explain" in result.flags
+    assert (explain.score, explain.needs_manual_grade) == (0.0, False)
+
+
+def test_deleted_task_cell_is_flagged_and_left_to_the_instructor() -> None:
+    def edit(nb):
+        nb["cells"].remove(cell(nb, "plot_task"))
+
+    result = _grade(submission(edit=edit))
+    assert "deleted:plot_task" in result.flags
+    assert by_id(result)["plot_task"].needs_manual_grade
+
+
+def test_anything_on_stderr_fails_a_test_as_in_nbgrader() -> None:
+    body = "    import sys\n    print('careful', file=sys.stderr)\n    return a + b"
+    result = _grade(submission(body))
+    assert by_id(result)["test_add"].score == 0.0
+
+
+def test_hidden_test_code_is_in_the_graded_notebook_for_staff() -> None:
+    result = _grade(submission())
+    assert HIDDEN_MARKER in result.graded_notebook
+
+
+def test_timeout_scores_zero_with_a_flag_and_grading_goes_on() -> None:
+    result = _grade(submission("    while True:\n        pass"), timeout=1.0)
+    cells = by_id(result)
+    assert "timeout:test_add" in result.flags
+    assert cells["test_add"].score == 0.0
+    assert cells["test_data"].score == 1.0  # later cells still ran
+
+
+@pytest.mark.parametrize("points", [0, 0.25])
+def test_points_scale_from_the_source(points) -> None:
+    # a changed points value never changes the score, whatever it is
+    def edit(nb):
+        cell(nb, "test_data")["metadata"]["nbgrader"]["points"] = points
+
+    result = _grade(submission(edit=edit))
+    assert by_id(result)["test_data"].score == 1.0

@@ -1,0 +1,132 @@
+"""The trainee's path through the pages, with real grading."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lms.models import GradingJob, Submission
+from pathlib import Path
+
+SOURCE = (Path(__file__).parent.parent / "fixtures/content/exercises/squares/squares.ipynb"
+          ).read_text()
+
+
+@pytest.fixture
+def trainee(auth, users, content):  # noqa: ANN001, ANN201
+    """The signed-in trainee, with the fixture course imported."""
+    auth.login(users.trainee)
+    return auth
+
+
+def test_dashboard_course_and_lesson(client, trainee) -> None:
+    page = client.get("/learn").get_data(as_text=True)
+    assert "Introduction" in page and "0 of 1 exercises done" in page
+    assert "/exercises/squares" in page  # what to do next
+    course = client.get("/courses/intro").get_data(as_text=True)
+    assert "Hello lesson" in course and "Squares" in course
+    lesson = client.get("/courses/intro/basics/01-hello")
+    html = lesson.get_data(as_text=True)
+    assert lesson.status_code == 200
+    assert '<pre class="highlight">' in html and "<table>" in html
+    assert "<script>alert" not in html  # raw HTML in Markdown is not trusted
+    assert "More lesson" in html  # link to the next lesson
+
+
+def test_lesson_in_french(client, trainee) -> None:
+    client.post("/language", data={"locale": "fr", "csrf_token": trainee.token("/learn")})
+    html = client.get("/courses/intro/basics/01-hello").get_data(as_text=True)
+    assert "Leçon bonjour" in html and "Mes cours" in html
+
+
+def test_exercise_page_shows_answer_editors_not_solutions(client, trainee) -> None:
+    html = client.get("/exercises/squares").get_data(as_text=True)
+    assert 'name="answer-squares"' in html and 'name="answer-total"' in html
+    assert "BEGIN SOLUTION" not in html and "HIDDEN-MARKER" not in html
+    assert "return [i * i" not in html
+
+
+def test_download_release_notebook(client, trainee) -> None:
+    response = client.get("/exercises/squares/notebook")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    notebook = json.loads(response.data)
+    assert "HIDDEN-MARKER" not in response.get_data(as_text=True)
+    assert notebook["nbformat"] == 4
+    data = client.get("/exercises/squares/files/data/numbers.txt")
+    assert data.data == b"1\n2\n3\n"
+
+
+def _browser_submit(client, trainee, answers: dict[str, str], action: str = "submit"):  # noqa: ANN001, ANN202
+    """Submit answers typed in the page's editors, as the page's script does."""
+    page = client.get("/exercises/squares").get_data(as_text=True)
+    token = page.split('name="token" value="')[1].split('"')[0]
+    data = {"csrf_token": trainee.csrf_token_from(page), "token": token, "origin": "browser",
+            "action": action}
+    data.update({f"answer-{k}": v for k, v in answers.items()})
+    return client.post("/exercises/squares/submissions", data=data,
+                       headers={"Accept": "application/json"})
+
+
+RIGHT = {"squares": "def squares(n):\n    return [i * i for i in range(n)]",
+         "total": "def total(path):\n    return sum(int(x) for x in open(path).read().split())"}
+
+
+def test_submit_in_browser_is_graded(run_jobs, client, trainee, session) -> None:
+    response = _browser_submit(client, trainee, RIGHT)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    status_url = response.json["status_url"]
+    assert client.get(status_url).json["status"] == "queued"
+    assert run_jobs() == 1
+    status = client.get(status_url).json
+    assert status["status"] == "graded" and status["finished"]
+    assert status["score"] == 3.0 and status["max_score"] == 3.0
+    assert {c["grade_id"]: c["score"] for c in status["cells"]} == {
+        "test_squares": 2.0, "test_total": 1.0}
+    feedback = client.get(status["feedback_url"])
+    assert "sandbox" in feedback.headers["Content-Security-Policy"]
+    assert "HIDDEN-MARKER" not in feedback.get_data(as_text=True)
+    history = client.get("/exercises/squares").get_data(as_text=True)
+    assert "3 / 3" in history
+    assert "1 of 1 exercises done" in client.get("/learn").get_data(as_text=True)
+
+
+def test_wrong_answer_scores_per_test(run_jobs, client, trainee) -> None:
+    wrong = dict(RIGHT, squares="def squares(n):\n    return [1]")
+    status_url = _browser_submit(client, trainee, wrong).json["status_url"]
+    run_jobs()
+    status = client.get(status_url).json
+    assert status["score"] == 1.0
+    assert {c["grade_id"]: c["score"] for c in status["cells"]}["test_squares"] == 0.0
+
+
+def test_check_my_work_runs_visible_tests_only_and_is_not_an_attempt(run_jobs, client, trainee,
+                                                                     session) -> None:
+    # Passes the visible test (squares(3)) but not the hidden one (squares(0) == []).
+    tricky = dict(RIGHT, squares="def squares(n):\n    return [0, 1, 4] if n else [9]")
+    status_url = _browser_submit(client, trainee, tricky, action="check").json["status_url"]
+    run_jobs()
+    status = client.get(status_url).json
+    assert status["purpose"] == "check" and status["status"] == "graded"
+    assert {c["grade_id"]: c["score"] for c in status["cells"]}["test_squares"] == 2.0
+    assert "No attempt yet" in client.get("/exercises/squares").get_data(as_text=True)
+
+
+def test_upload_is_stored_unchanged(run_jobs, client, trainee, session) -> None:
+    page = client.get("/exercises/squares").get_data(as_text=True)
+    token = page.split('name="token" value="')[2].split('"')[0]
+    raw = SOURCE.encode()
+    response = client.post("/exercises/squares/submissions", data={
+        "csrf_token": trainee.csrf_token_from(page), "token": token, "origin": "upload",
+        "action": "submit", "notebook": (__import__("io").BytesIO(raw), "mine.ipynb")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    submission = session.query(Submission).one()
+    from lms.services.blobs import get_blob
+    assert get_blob(session, submission.notebook_sha256) == raw
+    assert submission.origin == "upload" and submission.notebook_name == "mine.ipynb"
+    assert session.query(GradingJob).one().status.value == "queued"
+    run_jobs()
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Squares" in html
