@@ -99,7 +99,7 @@ def run_code_cells(
         # passing: give them the error they would have had.
         for k in range(stopped_at, len(positions)):
             cell = nb.cells[positions[k]]
-            if cell.execution_count is None and not _has_error(cell):
+            if cell.execution_count is None and cell.source.strip() and not _has_error(cell):
                 cell.outputs.append(
                     _error_output("CellNotRun", "the notebook stopped before this cell ran")
                 )

@@ -10,6 +10,7 @@ escaped; Markdown is rendered without raw HTML and cleaned; nothing is loaded fr
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -30,6 +31,9 @@ from grading.job import CellResult
 MAX_OUTPUT_CHARS = 10_000  # per output
 MAX_CELL_CHARS = 40_000  # all outputs of one cell
 MAX_IMAGE_BYTES = 1_000_000  # base64 text of one image
+MAX_PAGE_OUTPUT_CHARS = 2_000_000  # all outputs of the page, images included
+MAX_SOURCE_CHARS = 100_000  # the source of one cell
+MIN_REDACTED_LINE = 8  # shorter hidden lines ("pass", "else:") give nothing away
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 _REDACTED = "[hidden test line]"
 
@@ -76,7 +80,7 @@ def _hidden_lines(exercise: Exercise) -> list[str]:
             continue
         visible = set(exercise.release_cells[info.grade_id].source.splitlines())
         for line in exercise.source_cells[info.grade_id].source.splitlines():
-            if line.strip() and line not in visible:
+            if len(line.strip()) >= MIN_REDACTED_LINE and line not in visible:
                 lines.add(line.strip())
     return sorted(lines, key=len, reverse=True)
 
@@ -98,9 +102,9 @@ def _text(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _outputs(cell: NotebookNode, hidden: list[str]) -> list[dict[str, str]]:
+def _outputs(cell: NotebookNode, hidden: list[str], page_budget: list[int]) -> list[dict[str, str]]:
     rendered: list[dict[str, str]] = []
-    budget = MAX_CELL_CHARS
+    budget = min(MAX_CELL_CHARS, page_budget[0])
     for output in cell.get("outputs", []):
         if budget <= 0:
             rendered.append({"kind": "note", "text": "... further output not shown ..."})
@@ -128,16 +132,25 @@ def _outputs(cell: NotebookNode, hidden: list[str]) -> list[dict[str, str]]:
         text = _cap(_redact(strip_ansi(text), hidden), min(MAX_OUTPUT_CHARS, budget))
         budget -= len(text)
         rendered.append({"kind": css, "text": text})
+    page_budget[0] -= min(MAX_CELL_CHARS, page_budget[0]) - max(budget, 0)
     return rendered
 
 
-def _without_hidden_tests(cell: NotebookNode, exercise: Exercise) -> NotebookNode:
+@functools.cache
+def _template() -> jinja2.Template:
+    text = resources.files("grading").joinpath("templates/feedback.html").read_text("utf-8")
+    return _environment.from_string(text)
+
+
+def _without_hidden_tests(
+    cell: NotebookNode, exercise: Exercise, clearers: tuple[ClearHiddenTests, ClearMarkScheme]
+) -> NotebookNode:
     """The cell as the trainee may see it: nbgrader's ClearHiddenTests (and ClearMarkScheme, as
     task cells are restored with their mark scheme) applied again."""
     cell = copy.deepcopy(cell)
     try:
-        cell, _ = ClearHiddenTests(enforce_metadata=False).preprocess_cell(cell, {}, 0)
-        cell, _ = ClearMarkScheme(enforce_metadata=False).preprocess_cell(cell, {}, 0)
+        for clearer in clearers:
+            cell, _ = clearer.preprocess_cell(cell, {}, 0)
     except RuntimeError:
         # unbalanced delimiters typed by the trainee: an exercise cell falls back to its release
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -160,15 +173,18 @@ def render_feedback(
     results = {c.grade_id: c for c in cells}
     with_hidden = {i.grade_id for i in exercise.grade_cells if i.has_hidden_tests}
     shown = []
+    page_budget = [MAX_PAGE_OUTPUT_CHARS]
+    clearers = (ClearHiddenTests(enforce_metadata=False), ClearMarkScheme(enforce_metadata=False))
     for index, original in enumerate(nb.cells):
-        cell = _without_hidden_tests(original, exercise)
+        cell = _without_hidden_tests(original, exercise, clearers)
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         result = results.get(grade_id)
         heading = f"Cell {index + 1}"
         if grade_id and result is not None:
             heading += f" · {grade_id}"
         if cell.cell_type == "markdown":
-            html = nh3.clean(_markdown.render(cell.source), url_schemes={"data"})
+            source = _cap(cell.source, MAX_SOURCE_CHARS)
+            html = nh3.clean(_markdown.render(source), url_schemes={"data"})
             shown.append({"kind": "markdown", "html": html, "heading": heading})
         elif cell.cell_type == "code":
             count = cell.get("execution_count")
@@ -178,8 +194,10 @@ def render_feedback(
                 {
                     "kind": "code",
                     "heading": heading,
-                    "html": highlight(cell.source, PythonLexer(), _formatter),
-                    "outputs": [] if outputs_hidden else _outputs(cell, hidden),
+                    "html": highlight(
+                        _cap(cell.source, MAX_SOURCE_CHARS), PythonLexer(), _formatter
+                    ),
+                    "outputs": [] if outputs_hidden else _outputs(cell, hidden, page_budget),
                     "outputs_hidden": outputs_hidden,
                 }
             )
@@ -192,10 +210,7 @@ def render_feedback(
         badge = _badge(result, result.grade_id in deleted)
         summary.append({"grade_id": result.grade_id, "kind": result.kind, **badge.__dict__})
     total = sum(c.score for c in cells)
-    template = _environment.from_string(
-        resources.files("grading").joinpath("templates/feedback.html").read_text("utf-8")
-    )
-    return template.render(
+    return _template().render(
         title=title,
         score=_points(total),
         max_score=_points(sum(c.max_score for c in cells)),

@@ -58,12 +58,20 @@ def release_folder(src: Path, dst: Path, header_json: str | None = None) -> list
     return written
 
 
-def exercise_files(folder: Path) -> dict[str, bytes]:
+def exercise_files(folder: Path, max_total_bytes: int = 256 * 1024 * 1024) -> dict[str, bytes]:
     """The data files of an exercise folder (everything but notebooks and nbgrader's ignored
-    names), by relative path: what nbgrader copies beside each notebook it grades."""
+    names), by relative path: what nbgrader copies beside each notebook it grades. Raises
+    ValueError when they add up to more than `max_total_bytes` (not an exercise folder)."""
     folder = Path(folder)
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
+    paths = [
+        path
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.suffix != ".ipynb" and not _ignored(path, folder)
-    }
+    ]
+    total = sum(path.stat().st_size for path in paths)
+    if total > max_total_bytes:
+        raise ValueError(
+            f"{folder} holds {total} bytes of files, more than the {max_total_bytes} an exercise "
+            "may have: point to the exercise's own folder"
+        )
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in paths}

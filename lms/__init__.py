@@ -34,6 +34,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         secure = os.environ.get("LMS_COOKIE_SECURE", "1" if not (app.debug or app.testing) else "0")
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure == "1"
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a proxy, the client's address (login throttling) and scheme come from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
     _init_extensions(app)
     _register_blueprints(app)
     return app

@@ -40,6 +40,8 @@ def config_from_env(instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": os.environ.get("LMS_DATABASE_URL", default_db),
         "BROKER_URL": os.environ.get("LMS_BROKER_URL") or None,
         "GRADING_WORKERS": _int_env("LMS_GRADING_WORKERS", 2),
+        # How many reverse proxies in front of us set X-Forwarded-For/-Proto (0: none trusted).
+        "TRUSTED_PROXIES": _int_env("LMS_TRUSTED_PROXIES", 0),
         "CHECK_WORK_PER_MINUTE": _int_env("LMS_CHECK_WORK_PER_MINUTE", 6),
         "LOGIN_MAX_FAILURES": _int_env("LMS_LOGIN_MAX_FAILURES", 5),
         "LOGIN_WINDOW_SECONDS": _int_env("LMS_LOGIN_WINDOW_SECONDS", 15 * 60),

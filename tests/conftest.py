@@ -68,8 +68,15 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def app_factory(tmp_path: Path):  # noqa: ANN201
+    """A function making another app on a fresh database (config overrides as keywords)."""
+    return lambda **overrides: make_test_app(tmp_path, **overrides)
+
+
+@pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """A database session outside any request."""
+    """A database session outside any request (on SQLite, end each read with commit or rollback:
+    an open transaction holds the write lock)."""
     with db.sessionmaker_for(app)() as s:
         yield s
 
@@ -105,10 +112,18 @@ class Users:
     admin: str = "admin@example.org"
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD hashed once per run (scrypt is slow on purpose)."""
+    from lms.services.accounts import hash_password
+
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def users(session: Session) -> Users:
+def users(session: Session, password_hash: str) -> Users:
     """Create the accounts of `Users`, all with password PASSWORD."""
-    from lms.services.accounts import create_user
+    from lms.models import User
 
     accounts = Users()
     for email, role in (
@@ -116,7 +131,8 @@ def users(session: Session) -> Users:
         (accounts.instructor, UserRole.INSTRUCTOR), (accounts.recruiter, UserRole.RECRUITER),
         (accounts.admin, UserRole.ADMIN),
     ):
-        create_user(session, email, role, PASSWORD)
+        session.add(User(email=email, role=role, password_hash=password_hash))
+    session.commit()
     return accounts
 
 

@@ -42,9 +42,11 @@ class _RecordingDisplayHook(DisplayHook):
     """Records the cell's last expression as an `execute_result` (ZMQShellDisplayHook's job)."""
 
     _bundle: tuple[dict, dict] | None = None
+    active = False  # between start and finish: a traceback now means formatting failed
 
     def start_displayhook(self) -> None:
         self._bundle = None
+        self.active = True
 
     def write_output_prompt(self) -> None:
         pass
@@ -64,6 +66,7 @@ class _RecordingDisplayHook(DisplayHook):
                 }
             )
         self._bundle = None
+        self.active = False
 
 
 class _RecordingDisplayPublisher(DisplayPublisher):
@@ -86,10 +89,44 @@ class SandboxShell(InteractiveShell):
     def init_virtualenv(self) -> None:
         """A kernel does no virtualenv detection (ipykernel overrides this the same way)."""
 
+    _last_traceback: list[str] | None = None
+    _last_traceback_during_displayhook = False
+
+    def run_cell(self, *args, **kwargs):
+        """Run a cell, remembering its traceback for the execute reply (as ipykernel does)."""
+        self._last_traceback = None
+        self._last_traceback_during_displayhook = False
+        return super().run_cell(*args, **kwargs)
+
+    def execute_reply(self, result) -> dict[str, Any]:
+        """What ipykernel's do_execute would reply for this run_cell result."""
+        if result.success and not self._last_traceback_during_displayhook:
+            return {"status": "ok"}
+        error = (
+            result.error_before_exec
+            if result.error_before_exec is not None
+            else (result.error_in_exec)
+        )
+        return {
+            "status": "error",
+            "ename": type(error).__name__,
+            "evalue": str(error),
+            "traceback": list(self._last_traceback or []),
+        }
+
     def _showtraceback(self, etype, evalue, stb) -> None:
+        if getattr(self.displayhook, "active", False):
+            self._last_traceback_during_displayhook = True
+        self._last_traceback = list(stb)
         sink = _sink()
-        sink.add({"output_type": "error", "ename": str(etype.__name__), "evalue": str(evalue),
-                  "traceback": list(stb)})
+        sink.add(
+            {
+                "output_type": "error",
+                "ename": str(etype.__name__),
+                "evalue": str(evalue),
+                "traceback": list(stb),
+            }
+        )
         _note_resource_issue(sink, evalue)
 
 
@@ -232,9 +269,16 @@ class _Executor:
             self.sink.begin_cell()
             self.in_cell = True
             try:
-                self.shell.run_cell(source, store_history=True, silent=False)
+                result = self.shell.run_cell(source, store_history=True, silent=False)
+                reply = self.shell.execute_reply(result)
             except KeyboardInterrupt:
-                pass  # landed outside the user's code: the cell still ends normally
+                # Landed outside the user's code, in IPython's own bookkeeping.
+                reply = {
+                    "status": "error",
+                    "ename": "KeyboardInterrupt",
+                    "evalue": "",
+                    "traceback": [],
+                }
             finally:
                 self.in_cell = False
             if os.getpid() != self.pid:
@@ -243,7 +287,14 @@ class _Executor:
             outputs, issues = self.sink.end_cell()
             protocol.send(
                 self.sock,
-                {"t": "done", "i": index, "outputs": outputs, "count": count, "issues": issues},
+                {
+                    "t": "done",
+                    "i": index,
+                    "outputs": outputs,
+                    "count": count,
+                    "issues": issues,
+                    "reply": reply,
+                },
             )
 
 

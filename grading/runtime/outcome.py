@@ -20,8 +20,16 @@ TIMEOUT_ERROR = {
     "evalue": "",
     "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"],
 }
-_ISSUE_KINDS = {"timeout", "memory", "output-limit", "died", "cpu-time", "file-size", "processes",
-                "sandbox"}
+_ISSUE_KINDS = {
+    "timeout",
+    "memory",
+    "output-limit",
+    "died",
+    "cpu-time",
+    "file-size",
+    "processes",
+    "sandbox",
+}
 
 
 class OutcomeBuilder:
@@ -56,12 +64,15 @@ class OutcomeBuilder:
         count = message.get("count")
         self.counts[index] = count if isinstance(count, int) and count > 0 else None
         issues = message.get("issues")
-        for kind, detail in (issues.items() if isinstance(issues, dict) else ()):
+        for kind, detail in issues.items() if isinstance(issues, dict) else ():
             if kind in _ISSUE_KINDS:
                 self.issues.append(CellIssue(index, kind, str(detail)[:500]))
+        if index not in self._timed_out:
+            _append_reply_error(outputs, message.get("reply"))
         if index in self._timed_out:
-            if not any(o["output_type"] == "error" and o["ename"] == "CellTimeoutError"
-                       for o in outputs):
+            if not any(
+                o["output_type"] == "error" and o["ename"] == "CellTimeoutError" for o in outputs
+            ):
                 outputs.append(dict(TIMEOUT_ERROR))
         self.outputs[index] = outputs
 
@@ -72,9 +83,13 @@ class OutcomeBuilder:
     def mark_timeout(self, index: int) -> None:
         """Cell `index` ran past the per-cell timeout (and is being interrupted)."""
         self._timed_out.add(index)
-        self.issues.append(CellIssue(
-            index, "timeout", f"the cell ran longer than {self.cell_timeout:g} s and was stopped"
-        ))
+        self.issues.append(
+            CellIssue(
+                index,
+                "timeout",
+                f"the cell ran longer than {self.cell_timeout:g} s and was stopped",
+            )
+        )
 
     def fatal(self, detail: str) -> None:
         """The sandbox reported it could not be set up or its executor failed."""
@@ -82,8 +97,11 @@ class OutcomeBuilder:
 
     def protocol_violation(self, detail: str) -> None:
         """The sandbox sent something malformed or oversized (it is being killed)."""
-        self.issues.append(CellIssue(self.running, "output-limit",
-                                     f"the sandbox's output was rejected: {detail}"[:500]))
+        self.issues.append(
+            CellIssue(
+                self.running, "output-limit", f"the sandbox's output was rejected: {detail}"[:500]
+            )
+        )
 
     def finish(
         self, ended: bool, exit_report: dict[str, Any] | None, killed_for: str | None
@@ -92,8 +110,11 @@ class OutcomeBuilder:
         report = exit_report or {}
         stopped_at = self._next if self._next < len(self.cells) else None
         if report.get("pids_max_hits"):
-            self.issues.append(CellIssue(self.running, "processes",
-                                         "the cell tried to start more processes than allowed"))
+            self.issues.append(
+                CellIssue(
+                    self.running, "processes", "the cell tried to start more processes than allowed"
+                )
+            )
         if stopped_at is not None or not ended:
             kind, reason = self._why_stopped(report, killed_for)
             if stopped_at is None:
@@ -102,8 +123,11 @@ class OutcomeBuilder:
             else:
                 self._fill_unfinished(stopped_at, kind, reason)
         elif report.get("oom_kills"):
-            self.issues.append(CellIssue(None, "memory", "a process of the run was killed for "
-                                                         "using too much memory"))
+            self.issues.append(
+                CellIssue(
+                    None, "memory", "a process of the run was killed for using too much memory"
+                )
+            )
         return RunOutcome(
             outputs=tuple(tuple(o or ()) for o in self.outputs),
             execution_counts=tuple(self.counts),
@@ -142,14 +166,37 @@ class OutcomeBuilder:
             else:
                 evalue = f"Not run: the kernel stopped at an earlier cell ({reason})"
                 detail = f"not run: {reason}"
-            self.outputs[index] = [{
-                "output_type": "error",
-                "ename": "DeadKernelError",
-                "evalue": evalue,
-                "traceback": [f"\x1b[0;31mDeadKernelError\x1b[0m: {evalue}"],
-            }]
+            self.outputs[index] = [
+                {
+                    "output_type": "error",
+                    "ename": "DeadKernelError",
+                    "evalue": evalue,
+                    "traceback": [f"\x1b[0;31mDeadKernelError\x1b[0m: {evalue}"],
+                }
+            ]
             later_kind = "died" if kind == "timeout" else kind
             self.issues.append(CellIssue(index, kind if index == first else later_kind, detail))
+
+
+def _append_reply_error(outputs: list[dict[str, Any]], reply: Any) -> None:
+    """nbgrader's Execute.on_cell_executed: an error reply whose error is not among the outputs
+    (e.g. trainee code silenced tracebacks) still becomes an error output."""
+    if not isinstance(reply, dict) or reply.get("status") != "error":
+        return
+    ename = str(reply.get("ename", ""))
+    if any(o["output_type"] == "error" and o["ename"] == ename for o in outputs):
+        return
+    traceback = reply.get("traceback")
+    if not isinstance(traceback, list) or not all(isinstance(t, str) for t in traceback):
+        traceback = []
+    outputs.append(
+        {
+            "output_type": "error",
+            "ename": ename,
+            "evalue": str(reply.get("evalue", "")),
+            "traceback": traceback or ["ERROR: An error occurred while showtraceback was disabled"],
+        }
+    )
 
 
 def _signal_name(number: int) -> str:
@@ -170,7 +217,10 @@ def _valid_output(output: Any) -> bool:
             return False
         return kind == "display_data" or isinstance(output.get("execution_count"), int | None)
     if kind == "error":
-        return (isinstance(output.get("ename"), str) and isinstance(output.get("evalue"), str)
-                and isinstance(output.get("traceback"), list)
-                and all(isinstance(line, str) for line in output["traceback"]))
+        return (
+            isinstance(output.get("ename"), str)
+            and isinstance(output.get("evalue"), str)
+            and isinstance(output.get("traceback"), list)
+            and all(isinstance(line, str) for line in output["traceback"])
+        )
     return False

@@ -22,8 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grading.runtime import RunOutcome, RunRequest
-from grading.runtime import protocol
+from grading.runtime import RunOutcome, RunRequest, protocol
 from grading.runtime.isolation import SandboxUnavailable, check, describe
 from grading.runtime.limits import Limits
 from grading.runtime.outcome import OutcomeBuilder
@@ -42,8 +41,11 @@ class _ForkServer:
     def __init__(self, preload: tuple[str, ...]) -> None:
         host_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         package_root = str(Path(__file__).resolve().parents[2])
+        # `grading` is registered as a bare package so that the grading pipeline's __init__
+        # (nbgrader and friends) is not imported into the fork server: only the runtime is.
         bootstrap = (
-            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "import sys, types; pkg = types.ModuleType('grading'); "
+            "pkg.__path__ = [sys.argv[1] + '/grading']; sys.modules['grading'] = pkg; "
             "from grading.runtime.zygote import main; main(int(sys.argv[2]), sys.argv[3:])"
         )
         env = {
@@ -54,8 +56,15 @@ class _ForkServer:
             "MKL_NUM_THREADS": "1",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap, package_root, str(server_end.fileno()),
-             *preload],
+            [
+                sys.executable,
+                "-I",
+                "-c",
+                bootstrap,
+                package_root,
+                str(server_end.fileno()),
+                *preload,
+            ],
             env=env,
             pass_fds=(server_end.fileno(),),
             stdin=subprocess.DEVNULL,
@@ -103,8 +112,10 @@ class Runtime:
         slots: int | None = None,
         limits: Limits | None = None,
         preload: tuple[str, ...] = DEFAULT_PRELOAD,
+        standby: bool = True,
     ) -> None:
         self.limits = limits or Limits()
+        self.standby = standby
         self.slots = slots or os.cpu_count() or 1
         self._preload = preload
         instance = next(_instances)
@@ -116,6 +127,7 @@ class Runtime:
         self._server_lock = threading.Lock()
         self._jobs = itertools.count()
         self._closed = False
+        self._standby: dict[int, tuple[socket.socket, socket.socket]] = {}
         self._server = _ForkServer(preload)
         self.isolation = describe(self._server.probe, self.limits.to_json())
         try:
@@ -123,6 +135,8 @@ class Runtime:
         except SandboxUnavailable:
             self._server.close()
             raise
+        for slot in range(self.slots):
+            self._prepare_standby(slot)
 
     @property
     def sandbox_uids(self) -> range:
@@ -143,9 +157,14 @@ class Runtime:
     def close(self) -> None:
         """Stop the fork server; runs already started finish or fail cleanly."""
         with self._server_lock:
-            if not self._closed:
-                self._closed = True
-                self._server.close()
+            if self._closed:
+                return
+            self._closed = True
+            standby, self._standby = self._standby, {}
+        for pair in standby.values():
+            for sock in pair:
+                sock.close()
+        self._server.close()
 
     def __enter__(self) -> Runtime:
         return self
@@ -168,26 +187,69 @@ class Runtime:
                 self._server = _ForkServer(self._preload)
             return self._server
 
-    def _run_in_slot(self, request: RunRequest, slot: int) -> RunOutcome:
+    def _spawn(self, slot: int) -> tuple[socket.socket, socket.socket]:
+        """Ask the fork server for a sandbox for `slot`; returns the host's (ctl, data) ends."""
         host_ctl, sandbox_ctl = socket.socketpair()
         host_data, sandbox_data = socket.socketpair()
-        spec = {"job": f"{os.getpid()}-{next(self._jobs)}", "uid": self.uid_base + slot,
-                "limits": self.limits.to_json()}
+        spec = {
+            "job": f"{os.getpid()}-{next(self._jobs)}",
+            "uid": self.uid_base + slot,
+            "limits": self.limits.to_json(),
+        }
+        fds = [sandbox_ctl.fileno(), sandbox_data.fileno()]
         try:
             try:
-                self._server_for_spawn().spawn(spec, [sandbox_ctl.fileno(), sandbox_data.fileno()])
+                self._server_for_spawn().spawn(spec, fds)
             except OSError:
                 # The zygote died between the liveness check and the send: start it again once.
                 self._server.process.kill()
-                self._server_for_spawn().spawn(spec, [sandbox_ctl.fileno(), sandbox_data.fileno()])
+                self._server.process.wait()
+                self._server_for_spawn().spawn(spec, fds)
+        except BaseException:
+            host_ctl.close()
+            host_data.close()
+            raise
         finally:
             sandbox_ctl.close()
             sandbox_data.close()
+        return host_ctl, host_data
+
+    def _prepare_standby(self, slot: int) -> None:
+        """Have the next sandbox of `slot` set up (cgroups, mounts) before it is needed."""
+        if not self.standby:
+            return
         try:
-            return _Watch(request, self.limits, host_ctl, host_data).run()
+            pair = self._spawn(slot)
+        except (OSError, RuntimeError, SandboxUnavailable):
+            return  # the next run spawns its own
+        with self._server_lock:
+            stale = self._standby.pop(slot, None)
+            if self._closed:
+                stale, pair = pair, None
+            else:
+                self._standby[slot] = pair
+        for sock in stale or ():
+            sock.close()
+
+    def _run_in_slot(self, request: RunRequest, slot: int) -> RunOutcome:
+        with self._server_lock:
+            pair = self._standby.pop(slot, None)
+        try:
+            if pair is not None:
+                watch = _Watch(request, self.limits, *pair)
+                outcome = watch.run()
+                if not watch.vanished_unused:
+                    return outcome
+                # The standby died before taking the request (e.g. the fork server was
+                # restarted): run the request in a fresh sandbox instead.
+                for sock in pair:
+                    sock.close()
+            pair = self._spawn(slot)
+            return _Watch(request, self.limits, *pair).run()
         finally:
-            host_ctl.close()
-            host_data.close()
+            for sock in pair or ():
+                sock.close()
+            self._prepare_standby(slot)
 
 
 def _validate(request: RunRequest) -> None:
@@ -206,8 +268,9 @@ def _validate(request: RunRequest) -> None:
 class _Watch:
     """Drives one sandbox: sends the request, relays timeouts, collects the outcome."""
 
-    def __init__(self, request: RunRequest, limits: Limits, ctl: socket.socket,
-                 data: socket.socket) -> None:
+    def __init__(
+        self, request: RunRequest, limits: Limits, ctl: socket.socket, data: socket.socket
+    ) -> None:
         self.request = request
         self.limits = limits
         self.ctl = ctl
@@ -216,6 +279,7 @@ class _Watch:
         max_frame = 4 * limits.output.keep_cell_bytes + (1 << 20)
         self.readers = {ctl: protocol.FrameReader(1 << 16), data: protocol.FrameReader(max_frame)}
         self.exit_report: dict[str, Any] | None = None
+        self.heard_from_sandbox = False
         self.ended = False
         self.killed_for: str | None = None
         self.deadline = time.monotonic() + _SETUP_TIMEOUT
@@ -245,13 +309,22 @@ class _Watch:
         selector.close()
         return self.outcome.finish(self.ended, self.exit_report, self.killed_for)
 
+    @property
+    def vanished_unused(self) -> bool:
+        """The sandbox ended without a word and without a report: it never took the request."""
+        return not self.heard_from_sandbox and self.exit_report is None
+
     def _next_deadline(self) -> float | None:
         return self.deadline if self.kill_at is None and self.give_up_at is None else None
 
     def _send_request(self) -> None:
         files = list(self.request.files.items())
-        header = {"t": "request", "cells": list(self.request.cells), "env": dict(self.request.env),
-                  "files": [[name, len(content)] for name, content in files]}
+        header = {
+            "t": "request",
+            "cells": list(self.request.cells),
+            "env": dict(self.request.env),
+            "files": [[name, len(content)] for name, content in files],
+        }
         self.data.settimeout(_SETUP_TIMEOUT)
         try:
             protocol.send(self.data, header)
@@ -282,6 +355,8 @@ class _Watch:
     def _handle(self, sock: socket.socket, message: dict[str, Any]) -> None:
         now = time.monotonic()
         kind = message["t"]
+        if sock is self.data:
+            self.heard_from_sandbox = True
         if sock is self.ctl:
             if kind == "exit":
                 self.exit_report = message

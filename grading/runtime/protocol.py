@@ -82,7 +82,9 @@ class FrameReader:
         while len(self._buffer) >= _HEADER.size:
             (size,) = _HEADER.unpack_from(self._buffer)
             if size > self._max_size:
-                raise ProtocolError(f"frame of {size} bytes exceeds the {self._max_size}-byte bound")
+                raise ProtocolError(
+                    f"frame of {size} bytes exceeds the {self._max_size}-byte bound"
+                )
             if len(self._buffer) < _HEADER.size + size:
                 break
             body = bytes(self._buffer[_HEADER.size : _HEADER.size + size])

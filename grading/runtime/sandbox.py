@@ -27,10 +27,26 @@ HOSTNAME = "sandbox"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # World-readable configuration the C library and Python read; nothing else of /etc is visible.
 _ETC_ENTRIES = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "host.conf", "localtime",
-    "timezone", "alternatives", "ssl/certs", "ssl/openssl.cnf", "ca-certificates",
-    "ca-certificates.conf", "mime.types", "locale.alias", "fonts", "os-release",
-    "debian_version", "protocols", "services", "matplotlibrc",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "nsswitch.conf",
+    "host.conf",
+    "localtime",
+    "timezone",
+    "alternatives",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "mime.types",
+    "locale.alias",
+    "fonts",
+    "os-release",
+    "debian_version",
+    "protocols",
+    "services",
+    "matplotlibrc",
 )
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 
@@ -49,8 +65,13 @@ class SandboxPlan:
 
 def python_paths() -> tuple[str, ...]:
     """The directories the interpreter needs (prefixes, site-packages), outermost only."""
-    candidates = {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix,
-                  *site.getsitepackages()}
+    candidates = {
+        sys.base_prefix,
+        sys.prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        *site.getsitepackages(),
+    }
     existing = sorted(os.path.abspath(p) for p in candidates if os.path.isdir(p))
     chosen: list[str] = []
     for path in existing:
@@ -97,15 +118,11 @@ def _matplotlib_backend() -> str:
     return "module://matplotlib_inline.backend_inline"
 
 
-def enter(
-    plan: SandboxPlan,
-    uid: int,
-    limits: Limits,
-    cgroups: JobCgroups,
-    keep_fd: int,
-    fallback_dir: str | None,
+def prepare(
+    plan: SandboxPlan, uid: int, limits: Limits, cgroups: JobCgroups, fallback_dir: str | None
 ) -> str:
-    """Isolate the calling (forked, root) process; returns the working directory to chdir to.
+    """The privileged, slow half (cgroup migration, mounts), done before a request exists so a
+    standby sandbox is ready when one arrives; returns the working directory.
 
     Without namespaces (an operator's explicit unsafe opt-out) the working directory is
     `fallback_dir` on the host's disk, which the supervisor removes afterwards."""
@@ -116,13 +133,17 @@ def enter(
         _build_filesystem(plan, uid, limits)
         syscalls.loopback_up()
         syscalls.sethostname(HOSTNAME)
-        workdir = WORKDIR
-    else:
-        assert fallback_dir is not None
-        workdir = fallback_dir
-        os.mkdir(workdir, 0o700)
-        if plan.drop_uid:
-            os.chown(workdir, uid, uid)
+        return WORKDIR
+    assert fallback_dir is not None
+    os.mkdir(fallback_dir, 0o700)
+    if plan.drop_uid:
+        os.chown(fallback_dir, uid, uid)
+    return fallback_dir
+
+
+def confine(plan: SandboxPlan, uid: int, limits: Limits, workdir: str, keep_fd: int) -> None:
+    """The irreversible half: rlimits, the drop to `uid`, an environment built from nothing,
+    every inherited file descriptor but `keep_fd` closed."""
     _set_rlimits(plan, limits, with_memory_cap=True)
     if plan.drop_uid:
         os.setgroups([])
@@ -142,7 +163,6 @@ def enter(
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    return workdir
 
 
 def _set_rlimits(plan: SandboxPlan, limits: Limits, with_memory_cap: bool) -> None:
@@ -169,8 +189,9 @@ def _close_fds_except(keep: int) -> None:
 def _build_filesystem(plan: SandboxPlan, uid: int, limits: Limits) -> None:
     root = plan.root_mountpoint
     syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None)
-    syscalls.mount("tmpfs", root, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV,
-                   "size=4m,mode=0755")
+    syscalls.mount(
+        "tmpfs", root, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV, "size=4m,mode=0755"
+    )
     for path in _SYSTEM_DIRS:
         _expose(path, root)
     _populate_etc(root, uid)
@@ -178,15 +199,29 @@ def _build_filesystem(plan: SandboxPlan, uid: int, limits: Limits) -> None:
         _bind_readonly(path, root + path)
     _populate_dev(root, limits)
     os.mkdir(root + "/proc")
-    syscalls.mount("proc", root + "/proc", "proc",
-                   syscalls.MS_NOSUID | syscalls.MS_NODEV | syscalls.MS_NOEXEC, None)
+    syscalls.mount(
+        "proc",
+        root + "/proc",
+        "proc",
+        syscalls.MS_NOSUID | syscalls.MS_NODEV | syscalls.MS_NOEXEC,
+        None,
+    )
     _tmpfs(root + "/tmp", f"size={limits.tmp_bytes},mode=1777")
     os.makedirs(root + "/home", mode=0o755)
     _tmpfs(root + WORKDIR, f"size={limits.workdir_bytes},mode=0700,uid={uid},gid={uid}")
     os.chdir(root)
     syscalls.pivot_root_here()
-    syscalls.mount(None, "/", None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY
-                   | syscalls.MS_NOSUID | syscalls.MS_NODEV, None)
+    syscalls.mount(
+        None,
+        "/",
+        None,
+        syscalls.MS_REMOUNT
+        | syscalls.MS_BIND
+        | syscalls.MS_RDONLY
+        | syscalls.MS_NOSUID
+        | syscalls.MS_NODEV,
+        None,
+    )
 
 
 def _tmpfs(target: str, options: str) -> None:
@@ -208,8 +243,17 @@ def _bind_readonly(source: str, target: str) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         open(target, "a").close()
     syscalls.mount(source, target, None, syscalls.MS_BIND, None)
-    syscalls.mount(None, target, None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY
-                   | syscalls.MS_NOSUID | syscalls.MS_NODEV, None)
+    syscalls.mount(
+        None,
+        target,
+        None,
+        syscalls.MS_REMOUNT
+        | syscalls.MS_BIND
+        | syscalls.MS_RDONLY
+        | syscalls.MS_NOSUID
+        | syscalls.MS_NODEV,
+        None,
+    )
 
 
 def _populate_etc(root: str, uid: int) -> None:
@@ -224,7 +268,7 @@ def _populate_etc(root: str, uid: int) -> None:
             _bind_readonly(source, etc + "/" + entry)
     files = {
         "passwd": f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                  f"trainee:x:{uid}:{uid}:trainee:{WORKDIR}:/bin/sh\n",
+        f"trainee:x:{uid}:{uid}:trainee:{WORKDIR}:/bin/sh\n",
         "group": f"root:x:0:\ntrainee:x:{uid}:\n",
         "hosts": f"127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n",
         "hostname": HOSTNAME + "\n",
@@ -241,12 +285,26 @@ def _populate_dev(root: str, limits: Limits) -> None:
         open(f"{dev}/{name}", "w").close()
         syscalls.mount("/dev/" + name, f"{dev}/{name}", None, syscalls.MS_BIND, None)
     os.mkdir(dev + "/pts")
-    syscalls.mount("devpts", dev + "/pts", "devpts", syscalls.MS_NOSUID | syscalls.MS_NOEXEC,
-                   "newinstance,ptmxmode=0666,mode=0620")
+    syscalls.mount(
+        "devpts",
+        dev + "/pts",
+        "devpts",
+        syscalls.MS_NOSUID | syscalls.MS_NOEXEC,
+        "newinstance,ptmxmode=0666,mode=0620",
+    )
     os.symlink("pts/ptmx", dev + "/ptmx")
     _tmpfs(dev + "/shm", f"size={limits.tmp_bytes},mode=1777")
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, f"{dev}/{name}")
-    syscalls.mount(None, dev, None, syscalls.MS_REMOUNT | syscalls.MS_NOSUID | syscalls.MS_RDONLY,
-                   "size=64k,mode=0755")
+    syscalls.mount(
+        None,
+        dev,
+        None,
+        syscalls.MS_REMOUNT | syscalls.MS_NOSUID | syscalls.MS_RDONLY,
+        "size=64k,mode=0755",
+    )

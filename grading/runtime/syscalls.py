@@ -52,9 +52,7 @@ def unshare(flags: int) -> None:
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None):
     """mount(2)."""
     enc = [None if v is None else v.encode() for v in (source, target, fstype, data)]
-    _check(
-        _libc.mount(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]), f"mount {target}"
-    )
+    _check(_libc.mount(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]), f"mount {target}")
 
 
 def umount2(target: str, flags: int) -> None:
@@ -76,8 +74,13 @@ def pivot_root_here() -> None:
 def prctl(option: int, value: int) -> None:
     """prctl(2) with one argument."""
     _check(
-        _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), ctypes.c_ulong(0),
-                    ctypes.c_ulong(0), ctypes.c_ulong(0)),
+        _libc.prctl(
+            ctypes.c_int(option),
+            ctypes.c_ulong(value),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+        ),
         "prctl",
     )
 

@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 import traceback
 
 from grading.runtime import cgroups, executor, protocol, sandbox, syscalls
@@ -44,6 +45,7 @@ def main(control_fd: int, preload: list[str]) -> None:
     try:
         _serve(control, shell, plan, parents)
     finally:
+        _wait_for_supervisors(timeout=10.0)
         cgroups.remove_parents(parents)
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -73,7 +75,9 @@ def _probe(scratch: str) -> tuple[sandbox.SandboxPlan, dict]:
             try:
                 syscalls.unshare(syscalls.CLONE_NEWPID)
                 syscalls.unshare(
-                    syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC
+                    syscalls.CLONE_NEWNS
+                    | syscalls.CLONE_NEWNET
+                    | syscalls.CLONE_NEWIPC
                     | syscalls.CLONE_NEWUTS
                 )
                 syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None)
@@ -94,7 +98,8 @@ def _probe(scratch: str) -> tuple[sandbox.SandboxPlan, dict]:
     report = {
         "uid_drop": is_root,
         "namespaces": ["mount", "pid", "net", "ipc", "uts"] if namespaces else [],
-        "filesystem": "private tmpfs root, read-only OS and Python binds" if namespaces
+        "filesystem": "private tmpfs root, read-only OS and Python binds"
+        if namespaces
         else "shared host filesystem",
         "python_paths": list(plan.python_paths),
         "rlimits": ["AS", "CPU", "FSIZE", "NOFILE", "NPROC", "CORE"],
@@ -132,6 +137,18 @@ def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, parents) ->
             os.close(fd)
 
 
+def _wait_for_supervisors(timeout: float) -> None:
+    # Supervisors end once the host's sockets close; their cgroups must go before the parents.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.01)
+
+
 def _reap() -> None:
     while True:
         try:
@@ -150,9 +167,13 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, parents) ->
     data = socket.socket(fileno=fds[1])
     limits = Limits.from_json(spec["limits"])
     uid = int(spec["uid"])
-    job_cgroups = cgroups.JobCgroups.create(
-        parents, f"job-{spec['job']}", limits.memory_bytes, limits.processes
-    )
+    try:
+        job_cgroups = cgroups.JobCgroups.create(
+            parents, f"job-{spec['job']}", limits.memory_bytes, limits.processes
+        )
+    except OSError as exc:
+        protocol.send(data, {"t": "fatal", "detail": f"cannot create the job's cgroups: {exc}"})
+        os._exit(1)
     fallback_dir = None
     if not plan.namespaces:
         fallback_dir = os.path.join(plan.scratch_dir, f"job-{spec['job']}")
@@ -166,16 +187,33 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, parents) ->
             ctl.close()
             _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir)
         data.close()
-        protocol.send(ctl, {"t": "spawned", "pid": pid, "supervisor": os.getpid()})
+        try:
+            protocol.send(ctl, {"t": "spawned", "pid": pid, "supervisor": os.getpid()})
+        except OSError:
+            pass  # noticed by _watch as the end of the control socket
         status = _watch(ctl, pid)
         report = job_cgroups.report()
     finally:
         job_cgroups.destroy()
+        if not plan.namespaces:
+            _kill_group(pid)
         if fallback_dir:
             shutil.rmtree(fallback_dir, ignore_errors=True)
     code = os.waitstatus_to_exitcode(status)
-    protocol.send(ctl, {"t": "exit", "code": code if code >= 0 else None,
-                        "signal": -code if code < 0 else None, **report})
+    if code > 128 and plan.namespaces:
+        code = -(code - 128)  # the sandbox's init reports a signal as 128 + its number
+    try:
+        protocol.send(
+            ctl,
+            {
+                "t": "exit",
+                "code": code if code >= 0 else None,
+                "signal": -code if code < 0 else None,
+                **report,
+            },
+        )
+    except OSError:
+        pass  # the host stopped listening (closed runtime, unused standby)
     os._exit(0)
 
 
@@ -183,16 +221,44 @@ def _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir) ->
     try:
         if plan.namespaces:
             syscalls.unshare(
-                syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC
+                syscalls.CLONE_NEWNS
+                | syscalls.CLONE_NEWNET
+                | syscalls.CLONE_NEWIPC
                 | syscalls.CLONE_NEWUTS
             )
-        workdir = sandbox.enter(plan, uid, limits, job_cgroups, data.fileno(), fallback_dir)
+        workdir = sandbox.prepare(plan, uid, limits, job_cgroups, fallback_dir)
+        # A standby sandbox waits here, still privileged but running only our code, until the
+        # host sends a request (or closes the socket, which ends it the same way).
+        select.select([data], [], [])
+        sandbox.confine(plan, uid, limits, workdir, data.fileno())
+        kernel = os.fork()
     except BaseException as exc:  # noqa: BLE001
         try:
             protocol.send(data, {"t": "fatal", "detail": f"sandbox setup failed: {exc!r}"})
         finally:
             os._exit(71)
-    executor.serve(shell, data, limits.output, workdir)
+    if kernel == 0:
+        executor.serve(shell, data, limits.output, workdir)
+    data.close()
+    _init(kernel)
+
+
+def _init(kernel: int) -> None:
+    """Pid 1 of the sandbox: forwards interrupts to the kernel process, reaps orphans, and exits
+    with the kernel's status (encoded like a shell: 128 + signal). Its exit makes the kernel of
+    the OS kill everything else in the namespace.
+
+    The kernel process itself is not pid 1, so signals (SIGXCPU, SIGTERM...) act on it normally.
+    """
+    signal.signal(signal.SIGINT, lambda signum, frame: _signal(kernel, signal.SIGINT))
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(70)
+        if pid == kernel:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(code & 0x7F if code >= 0 else 128 + (-code))
 
 
 def _watch(ctl: socket.socket, pid: int) -> int:
@@ -204,7 +270,10 @@ def _watch(ctl: socket.socket, pid: int) -> int:
         ready, _, _ = select.select(watched, [], [])
         if pidfd in ready:
             break
-        chunk = ctl.recv(4096)
+        try:
+            chunk = ctl.recv(4096)
+        except OSError:
+            chunk = b""
         if not chunk:
             _signal(pid, signal.SIGKILL)  # the host is gone: nobody wants this run any more
             watched = [pidfd]
@@ -216,6 +285,15 @@ def _watch(ctl: socket.socket, pid: int) -> int:
                 _signal(pid, signal.SIGKILL)
     os.close(pidfd)
     return os.waitpid(pid, 0)[1]
+
+
+def _kill_group(pgid: int) -> None:
+    # Without a pid namespace, what the run started is found by its process group (best effort:
+    # a process that called setsid() escapes it; the pids cgroup, where present, does not).
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def _signal(pid: int, signum: int) -> None:

@@ -111,12 +111,15 @@ def grade_command(
     from grading import GradeJob, SourceError, grade_many, validate_source
     from grading.release import exercise_files
 
-    source_json = source.read_text(encoding="utf-8")
     try:
+        source_json = source.read_text(encoding="utf-8")
         validate_source(source_json)
-    except SourceError as exc:
+    except (SourceError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{source}: {exc}") from exc
-    files = exercise_files(data_dir or source.parent)
+    try:
+        files = exercise_files(data_dir or source.parent)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc} (use --data).") from exc
     jobs = [
         GradeJob(
             source=source_json,

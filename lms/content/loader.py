@@ -83,7 +83,8 @@ class _Loader:
         exercises = self.load_exercises(exercises_dir, skill_ids)
         courses = self.load_courses(courses_dir, exercises_dir, set(exercises))
         if self.problems:
-            raise ContentError(self.problems)
+            # One file at a time, top to bottom: the order an author fixes them in.
+            raise ContentError(sorted(self.problems, key=lambda p: (p.file, p.line or 0)))
         return ContentBundle(
             skills=skills,
             roles=roles,
@@ -282,10 +283,22 @@ class _Loader:
             entries = self.mapping_items(
                 data["hiring_plan"], file, data.key_lines["hiring_plan"], "hiring_plan"
             )
+            targets: dict[tuple[str, dt.date], int] = {}
             for item in entries:
                 target = self.load_hiring_target(item, file, set(seen))
-                if target is not None:
-                    plan.append(target)
+                if target is None:
+                    continue
+                key = (target.role, target.by)
+                if key in targets:
+                    self.report(
+                        file,
+                        item.line,
+                        f"hiring_plan already has a target for {target.role!r} by "
+                        f"{target.by.isoformat()} (line {targets[key]}); merge the two counts",
+                    )
+                    continue
+                targets[key] = item.line
+                plan.append(target)
         return roles, plan
 
     def load_role(self, item: LineDict, file: str, skill_ids: set[str]) -> Role | None:
@@ -620,21 +633,22 @@ class _Loader:
             seen_modules: dict[str, int] = {}
             seen_lessons: dict[str, int] = {}
             for entry in entries:
-                module = self.load_module(
-                    entry, folder, file, exercises_dir, exercise_slugs, seen_lessons
-                )
-                if module is None:
-                    continue
-                if module.slug in seen_modules:
+                module_slug = entry.get("slug")
+                duplicate = isinstance(module_slug, str) and module_slug in seen_modules
+                if duplicate:
                     self.report(
                         file,
                         entry.key_lines["slug"],
-                        f"module slug {module.slug!r} is already used at line "
-                        f"{seen_modules[module.slug]}",
+                        f"module slug {module_slug!r} is already used at line "
+                        f"{seen_modules[module_slug]}; module slugs are unique within a course",
                     )
-                    continue
-                seen_modules[module.slug] = entry.key_lines["slug"]
-                modules.append(module)
+                elif isinstance(module_slug, str):
+                    seen_modules[module_slug] = entry.key_lines["slug"]
+                module = self.load_module(
+                    entry, folder, file, exercises_dir, exercise_slugs, seen_lessons
+                )
+                if module is not None and not duplicate:
+                    modules.append(module)
         if None in (slug, title, track, language, summary) or "modules" not in data:
             return None
         return Course(
@@ -674,6 +688,9 @@ class _Loader:
                 self.report(file, entry.key_lines[key], f"{what}: {key!r} must be a list of names")
                 ok = False
         if not ok:
+            return None
+        if not entry.get("lessons") and not entry.get("exercises"):
+            self.report(file, entry.line, f"{what} needs at least one lesson or exercise")
             return None
         lesson_list = entry.get("lessons", LineList())
         for name, line in zip(lesson_list, getattr(lesson_list, "item_lines", []), strict=True):

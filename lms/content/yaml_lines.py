@@ -80,7 +80,11 @@ def load_yaml_with_lines(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        context = exc.context
+        if context and exc.context_mark is not None and exc.context_mark is not mark:
+            # "while parsing a flow sequence" is only useful with where that sequence started
+            context += f" (started at line {exc.context_mark.line + 1})"
+        what = ", ".join(p for p in (context, exc.problem) if p)
         raise YamlSyntaxError(line, f"invalid YAML: {what}") from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(None, f"invalid YAML: {exc}") from None

@@ -1,4 +1,4 @@
-"""Content-addressed bytes (notebooks, data files) kept in the database so any worker can read them."""
+"""Content-addressed bytes (notebooks, data files), in the database so any worker can read them."""
 
 from __future__ import annotations
 

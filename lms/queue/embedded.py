@@ -22,6 +22,7 @@ class EmbeddedQueue:
         self.sessions = db.sessionmaker_for(app)
         self.size = max(1, int(app.config.get("GRADING_WORKERS", 2)))
         self.poll_seconds = float(app.config.get("GRADING_POLL_SECONDS", 2.0))
+        self.graders = None  # None: the grader's public API (see lms.queue.worker)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -40,7 +41,8 @@ class EmbeddedQueue:
             log.warning("re-queued %d grading job(s) left running by a previous server", requeued)
         self._stop.clear()
         for number in range(self.size):
-            worker = Worker(self.sessions, name=f"{os.uname().nodename}:{os.getpid()}:{number}")
+            worker = Worker(self.sessions, name=f"{os.uname().nodename}:{os.getpid()}:{number}",
+                            graders=self.graders)
             thread = threading.Thread(
                 target=worker.run_forever, args=(self._stop, self._wake, self.poll_seconds),
                 name=f"grading-worker-{number}", daemon=True,

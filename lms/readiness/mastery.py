@@ -65,6 +65,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
+from operator import attrgetter
 from typing import NamedTuple, TypeVar
 
 import numpy as np
@@ -98,7 +100,12 @@ class Mastery:
     beta: float
     # Sum of the weights used, in fresh first-attempt practice results of many cells.
     evidence_weight: float
-    evidence: tuple[WeightedEvidence, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    weights: tuple[float, ...] = ()  # the weight used for each piece of evidence, in order
+
+    def weighted_evidence(self) -> tuple[WeightedEvidence, ...]:
+        """Each piece of evidence with the weight it was given: what explains this mastery."""
+        return tuple(map(WeightedEvidence, self.evidence, self.weights))
 
     def demonstrates(self, level: float) -> bool:
         """True when the skill is shown with confidence: the interval's lower bound >= level."""
@@ -184,84 +191,121 @@ def estimate_cohort_masteries(
     Trainees without any evidence dated on or before `as_of` map to an empty dict; callers use
     `model.prior_mastery(skill)` for skills missing from a trainee's dict.
     """
-    as_of_seconds = as_utc(as_of).timestamp()
-    pair_index: dict[tuple[TraineeKey, str], int] = {}  # (trainee, skill) -> pair number
-    result_index: dict[tuple, int] = {}  # (pair, exercise, attempt, submission) -> result number
-    pair_rows: list[list[int]] = []
-    kept: list[Evidence] = []
-    pair_of_row: list[int] = []
-    result_of_row: list[int] = []
-    for trainee, items in evidence_by_trainee.items():
-        for item in items:
-            if item.at.timestamp() > as_of_seconds:
-                continue  # not yet happened as of that date
-            pair_key = (trainee, item.skill)
-            pair = pair_index.get(pair_key)
-            if pair is None:
-                pair = pair_index[pair_key] = len(pair_rows)
-                pair_rows.append([])
-            # A result's cells share one date, kind and retry status by construction, which the
-            # "correct evidence never lowers" argument relies on.
-            result_key = (
-                pair,
-                item.exercise,
-                item.attempt,
-                item.submission_id,
-                item.at,
-                item.kind,
-                item.after_feedback,
-            )
-            result = result_index.setdefault(result_key, len(result_index))
-            pair_rows[pair].append(len(kept))
-            kept.append(item)
-            pair_of_row.append(pair)
-            result_of_row.append(result)
-
-    out: dict[TraineeKey, dict[str, Mastery]] = {trainee: {} for trainee in evidence_by_trainee}
-    if not kept:
+    # Per-item work stays in C (map, zip, attrgetter, dict.fromkeys) and numpy: this runs over
+    # every piece of evidence of a cohort (hundreds of thousands) on a recruiter's page.
+    trainees = list(evidence_by_trainee)
+    out: dict[TraineeKey, dict[str, Mastery]] = {trainee: {} for trainee in trainees}
+    items: list[Evidence] = []
+    owners: list[int] = []
+    for number, trainee in enumerate(trainees):
+        chunk = list(evidence_by_trainee[trainee])
+        items.extend(chunk)
+        owners.extend([number] * len(chunk))
+    seconds = np.fromiter(map(datetime.timestamp, map(_AT, items)), float, len(items))
+    happened = seconds <= as_utc(as_of).timestamp()  # later evidence did not exist yet
+    if not happened.all():
+        items = list(compress(items, happened))
+        owners = list(compress(owners, happened))
+        seconds = seconds[happened]
+    if not items:
         return out
-    weights, fractions = _row_weights(kept, np.array(result_of_row), as_of_seconds, model)
-    pairs = np.array(pair_of_row)
-    alpha = model.prior_alpha + np.bincount(pairs, weights * fractions, len(pair_rows))
-    beta = model.prior_beta + np.bincount(pairs, weights * (1 - fractions), len(pair_rows))
-    total = np.bincount(pairs, weights, len(pair_rows))
+
+    skills, exercises, attempts, submissions, kinds, after_feedback, scores, max_scores = (
+        list(map(getter, items)) for getter in _FIELDS
+    )
+    pair_keys = list(zip(owners, skills, strict=True))
+    pairs, pair_count, pair_order = _codes(pair_keys)
+    # A result's cells share one date, kind and retry status by construction, which the
+    # "correct evidence never lowers" argument in the module docstring relies on.
+    result_keys = zip(
+        owners,
+        skills,
+        exercises,
+        attempts,
+        submissions,
+        seconds.tolist(),
+        kinds,
+        after_feedback,
+        strict=True,
+    )
+    results, _, _ = _codes(list(result_keys))
+
+    count = len(items)
+    is_assessment = np.fromiter(map("assessment".__eq__, kinds), bool, count)
+    is_retry = (np.fromiter(attempts, np.int64, count) > 1) | np.fromiter(after_feedback, bool)
+    score_array = np.fromiter(scores, float, count)
+    max_array = np.fromiter(max_scores, float, count)
+    fractions = np.clip(score_array / max_array, 0.0, 1.0)
+    ages_days = (as_utc(as_of).timestamp() - seconds) / SECONDS_PER_DAY
+    weights = _weights(is_assessment, is_retry, ages_days, results, model)
+
+    alpha = model.prior_alpha + np.bincount(pairs, weights * fractions, pair_count)
+    beta = model.prior_beta + np.bincount(pairs, weights * (1 - fractions), pair_count)
+    total = np.bincount(pairs, weights, pair_count)
     tail = (1 - model.credible_mass) / 2
-    low = betaincinv(alpha, beta, tail)
-    high = betaincinv(alpha, beta, 1 - tail)
-    mean = alpha / (alpha + beta)
-    weight_list = weights.tolist()
-    for (trainee, skill), pair in pair_index.items():
-        rows = pair_rows[pair]
-        used = tuple(WeightedEvidence(kept[row], weight_list[row]) for row in rows)
-        out[trainee][skill] = Mastery(
+    low = betaincinv(alpha, beta, tail).tolist()
+    high = betaincinv(alpha, beta, 1 - tail).tolist()
+    mean = (alpha / (alpha + beta)).tolist()
+    alpha_list, beta_list, total_list = alpha.tolist(), beta.tolist(), total.tolist()
+
+    # Group rows by pair with one stable sort, so each mastery's evidence is a slice, in order.
+    order = np.argsort(pairs, kind="stable").tolist()
+    sorted_items = list(map(items.__getitem__, order))
+    sorted_weights = weights[order].tolist()
+    ends = np.cumsum(np.bincount(pairs, minlength=pair_count)).tolist()
+    start = 0
+    for pair, (owner, skill) in enumerate(pair_order):
+        end = ends[pair]
+        out[trainees[owner]][skill] = Mastery(
             skill,
-            float(mean[pair]),
-            float(low[pair]),
-            float(high[pair]),
-            float(alpha[pair]),
-            float(beta[pair]),
-            float(total[pair]),
-            used,
+            mean[pair],
+            low[pair],
+            high[pair],
+            alpha_list[pair],
+            beta_list[pair],
+            total_list[pair],
+            tuple(sorted_items[start:end]),
+            tuple(sorted_weights[start:end]),
         )
+        start = end
     return out
 
 
-def _row_weights(
-    rows: list[Evidence], result_of_row: np.ndarray, as_of_seconds: float, model: MasteryModel
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weight and score fraction of each row, as the module docstring defines them."""
-    count = len(rows)
-    max_scores = np.fromiter((row.max_score for row in rows), float, count)
-    scores = np.fromiter((row.score for row in rows), float, count)
-    ages = as_of_seconds - np.fromiter((row.at.timestamp() for row in rows), float, count)
-    is_assessment = np.fromiter((row.kind == "assessment" for row in rows), bool, count)
-    is_retry = np.fromiter((row.attempt > 1 or row.after_feedback for row in rows), bool, count)
+_AT = attrgetter("at")
+_FIELDS = tuple(
+    attrgetter(name)
+    for name in (
+        "skill",
+        "exercise",
+        "attempt",
+        "submission_id",
+        "kind",
+        "after_feedback",
+        "score",
+        "max_score",
+    )
+)
 
+
+def _codes(keys: list[tuple]) -> tuple[np.ndarray, int, list[tuple]]:
+    """Number distinct keys in order of first appearance: (code per key, count, distinct keys)."""
+    distinct = list(dict.fromkeys(keys))
+    index = dict(zip(distinct, range(len(distinct)), strict=True))
+    return np.fromiter(map(index.__getitem__, keys), np.intp, len(keys)), len(distinct), distinct
+
+
+def _weights(
+    is_assessment: np.ndarray,
+    is_retry: np.ndarray,
+    ages_days: np.ndarray,
+    results: np.ndarray,
+    model: MasteryModel,
+) -> np.ndarray:
+    """Each row's weight, as the module docstring defines it."""
     kind_weight = np.where(is_assessment, model.assessment_weight, model.practice_weight)
     retry_factor = np.where(is_retry, model.retry_discount, 1.0)
-    decay = np.exp2(-(ages / SECONDS_PER_DAY) / model.half_life_days)
-    cells = np.bincount(result_of_row).astype(float)
+    decay = np.exp2(-ages_days / model.half_life_days)
+    cells = np.bincount(results).astype(float)
     rho = model.cell_correlation
-    size_per_cell = (rho / (1 + (cells - 1) * rho))[result_of_row]  # result_size(n) / n
-    weights = kind_weight * retry_factor * decay * size_per_cell
-    return weights, np.clip(scores / max_scores, 0.0, 1.0)
+    size_per_cell = (rho / (1 + (cells - 1) * rho))[results]  # result_size(n) / n
+    return kind_weight * retry_factor * decay * size_per_cell

@@ -1,15 +1,15 @@
 """Role readiness: a trainee's masteries of a role's required skills, combined without hiding gaps.
 
 Score: the weighted mean, over the role's skills, of attainment = min(mastery / target, 1), so
-exceeding one target cannot make up for missing another by more than that skill's share. Its
+going beyond one target earns nothing that could make up for missing another. Its
 interval is the same weighted mean taken over the per-skill lower and upper bounds: a
 conservative band (it assumes every skill errs in the same direction), easy to explain.
 
 Status, decided in this order (the first that applies):
 1. "not enough evidence": a critical skill (or, for a role without critical skills, the role as a
-   whole) has less evidence than `min_evidence` (in weight units: fresh first-attempt practice
-   results), so neither "ready" nor a verdict against the trainee can be trusted. Old work
-   decays, so stale evidence ends here too.
+   whole) has less evidence than `min_evidence` (in the model's weight units), so neither
+   "ready" nor a verdict against the trainee can be trusted. Old work decays, so stale evidence
+   ends here too.
 2. "ready": every critical skill is demonstrated (the lower bound of its mastery reaches its
    target) and the score is at least `ready_score`. The average never decides alone: a critical
    skill whose lower bound is under target blocks "ready" however good the rest is.
@@ -71,6 +71,8 @@ class ReadinessPolicy:
     ready_score: float = 0.9
     almost_score: float = 0.75
     almost_margin: float = 0.1
+    # In the model's weight units (a fresh, first-attempt practice result of many cells weighs
+    # 1): about five fresh four-cell practice results, or two or three assessments.
     min_evidence: float = 3.0
 
 
@@ -91,7 +93,11 @@ class SkillLine:
     demonstrated: bool
     attainment: float
     evidence_weight: float
-    evidence: tuple[WeightedEvidence, ...]
+    mastery_detail: Mastery
+
+    def weighted_evidence(self) -> tuple[WeightedEvidence, ...]:
+        """The evidence behind this skill's mastery, each with the weight it was given."""
+        return self.mastery_detail.weighted_evidence()
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready form: the figures and, for each piece of evidence, where it came from."""
@@ -105,7 +111,7 @@ class SkillLine:
             "critical": self.critical,
             "demonstrated": self.demonstrated,
             "evidence_weight": round(self.evidence_weight, 4),
-            "evidence": [evidence_json(line) for line in self.evidence],
+            "evidence": [evidence_json(line) for line in self.weighted_evidence()],
         }
 
 
@@ -191,7 +197,7 @@ def _skill_line(required: RoleSkill, mastery: Mastery) -> SkillLine:
         demonstrated=mastery.demonstrates(required.level),
         attainment=min(mastery.mean / required.level, 1.0),
         evidence_weight=mastery.evidence_weight,
-        evidence=mastery.evidence,
+        mastery_detail=mastery,
     )
 
 
@@ -204,15 +210,15 @@ def _status(
         thin = [line for line in critical if line.evidence_weight < policy.min_evidence]
         if thin:
             return "not enough evidence", tuple(
-                f"critical skill {line.skill}: evidence worth {line.evidence_weight:.1f}"
-                f" results, needs {policy.min_evidence:.1f}"
+                f"critical skill {line.skill}: evidence weight {line.evidence_weight:.1f},"
+                f" needs {policy.min_evidence:.1f}"
                 for line in thin
             )
     else:
         total = sum(line.evidence_weight for line in lines)
         if total < policy.min_evidence:
             return "not enough evidence", (
-                f"evidence worth {total:.1f} results over the role's skills,"
+                f"evidence weight {total:.1f} over the role's skills,"
                 f" needs {policy.min_evidence:.1f}",
             )
 

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -43,14 +44,15 @@ def create_user(
     """Create a user; returns it and its password (generated when not given)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError(f"{email!r} is not an e-mail address.")
+        raise AccountError(_l("%(email)s is not an e-mail address.", email=email))
     try:
         role = UserRole(role)
     except ValueError:
         roles = ", ".join(r.value for r in UserRole)
-        raise AccountError(f"Unknown role {role!r}: use one of {roles}.") from None
+        raise AccountError(_l("Unknown role %(role)s: use one of %(roles)s.", role=role,
+                              roles=roles)) from None
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(f"A user with e-mail {email} already exists.")
+        raise AccountError(_l("A user with e-mail %(email)s already exists.", email=email))
     password = password if password is not None else generate_password()
     _check_password_strength(password)
     user = User(email=email, role=role, password_hash=hash_password(password),
@@ -71,13 +73,14 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
     """Change a user's own password after checking the current one."""
     user = session.get(User, user_id)
     if user is None or not check_password_hash(user.password_hash, current):
-        raise AccountError("The current password is wrong.")
+        raise AccountError(_l("The current password is wrong."))
     set_password(session, user, new)
 
 
 def _check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(
+            _l("Passwords need at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -33,8 +34,8 @@ STAFF_ROLES = (UserRole.INSTRUCTOR, UserRole.ADMIN)
 class SubmissionRefused(Exception):
     """A submission we cannot take: `status` is the HTTP status, the message says why."""
 
-    def __init__(self, status: int, message: str, existing_id: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: object, existing_id: int | None = None) -> None:
+        super().__init__(message)  # a lazy string: translated when shown
         self.status = status
         self.existing_id = existing_id
 
@@ -66,14 +67,16 @@ def submit(
     """Store a notebook unchanged and queue its grading, all or nothing."""
     exercise = get_exercise(session, exercise_slug)
     if exercise is None:
-        raise SubmissionRefused(404, f"There is no exercise {exercise_slug!r}.")
+        raise SubmissionRefused(404, _l("There is no exercise %(slug)s.", slug=exercise_slug))
     if not token or len(token) > 64:
-        raise SubmissionRefused(400, "The form is missing its submission token; reload the page.")
+        raise SubmissionRefused(
+            400, _l("The form is missing its submission token; reload the page."))
     existing = session.scalar(select(Submission.id).where(
         Submission.user_id == user_id, Submission.idempotency_token == token))
     if existing is not None:
-        raise SubmissionRefused(409, "This form was already submitted; its result is shown below.",
-                                existing_id=existing)
+        raise SubmissionRefused(
+            409, _l("This form was already submitted; its result is shown below."),
+            existing_id=existing)
     if purpose is SubmissionPurpose.CHECK:
         _check_rate(session, user_id, checks_per_minute)
     try:
@@ -93,7 +96,7 @@ def submit(
     except IntegrityError:
         # The same token raced in from a second request: the first one won.
         session.rollback()
-        raise SubmissionRefused(409, "This form was already submitted.") from None
+        raise SubmissionRefused(409, _l("This form was already submitted.")) from None
     return Queued(submission_id=submission.id, job_id=job.id)
 
 
@@ -103,8 +106,9 @@ def _check_rate(session: Session, user_id: int, per_minute: int) -> None:
         Submission.user_id == user_id, Submission.purpose == SubmissionPurpose.CHECK,
         Submission.created_at >= since))
     if recent >= per_minute:
-        raise SubmissionRefused(
-            429, f"You can check your work {per_minute} times a minute; wait a moment and retry.")
+        raise SubmissionRefused(429, _l(
+            "You can check your work %(n)s times a minute; wait a moment and retry.",
+            n=per_minute))
 
 
 def visible_submission(session: Session, submission_id: int, viewer: User) -> Submission | None:

@@ -79,9 +79,9 @@ def data_file(slug: str, name: str) -> Response:
     found = next((f for f in exercise.files if f.path == name), None)
     if found is None:
         abort(404)
-    return Response(get_blob(db.session, found.sha256),
-                    mimetype="application/octet-stream", headers={
-                        "Content-Disposition": f'attachment; filename="{found.path.split("/")[-1]}"'})
+    filename = found.path.rsplit("/", 1)[-1]
+    return Response(get_blob(db.session, found.sha256), mimetype="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.post("/exercises/<slug>/submissions")

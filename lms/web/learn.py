@@ -37,11 +37,11 @@ def dashboard():  # noqa: ANN201
     return render_template("learn/dashboard.html", courses=courses)
 
 
-@bp.get("/courses/<slug>")
+@bp.get("/courses/<course_slug>")
 @roles_required(*LEARNERS)
-def course(slug: str):  # noqa: ANN201
+def course(course_slug: str):  # noqa: ANN201
     """A course's modules, lessons and exercises, with my best scores."""
-    found = progress.get_course(db.session, slug)
+    found = progress.get_course(db.session, course_slug)
     if found is None:
         abort(404)
     best = progress.best_scores(db.session, current_user.id)

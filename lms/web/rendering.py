@@ -8,6 +8,7 @@ from typing import Any
 import nh3
 from flask import Flask, Response
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 from pygments import highlight
@@ -91,11 +92,20 @@ def localized(obj: Any, field: str) -> str:
     return getattr(obj, field)
 
 
+def status_label(status: Any) -> str:
+    """A submission status in the page's language."""
+    labels = {"queued": _("Queued"), "running": _("Running"), "graded": _("Graded"),
+              "rejected": _("Rejected"), "failed": _("Failed")}
+    value = getattr(status, "value", status)
+    return labels.get(value, value)
+
+
 def register_template_helpers(app: Flask) -> None:
     """Template filters, and the Pygments stylesheet served by the app."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["status_label"] = status_label
 
     css = HtmlFormatter(style="default").get_style_defs(".highlight")
 

@@ -193,3 +193,21 @@ def test_importing_the_runtime_does_not_import_ipython_in_the_host():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_an_error_hidden_from_the_outputs_is_still_reported_like_nbgrader(run):
+    outcome = run(
+        "get_ipython().showtraceback = lambda *args, **kwargs: None",
+        "raise ValueError('hidden')",
+        "get_ipython()._showtraceback = lambda *args, **kwargs: None",
+        "raise KeyError('hidden too')",
+    )
+    assert outcome.outputs[1] == (
+        {
+            "output_type": "error",
+            "ename": "ValueError",
+            "evalue": "hidden",
+            "traceback": ["ERROR: An error occurred while showtraceback was disabled"],
+        },
+    )
+    assert [o["ename"] for o in outcome.outputs[3]] == ["KeyError"]

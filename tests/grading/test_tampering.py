@@ -233,3 +233,28 @@ def test_points_scale_from_the_source(points) -> None:
 
     result = _grade(submission(edit=edit))
     assert by_id(result)["test_data"].score == 1.0
+
+
+@pytest.mark.parametrize(
+    "crash",
+    ["import os\nos._exit(3)", "import ctypes\nctypes.string_at(0)"],
+    ids=["os._exit", "segfault"],
+)
+def test_cells_never_reached_after_a_crash_score_zero(crash: str) -> None:
+    # no output means full marks to nbgrader: tests the interpreter never reached must fail
+    result = _grade(submission("    return a + b\n" + crash))
+    cells = by_id(result)
+    assert "died:add" in result.flags
+    assert (cells["test_add"].score, cells["test_data"].score) == (0.0, 0.0)
+    assert not cells["test_add"].needs_manual_grade
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="grading/runtime must report a cell that raised even when trainee code silences "
+    "IPython's traceback display (nbgrader's Execute checks the execute_reply status)",
+)
+def test_silencing_tracebacks_does_not_turn_a_failing_test_into_a_pass() -> None:
+    body = "    return a * b\nget_ipython().showtraceback = lambda *args, **kwargs: None"
+    result = _grade(submission(body))
+    assert by_id(result)["test_add"].score == 0.0

@@ -20,8 +20,8 @@ from lms.readiness import (
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 SKILL = "sql-joins"
-settings.register_profile("readiness", max_examples=60, deadline=None)
-settings.load_profile("readiness")
+# Per test, not a global profile: other test modules keep their own hypothesis settings.
+PROPERTY = settings(max_examples=60, deadline=None)
 
 
 def cell(
@@ -95,6 +95,7 @@ def pull(before, added) -> float:
 # -- more consistent evidence narrows the interval -------------------------------------------
 
 
+@PROPERTY
 @given(fraction=fractions, count=st.integers(1, 30), kind=kinds, days_ago=ages)
 def test_more_results_that_agree_narrow_the_interval(fraction, count, kind, days_ago):
     def results(n):
@@ -103,12 +104,14 @@ def test_more_results_that_agree_narrow_the_interval(fraction, count, kind, days
     assert width(results(count + 1)) < width(results(count))
 
 
+@PROPERTY
 @given(history=histories.filter(bool))
 def test_seeing_the_same_work_again_narrows_the_interval(history):
     again = [dataclasses.replace(item, exercise=item.exercise + "-again") for item in history]
     assert width(history + again) <= width(history) + 1e-12
 
 
+@PROPERTY
 @given(count=st.integers(2, 30), kind=kinds)
 def test_consistent_results_give_a_narrower_interval_than_mixed_ones(count, kind):
     consistent = [cell(1.0, kind=kind, exercise=f"ex-{i}") for i in range(count)]
@@ -119,6 +122,7 @@ def test_consistent_results_give_a_narrower_interval_than_mixed_ones(count, kind
 # -- recent work weighs more than old ---------------------------------------------------------
 
 
+@PROPERTY
 @given(history=histories, fraction=fractions, recent=ages, extra=st.floats(1.0, 720.0))
 def test_recent_result_moves_the_estimate_more_than_an_old_one(history, fraction, recent, extra):
     newer = cell(fraction, days_ago=recent)
@@ -128,6 +132,7 @@ def test_recent_result_moves_the_estimate_more_than_an_old_one(history, fraction
         assert pull(history, newer) > pull(history, older)
 
 
+@PROPERTY
 @given(count=st.integers(1, 10), kind=kinds)
 def test_improving_trainee_ranks_above_declining_one(count, kind):
     def history(old_fraction, new_fraction):
@@ -141,6 +146,7 @@ def test_improving_trainee_ranks_above_declining_one(count, kind):
 # -- an assessment weighs more than a practice attempt ----------------------------------------
 
 
+@PROPERTY
 @given(history=histories, fraction=fractions, days_ago=ages)
 def test_assessment_moves_the_estimate_more_than_practice(history, fraction, days_ago):
     assessment = cell(fraction, kind="assessment", days_ago=days_ago)
@@ -153,6 +159,7 @@ def test_assessment_moves_the_estimate_more_than_practice(history, fraction, day
 # -- a retry after feedback is worth less than a first success --------------------------------
 
 
+@PROPERTY
 @given(
     history=histories,
     kind=kinds,
@@ -169,6 +176,7 @@ def test_retry_after_feedback_is_worth_less_than_a_first_success(history, kind, 
 # -- correct evidence never lowers the estimate ------------------------------------------------
 
 
+@PROPERTY
 @given(
     history=histories,
     kind=kinds,
@@ -199,6 +207,7 @@ def test_a_correct_result_never_lowers_the_estimate(
     assert after.high >= before.high - 1e-12
 
 
+@PROPERTY
 @given(history=histories.filter(bool), data=st.data())
 def test_a_correct_cell_added_to_an_existing_result_never_lowers_the_estimate(history, data):
     # e.g. a hand-graded cell marked full after the autograded ones
@@ -224,6 +233,7 @@ def test_evidence_after_as_of_is_ignored():
 # -- one lucky result never makes a skill "demonstrated" ---------------------------------------
 
 
+@PROPERTY
 @given(
     kind=kinds,
     days_ago=ages,
@@ -260,7 +270,7 @@ def test_mastery_lists_its_evidence_with_the_weight_used():
     half_life = DEFAULT_MODEL.half_life_days
     retry = cell(0.0, exercise="ex-2", attempt=2, after_feedback=True, days_ago=half_life)
     result = mastery([first, retry])
-    weights = {line.evidence.exercise: line.weight for line in result.evidence}
+    weights = {line.evidence.exercise: line.weight for line in result.weighted_evidence()}
     rho = DEFAULT_MODEL.cell_correlation
     assert weights["ex-1"] == pytest.approx(2.0 * rho)
     assert weights["ex-2"] == pytest.approx(1.0 * 0.5 * 0.5 * rho)  # retry, one half-life old
@@ -270,9 +280,10 @@ def test_mastery_lists_its_evidence_with_the_weight_used():
 
 def test_skill_without_evidence_is_the_prior():
     result = estimate_mastery([], SKILL, AS_OF)
-    assert (result.mean, result.evidence_weight, result.evidence) == (0.5, 0.0, ())
+    assert (result.mean, result.evidence_weight, result.weighted_evidence()) == (0.5, 0.0, ())
 
 
+@PROPERTY
 @given(history=st.lists(evidences(), max_size=10), other=st.lists(evidences(), max_size=10))
 def test_cohort_computation_equals_one_trainee_at_a_time(history, other):
     other = [dataclasses.replace(item, skill="pandas") for item in other]

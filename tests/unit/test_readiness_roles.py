@@ -22,8 +22,8 @@ from lms.readiness import (
 )
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
-settings.register_profile("readiness", max_examples=60, deadline=None)
-settings.load_profile("readiness")
+# Per test, not a global profile: other test modules keep their own hypothesis settings.
+PROPERTY = settings(max_examples=60, deadline=None)
 
 DATA_ENGINEER = Role(
     id="data-engineer",
@@ -64,6 +64,7 @@ role_skills = st.lists(
 )
 
 
+@PROPERTY
 @given(
     critical_level=st.floats(0.5, 0.95),
     critical_weight=st.floats(0.1, 3.0),
@@ -106,6 +107,7 @@ def trainee_histories(draw):
     return evidence
 
 
+@PROPERTY
 @given(history=trainee_histories())
 def test_status_follows_its_rules(history):
     outcome = readiness(DATA_ENGINEER, history)
@@ -120,6 +122,7 @@ def test_status_follows_its_rules(history):
     assert outcome.reasons
 
 
+@PROPERTY
 @given(history=trainee_histories(), extra=st.integers(1, 10))
 def test_more_correct_work_never_lowers_readiness(history, extra):
     before = readiness(DATA_ENGINEER, history)

@@ -93,7 +93,8 @@ def test_role_check(app, client, auth, users, world, endpoint: str, role: str) -
         # POST routes: an empty but CSRF-valid form (the view refuses it or acts harmlessly).
         response = client.post(url, data={"csrf_token": auth.token("/account/password")})
     if role in EXPECTED[endpoint]:
-        assert response.status_code not in (401, 403, 404), (endpoint, role, response.status)
+        assert response.status_code not in (401, 403, 404), (endpoint, role, response.status,
+                                                              response.get_data(as_text=True)[-600:])
     else:
         assert response.status_code == 403, (endpoint, role, response.status)
 

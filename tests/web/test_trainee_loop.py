@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from lms.models import GradingJob, Submission
-from pathlib import Path
 
 SOURCE = (Path(__file__).parent.parent / "fixtures/content/exercises/squares/squares.ipynb"
           ).read_text()
@@ -127,6 +127,7 @@ def test_upload_is_stored_unchanged(run_jobs, client, trainee, session) -> None:
     assert get_blob(session, submission.notebook_sha256) == raw
     assert submission.origin == "upload" and submission.notebook_name == "mine.ipynb"
     assert session.query(GradingJob).one().status.value == "queued"
+    session.rollback()  # SQLite: end the read so the worker can write
     run_jobs()
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Squares" in html

@@ -1,0 +1,196 @@
+"""Grading speed against stock nbgrader, measured in the same run on the same 40 submissions.
+
+    .venv/bin/python benchmarks/grading.py [--copies 10] [--latency-runs 30]
+
+1. Builds a temporary nbgrader course from nbgrader's own example (../shared/peer/nbgrader-ps1):
+   the ps1 source, and 20 students x 2 notebooks made from the four submitted notebooks (each
+   copied 10 times), then runs `nbgrader generate_assignment ps1` and times
+   `nbgrader autograde ps1` (one call, all students), the baseline.
+2. Grades the same 40 submissions with `grading.grade_many` on a warm runtime pool (the exercise
+   cache is cleared first, so preparing the source is paid too) and times it.
+3. Checks that every notebook and cell score, max score and needs-manual-grade are identical.
+4. Measures submit->score latency for ps1 problem1 through `grading.grade`, warm pool.
+Prints both wall times, throughputs, the ratio, and p50/p95 latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# This file is called grading.py: drop its folder from the path so `import grading` finds the
+# package (from the repository root, ahead of any installed copy).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from grading import GradeJob, grade, grade_many  # noqa: E402
+from grading.exercise import load_exercise  # noqa: E402
+from grading.release import exercise_files  # noqa: E402
+from grading.runtime import RunRequest, get_runtime  # noqa: E402
+
+PS1 = Path(__file__).resolve().parents[1].parent / "shared" / "peer" / "nbgrader-ps1"
+NOTEBOOKS = ("problem1", "problem2")
+ORIGINALS = ("bitdiddle", "hacker")
+
+
+def build_course(root: Path, copies: int) -> list[tuple[str, str]]:
+    """An nbgrader course under `root`; returns (student, original student) pairs."""
+    shutil.copytree(PS1 / "source" / "ps1", root / "source" / "ps1")
+    students = []
+    for i in range(copies * len(ORIGINALS)):
+        original = ORIGINALS[i % len(ORIGINALS)]
+        student = f"student{i + 1:02d}"
+        shutil.copytree(PS1 / "submitted" / original / "ps1", root / "submitted" / student / "ps1")
+        students.append((student, original))
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # the fixture is read-only
+    return students
+
+
+def nbgrader(root: Path, *args: str) -> float:
+    """Run an nbgrader command in the course; return its wall time in seconds."""
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader shells out to `alembic`
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(Path(bin_dir) / "nbgrader"), *args, f"--CourseDirectory.root={root}"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0 or "ERROR" in done.stderr:
+        sys.exit(f"nbgrader {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def nbgrader_scores(root: Path, students: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    """(student, notebook) -> (score, max, needs_manual_grade, {cell: (...)}) from nbgrader."""
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student, _ in students:
+            for notebook in NOTEBOOKS:
+                sn = gb.find_submission_notebook(notebook, "ps1", student)
+                cells = {
+                    g.name: (float(g.score), float(g.max_score), bool(g.needs_manual_grade))
+                    for g in sn.grades
+                }
+                scores[(student, notebook)] = (
+                    float(sn.score),
+                    float(sn.max_score),
+                    bool(sn.needs_manual_grade),
+                    cells,
+                )
+    return scores
+
+
+def our_jobs(students: list[tuple[str, str]]) -> list[GradeJob]:
+    """The same 40 submissions as grading jobs."""
+    files = exercise_files(PS1 / "source" / "ps1")
+    sources = {nb: (PS1 / "source" / "ps1" / f"{nb}.ipynb").read_text() for nb in NOTEBOOKS}
+    jobs = []
+    for student, original in students:
+        for notebook in NOTEBOOKS:
+            path = PS1 / "submitted" / original / "ps1" / f"{notebook}.ipynb"
+            jobs.append(
+                GradeJob(
+                    source=sources[notebook],
+                    submission=path.read_bytes(),
+                    name=f"{student}/{notebook}",
+                    files=files,
+                )
+            )
+    return jobs
+
+
+def warm_up(rounds: int = 4) -> None:
+    """Start the pool and let its sandboxes get ready (what a running server has)."""
+    runtime = get_runtime()
+    for _ in range(rounds):
+        runtime.run(RunRequest(cells=("1 + 1",)))
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The `fraction` quantile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def main() -> int:
+    """Run the benchmark and print the figures; exit 1 if the scores differ."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=10, help="copies of each submitted notebook")
+    parser.add_argument("--latency-runs", type=int, default=30)
+    args = parser.parse_args()
+    if not PS1.is_dir():
+        sys.exit(f"{PS1} not found: check out shared/ beside the repository")
+
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
+        root = Path(tmp)
+        students = build_course(root, args.copies)
+        count = len(students) * len(NOTEBOOKS)
+        print(f"{count} submissions ({len(students)} students x {len(NOTEBOOKS)} notebooks)")
+        nbgrader(root, "generate_assignment", "ps1")
+        nbgrader_wall = nbgrader(root, "autograde", "ps1")
+        expected = nbgrader_scores(root, students)
+
+    jobs = our_jobs(students)
+    warm_up()
+    load_exercise.cache_clear()
+    start = time.perf_counter()
+    results = grade_many(jobs)
+    ours_wall = time.perf_counter() - start
+
+    mismatches = []
+    cells_compared = 0
+    for job, result in zip(jobs, results, strict=True):
+        student, notebook = job.name.split("/")
+        score, max_score, needs, cells = expected[(student, notebook)]
+        got = (result.score, result.max_score, result.needs_manual_grade)
+        if result.status != "graded" or got != (score, max_score, needs):
+            mismatches.append(f"{job.name}: nbgrader {(score, max_score, needs)}, ours {got}")
+        ours_cells = {
+            c.grade_id: (c.score, c.max_score, c.needs_manual_grade) for c in result.cells
+        }
+        cells_compared += len(cells)
+        if ours_cells != cells:
+            mismatches.append(f"{job.name} cells: nbgrader {cells}, ours {ours_cells}")
+
+    latency_job = next(j for j in jobs if j.name.endswith("problem1"))
+    latencies = []
+    for _ in range(args.latency_runs):
+        start = time.perf_counter()
+        grade(latency_job)
+        latencies.append(time.perf_counter() - start)
+
+    print(f"cores: {os.cpu_count()}")
+    print(f"nbgrader autograde: {nbgrader_wall:7.2f} s  {count / nbgrader_wall:6.2f} submissions/s")
+    print(f"atlas grade_many:   {ours_wall:7.2f} s  {count / ours_wall:6.2f} submissions/s")
+    print(f"throughput ratio:   {nbgrader_wall / ours_wall:7.1f}x nbgrader")
+    print(
+        f"scores identical:   {'yes' if not mismatches else 'NO'} "
+        f"({count} notebooks, {cells_compared} cells compared)"
+    )
+    for line in mismatches:
+        print("  " + line)
+    print(
+        f"submit->score ps1 problem1, warm pool, {args.latency_runs} sequential runs: "
+        f"p50 {statistics.median(latencies):.3f} s, p95 {percentile(latencies, 0.95):.3f} s"
+    )
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

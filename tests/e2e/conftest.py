@@ -1,0 +1,66 @@
+"""End-to-end fixtures: the real app served on a free local port with its grading workers, and
+Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture
+def live_server(app_factory, fixture_content: Path, password_hash: str) -> Iterator[str]:  # noqa: ANN001
+    """The app with the fixture content and a trainee, served with its worker pool; base URL."""
+    from lms.extensions import db
+    from lms.models import User, UserRole
+    from lms.queue import get_queue
+    from lms.services.content_import import import_content
+
+    app = app_factory(GRADING_WORKERS=1)
+    with db.sessionmaker_for(app)() as session:
+        import_content(session, fixture_content)
+        session.add(User(email="trainee@example.org", role=UserRole.TRAINEE,
+                         password_hash=password_hash))
+        session.commit()
+    queue = get_queue(app)
+    queue.start()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        queue.stop()
+        db.engine_for(app).dispose()
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    """A fresh Chromium page (skipped without Chromium, except in CI where it must be there)."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

@@ -1,0 +1,66 @@
+"""A trainee in real Chromium: sign in, read a lesson, answer, submit, see the score."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from lms.services.notebooks import fill_answers
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery"
+SQUARES = "def squares(n):\n    return [i * i for i in range(n)]\n"
+TOTAL = "def total(path):\n    return sum(int(x) for x in open(path).read().split())\n"
+GRADING_TIMEOUT_MS = 120_000  # a cold sandbox on a busy CI machine
+
+
+def _sign_in(page: Page, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill("trainee@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
+
+
+def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page: Page) -> None:
+    page = browser_page
+    _sign_in(page, live_server)
+    page.get_by_role("link", name="Introduction").click()
+    page.get_by_role("link", name="Hello lesson").click()
+    expect(page.get_by_role("heading", name="Hello lesson")).to_be_visible()
+    expect(page.locator("pre.highlight").first).to_be_visible()
+    page.get_by_role("link", name="Squares").click()
+    page.locator("#answer-squares").fill(SQUARES)
+    page.locator("#answer-total").fill(TOTAL)
+    exercise_url = page.url
+    page.locator("#browser-form").get_by_role("button", name="Submit for grading").click()
+    expect(page.locator("#result .result-score")).to_have_text("Score: 3 / 3",
+                                                               timeout=GRADING_TIMEOUT_MS)
+    expect(page.locator("#result tr[data-grade-id=test_squares] td").nth(1)).to_have_text("2 / 2")
+    expect(page.locator("#result iframe.feedback-frame")).to_have_attribute("sandbox", "")
+    assert page.url == exercise_url  # no reload: the script followed the grading
+    page.reload()
+    expect(page.locator("#attempts tbody tr")).to_have_count(1)
+    expect(page.locator("#attempts tbody tr td").nth(4)).to_have_text("3 / 3")
+
+
+def test_upload_a_notebook_and_see_the_score(live_server: str, browser_page: Page,
+                                            tmp_path: Path) -> None:
+    page = browser_page
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/exercises/squares")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the notebook").click()
+    release = json.loads(Path(download_info.value.path()).read_text())
+    answered = tmp_path / "squares.ipynb"
+    answered.write_bytes(fill_answers(release, {"squares": SQUARES, "total": "def total(p):\n"
+                                                "    return 0\n"}))
+    page.locator("input[name=notebook]").set_input_files(str(answered))
+    page.get_by_role("button", name="Upload and submit").click()
+    expect(page.locator("#result .result-score")).to_have_text("Score: 2 / 3",
+                                                               timeout=GRADING_TIMEOUT_MS)
+    expect(page.locator("#result tr[data-grade-id=test_total] td").nth(1)).to_have_text("0 / 1")
