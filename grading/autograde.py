@@ -8,6 +8,17 @@ execute  every code cell in the sandboxed runtime, with
 limit    nbgrader's LimitOutput
 score    utils.determine_grade, as SaveAutoGrades and the gradebook    (grading/scoring.py)
 feedback HTML without hidden tests                                     (grading/feedback.py)
+
+Flags (GradeResult.flags; GradeResult.notes has a sentence for each):
+tampered:<id>             an instructor's cell was edited, re-typed, un-graded or had its role
+                          or points changed; restored from the source and scored from it
+deleted:<id>              an instructor's cell is missing; a grade cell then scores 0
+duplicate:<id>            a cell appears twice; the last copy is graded (nbgrader's rule)
+unknown-cell:<id>         a cell claims an nbgrader id the exercise does not have; ignored
+invalid-metadata:cell-N   damaged nbgrader metadata on the Nth cell; ignored
+invalid-result:<id>       a test produced a partial-credit value nbgrader rejects; scores 0
+<kind>:<id|cell-N>        a runtime CellIssue (timeout, memory, died, output-limit, cpu-time,
+                          file-size, processes, sandbox) on a cell, or `<kind>:notebook`
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ the trainee changed.
 from __future__ import annotations
 
 import copy
+import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.nbgraderformat import ValidationError as NbgraderValidationError
@@ -167,6 +168,34 @@ def _record_changes(
         findings.add(f"tampered:{change.grade_id}", _describe(change))
 
 
+class CheckCellMetadataRemembered(CheckCellMetadata):
+    """nbgrader's CheckCellMetadata, remembering the notebooks it found valid.
+
+    Its verdict depends only on each cell's type and nbgrader metadata, and after OverwriteCells
+    those are the exercise's own for every honest submission of it; re-checking them costs
+    ~50 ms a notebook, as jsonschema re-validates its schema for every cell."""
+
+    _valid: ClassVar[set[tuple[tuple[str, str], ...]]] = set()
+    _limit: ClassVar[int] = 4096
+
+    def preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        """Validate as nbgrader does, unless these cells were already found valid."""
+        key = tuple(
+            (c.cell_type, json.dumps(c.metadata["nbgrader"], sort_keys=True))
+            for c in nb.cells
+            if "nbgrader" in c.metadata
+        )
+        if key in self._valid:
+            return nb, resources
+        nb, resources = super().preprocess(nb, resources)
+        if len(self._valid) >= self._limit:
+            self._valid.clear()
+        self._valid.add(key)
+        return nb, resources
+
+
 def _drop_cleared_metadata(nb: NotebookNode) -> None:
     """DeduplicateIds empties the metadata of all but the last copy of a cell; nbgrader's own
     CheckCellMetadata would then reject the notebook, so the emptied dicts go."""
@@ -197,7 +226,7 @@ def sanitize(
     nb, resources = overwrite(nb, resources)
     _record_changes(overwrite.changes, exercise, version, findings)
     try:
-        nb, resources = CheckCellMetadata()(nb, resources)
+        nb, resources = CheckCellMetadataRemembered()(nb, resources)
     except NbgraderValidationError:
         raise Rejected(
             "The notebook's grading information is damaged beyond repair. Download the exercise "

@@ -67,10 +67,35 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     db.engine_for(application).dispose()
 
 
+class AppFactory:
+    """Makes more applications: on a fresh database, or on an existing app's database."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.made: list[Flask] = []
+
+    def __call__(self, **overrides: object) -> Flask:
+        """An app on a fresh database (config overrides as keywords)."""
+        app = make_test_app(self.tmp_path, **overrides)
+        self.made.append(app)
+        return app
+
+    def restart(self, app: Flask) -> Flask:
+        """A new app on `app`'s database, as a restarted server process would be."""
+        config = {k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL",
+                                             "GRADING_POLL_SECONDS")}
+        new_app = create_app(config)
+        self.made.append(new_app)
+        return new_app
+
+
 @pytest.fixture
-def app_factory(tmp_path: Path):  # noqa: ANN201
-    """A function making another app on a fresh database (config overrides as keywords)."""
-    return lambda **overrides: make_test_app(tmp_path, **overrides)
+def app_factory(tmp_path: Path) -> Iterator[AppFactory]:
+    """Makes more applications; their engines are disposed at the end."""
+    factory = AppFactory(tmp_path)
+    yield factory
+    for made in factory.made:
+        db.engine_for(made).dispose()
 
 
 @pytest.fixture

@@ -4,6 +4,14 @@ The contract between the grading pipeline (grading/autograde.py) and the sandbox
 pipeline decides *what* runs (hidden tests restored, tampered cells replaced); the runtime decides
 *how*: in a fresh, unprivileged, network-less, resource-limited process forked from a warm pool,
 with a per-cell wall-clock timeout, exactly like an IPython kernel would execute the cells.
+
+    pool.py       Runtime: host side (slots, standby sandboxes, timeouts -> interrupt -> kill)
+    zygote.py     the fork server (warm imports, pristine shell) and each job's supervisor
+    sandbox.py    isolation applied in the forked child (mounts, uid drop, rlimits, env)
+    cgroups.py    per-job pids/memory cgroups;  syscalls.py  unshare/mount/prctl via ctypes
+    executor.py   inside the sandbox: cells run as ipykernel would;  outputs.py  output capture
+    outcome.py    RunOutcome assembly (nbgrader's timeout/dead-kernel errors)
+    isolation.py  what is in force, SandboxUnavailable;  protocol.py  JSON frames
 """
 
 from __future__ import annotations

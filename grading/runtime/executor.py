@@ -9,8 +9,10 @@ forked sandbox starts from a pristine, already-warm copy.
 
 from __future__ import annotations
 
+import builtins
 import codecs
 import errno
+import getpass
 import io
 import os
 import select
@@ -22,6 +24,7 @@ from typing import Any
 
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
+from IPython.core.error import StdinNotImplementedError
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type
 from traitlets.config import Config
@@ -243,6 +246,35 @@ class _FdCapture:
             self._read_available(fd)
 
 
+class _PristineTransforms:
+    """The shell's input and AST transformers before any trainee code ran.
+
+    A kernel keeps whatever transformers a cell installs, so under nbgrader a trainee's cell can
+    rewrite the hidden tests that run after it (e.g. turn every `assert` into `pass`). Restoring
+    these before each cell closes that hole; notebooks that install transformers on purpose
+    are not something an exercise needs.
+    """
+
+    def __init__(self, shell: SandboxShell) -> None:
+        manager = shell.input_transformer_manager
+        self.manager = manager
+        self.cleanup = list(manager.cleanup_transforms)
+        self.line = list(manager.line_transforms)
+        self.token = list(manager.token_transformers)
+        self.post = list(shell.input_transformers_post)
+        self.ast = list(shell.ast_transformers)
+
+    def restore(self, shell: SandboxShell) -> None:
+        """Put the pristine transformers back (in place and as the shell's attributes)."""
+        manager = self.manager
+        shell.input_transformer_manager = manager
+        manager.cleanup_transforms = list(self.cleanup)
+        manager.line_transforms = list(self.line)
+        manager.token_transformers = list(self.token)
+        shell.input_transformers_post = list(self.post)
+        shell.ast_transformers = list(self.ast)
+
+
 class _Executor:
     """Runs the request's cells in order and reports each cell as soon as it finishes."""
 
@@ -251,12 +283,24 @@ class _Executor:
         self.sock = sock
         self.sink = sink
         self.pid = os.getpid()
-        self.in_cell = False
+        self.transforms = _PristineTransforms(shell)
+        # Looked up now, before trainee code could replace them on the instance or the class.
+        self.run_cell = SandboxShell.run_cell
+        self.execute_reply = SandboxShell.execute_reply
 
-    def on_sigint(self, signum, frame) -> None:
-        # The host only interrupts a running cell; a late interrupt between cells is dropped.
-        if self.in_cell:
-            raise KeyboardInterrupt
+    @staticmethod
+    def _between_cells(signum, frame) -> None:
+        """The host only interrupts a running cell; one landing just after it ended is dropped."""
+
+    def _arm_interrupt(self) -> None:
+        # Python's own C handler, as in a kernel: the KeyboardInterrupt traceback then shows the
+        # trainee's code only. A handler the trainee installed in an earlier cell stays.
+        if signal.getsignal(signal.SIGINT) is self._between_cells:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _disarm_interrupt(self) -> None:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._between_cells)
 
     def run(self, cells: list[str], capture: _FdCapture) -> None:
         for index, source in enumerate(cells):
@@ -267,20 +311,23 @@ class _Executor:
             protocol.send(self.sock, {"t": "start", "i": index})
             count = self.shell.execution_count
             self.sink.begin_cell()
-            self.in_cell = True
+            self.transforms.restore(self.shell)
+            self._arm_interrupt()
             try:
-                result = self.shell.run_cell(source, store_history=True, silent=False)
-                reply = self.shell.execute_reply(result)
+                try:
+                    result = self.run_cell(self.shell, source, store_history=True, silent=False)
+                    reply = self.execute_reply(self.shell, result)
+                finally:
+                    self._disarm_interrupt()
             except KeyboardInterrupt:
-                # Landed outside the user's code, in IPython's own bookkeeping.
+                # Landed outside the user's code (IPython's bookkeeping, or just as it ended).
+                self._disarm_interrupt()
                 reply = {
                     "status": "error",
                     "ename": "KeyboardInterrupt",
                     "evalue": "",
                     "traceback": [],
                 }
-            finally:
-                self.in_cell = False
             if os.getpid() != self.pid:
                 os._exit(0)  # a child forked by the cell finished it: never speak for the parent
             capture.drain()
@@ -309,10 +356,11 @@ def serve(shell: SandboxShell, sock: socket.socket, caps: OutputCaps, workdir: s
         executor = _Executor(shell, sock, _SINK)
         sock_fd = sock.fileno()
         os.register_at_fork(after_in_child=lambda: _forget_socket(sock_fd))
-        signal.signal(signal.SIGINT, executor.on_sigint)
+        signal.signal(signal.SIGINT, executor._between_cells)
         capture = _FdCapture(_SINK)
         sys.stdout, sys.stderr = _SinkStream("stdout"), _SinkStream("stderr")
         sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+        builtins.input, getpass.getpass = _no_input, _no_getpass
         shell.user_ns["_dh"] = [workdir]
         executor.run(list(request["cells"]), capture)
         protocol.send(sock, {"t": "end"})
@@ -323,6 +371,20 @@ def serve(shell: SandboxShell, sock: socket.socket, caps: OutputCaps, workdir: s
             pass
         os._exit(70)
     os._exit(0)
+
+
+def _no_input(prompt: object = "") -> str:
+    """builtins.input under nbclient, which runs kernels with allow_stdin=False."""
+    raise StdinNotImplementedError(
+        "raw_input was called, but this frontend does not support input requests."
+    )
+
+
+def _no_getpass(prompt: str = "Password: ", stream: object = None, **kwargs: object) -> str:
+    """getpass.getpass under nbclient (allow_stdin=False)."""
+    raise StdinNotImplementedError(
+        "getpass was called, but this frontend does not support input requests."
+    )
 
 
 def _forget_socket(fd: int) -> None:

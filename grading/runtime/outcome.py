@@ -51,12 +51,13 @@ class OutcomeBuilder:
         if index == self._next and isinstance(index, int) and index < len(self.cells):
             self.running = index
 
-    def done(self, message: dict[str, Any]) -> None:
-        """The sandbox finished a cell: keep its (validated) outputs and issues."""
+    def done(self, message: dict[str, Any]) -> bool:
+        """The sandbox finished a cell: keep its (validated) outputs and issues; False when the
+        report is out of order (the sandbox is then not to be trusted further)."""
         index = message.get("i")
         if index != self._next or not isinstance(index, int) or index >= len(self.cells):
             self.protocol_violation(f"unexpected report for cell {index!r}")
-            return
+            return False
         self._next += 1
         self.running = None
         raw = message.get("outputs")
@@ -75,6 +76,7 @@ class OutcomeBuilder:
             ):
                 outputs.append(dict(TIMEOUT_ERROR))
         self.outputs[index] = outputs
+        return True
 
     def timed_out(self, index: int) -> bool:
         """Whether cell `index` already passed its timeout."""

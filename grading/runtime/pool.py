@@ -367,7 +367,8 @@ class _Watch:
             self.outcome.started(message.get("i"))
             self.deadline = now + self.request.cell_timeout
         elif kind == "done":
-            self.outcome.done(message)
+            if not self.outcome.done(message):
+                self._kill("it broke the output protocol")
             self.kill_at = None
             self.deadline = now + _IDLE_TIMEOUT
         elif kind == "end":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from typing import Any
 
@@ -11,15 +12,23 @@ from grading.runtime.pool import Runtime
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
+_owner_pid = 0
+_atexit_registered = False
 
 
 def get_runtime() -> Runtime:
     """The shared Runtime (one fork server per process), started lazily."""
-    global _runtime
+    global _runtime, _owner_pid, _atexit_registered
     with _lock:
+        if _runtime is not None and _owner_pid != os.getpid():
+            # A forked worker (e.g. a prefork pool) must not share its parent's sockets.
+            _runtime = None
         if _runtime is None:
             _runtime = Runtime()
-            atexit.register(close_runtime)
+            _owner_pid = os.getpid()
+            if not _atexit_registered:
+                atexit.register(close_runtime)
+                _atexit_registered = True
         return _runtime
 
 
@@ -27,9 +36,9 @@ def close_runtime() -> None:
     """Stop the shared Runtime (a later get_runtime() starts a new one)."""
     global _runtime
     with _lock:
-        if _runtime is not None:
+        if _runtime is not None and _owner_pid == os.getpid():
             _runtime.close()
-            _runtime = None
+        _runtime = None
 
 
 def isolation_report() -> dict[str, Any]:

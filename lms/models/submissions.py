@@ -78,6 +78,7 @@ class Submission(Base):
         return {
             "id": self.id,
             "purpose": self.purpose.value,
+            "origin": self.origin,
             "status": self.status.value,
             "finished": self.status.finished,
             "score": self.score,

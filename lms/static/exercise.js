@@ -48,11 +48,33 @@
       parts.push(table);
     }
     if (data.feedback_url) {
-      parts.push(el("h3", {}, msg("feedback")));
+      const heading = el("h3", {}, msg("feedback") + " ");
+      heading.append(el("a", { href: data.feedback_url, target: "_blank", rel: "noopener" }, msg("openFeedback")));
+      parts.push(heading);
       // Empty sandbox: the feedback (which echoes trainee code) can run nothing.
       parts.push(el("iframe", { class: "feedback-frame", sandbox: "", src: data.feedback_url, title: msg("feedback") }));
     }
     body.replaceChildren(...parts);
+    if (data.purpose === "grade") addAttempt(data);
+  }
+
+  // A finished graded attempt joins the history table at once (no reload).
+  function addAttempt(data) {
+    const table = document.querySelector("#attempts table");
+    if (!table || table.querySelector(`tr[data-submission-id="${data.id}"]`)) return;
+    const rows = table.tBodies[0];
+    const row = el("tr", { "data-submission-id": String(data.id) });
+    const link = el("a", { href: data.page_url }, String(rows.rows.length + 1));
+    const when = new Date(data.created_at).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    const cellNumber = el("td");
+    cellNumber.append(link);
+    row.append(cellNumber, el("td", {}, when), el("td", {}, msg(data.origin)),
+      el("td", {}, msg(data.status)),
+      el("td", {}, data.score === null ? "–" : fmt(data.score) + " / " + fmt(data.max_score)));
+    rows.prepend(row);
+    table.hidden = false;
+    const none = document.querySelector("#attempts .no-attempt");
+    if (none) none.remove();
   }
 
   function follow(url) {
@@ -78,7 +100,8 @@
       buttons.forEach((b) => (b.disabled = true));
       const oldError = document.getElementById("form-error");
       if (oldError) oldError.remove();
-      fetch(form.action, { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
+      // form.action would be the button named "action"; the attribute is the URL.
+      fetch(form.getAttribute("action"), { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then((r) => r.json().catch(() => ({ error: r.statusText })).then((json) => ({ r, json })))
         .then(({ r, json }) => {
           if (json.next_token) form.querySelector("input[name=token]").value = json.next_token;

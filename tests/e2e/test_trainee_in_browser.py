@@ -42,10 +42,12 @@ def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page:
                                                                timeout=GRADING_TIMEOUT_MS)
     expect(page.locator("#result tr[data-grade-id=test_squares] td").nth(1)).to_have_text("2 / 2")
     expect(page.locator("#result iframe.feedback-frame")).to_have_attribute("sandbox", "")
+    expect(page.locator("#attempts tbody tr")).to_have_count(1)  # history updated in place
     assert page.url == exercise_url  # no reload: the script followed the grading
     page.reload()
     expect(page.locator("#attempts tbody tr")).to_have_count(1)
     expect(page.locator("#attempts tbody tr td").nth(4)).to_have_text("3 / 3")
+    expect(page.locator("#answer-squares")).to_have_value(SQUARES)  # answers kept for editing
 
 
 def test_upload_a_notebook_and_see_the_score(live_server: str, browser_page: Page,

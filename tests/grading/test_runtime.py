@@ -211,3 +211,39 @@ def test_an_error_hidden_from_the_outputs_is_still_reported_like_nbgrader(run):
         },
     )
     assert [o["ename"] for o in outcome.outputs[3]] == ["KeyError"]
+
+
+def test_input_is_refused_as_under_nbclient(run):
+    outcome = run("input('name? ')", "import getpass\ngetpass.getpass()")
+    assert [o["ename"] for o in outcome.outputs[0]] == ["StdinNotImplementedError"]
+    assert [o["ename"] for o in outcome.outputs[1]] == ["StdinNotImplementedError"]
+
+
+def test_top_level_await_works(run):
+    outcome = run("import asyncio\nawait asyncio.sleep(0)\n'awaited'")
+    assert outcome.outputs[0][0]["data"]["text/plain"] == "'awaited'"
+
+
+def test_without_isolation_the_runtime_refuses_unless_opted_out(monkeypatch):
+    from grading.runtime import SandboxUnavailable
+    from grading.runtime.isolation import UNSAFE_ENV, check, describe
+
+    bare = {"uid_drop": False, "namespaces": [], "rlimits": ["CPU"]}
+    monkeypatch.delenv(UNSAFE_ENV, raising=False)
+    with pytest.raises(SandboxUnavailable, match=UNSAFE_ENV):
+        check(describe(bare, {}))
+    monkeypatch.setenv(UNSAFE_ENV, "1")
+    report = describe(bare, {})
+    check(report)  # allowed, with a loud warning in the log
+    assert report["sandboxed"] is False and report["unsafe_opt_out"] is True
+
+
+def test_a_killed_fork_server_is_restarted(runtime):
+    import os
+    import signal
+
+    os.kill(runtime._server.process.pid, signal.SIGKILL)
+    runtime._server.process.wait()
+    outcome = runtime.run(RunRequest(cells=("'back'",)))
+    assert outcome.outputs[0][0]["data"]["text/plain"] == "'back'"
+    assert outcome.issues == ()

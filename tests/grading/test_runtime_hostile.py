@@ -342,3 +342,36 @@ def test_forked_child_cannot_report_for_the_parent(run):
     texts = "".join(o.get("text", "") for o in outcome.outputs[0])
     assert "parent" in texts
     assert _result(outcome.outputs[1]) == "'after'"
+
+
+def test_forged_protocol_messages_stop_the_run(run):
+    # Writing to the executor's socket is possible in-process (as forging kernel messages is under
+    # nbgrader); an out-of-order report is detected, the sandbox killed, the rest marked.
+    code = (
+        "import os, json, struct\n"
+        "fd = [int(f) for f in os.listdir('/proc/self/fd') if os.path.exists(f'/proc/self/fd/{f}')"
+        " and os.readlink(f'/proc/self/fd/{f}').startswith('socket:')][0]\n"
+        "body = json.dumps({'t': 'done', 'i': 5, 'outputs': [], 'count': 1}).encode()\n"
+        "os.write(fd, struct.pack('>I', len(body)) + body)\n"
+        "import time\ntime.sleep(5)"
+    )
+    outcome = run(code, "'never'")
+    assert (0, "output-limit") in _kinds(outcome) or (0, "died") in _kinds(outcome)
+    assert _errors(outcome.outputs[1]) == ["DeadKernelError"]
+
+
+@pytest.mark.parametrize(
+    "hook",
+    [
+        "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+        "import ast\nclass T(ast.NodeTransformer):\n    def visit_Assert(self, node):\n"
+        "        return ast.Pass()\nget_ipython().ast_transformers.append(T())",
+        "get_ipython().input_transformer_manager.cleanup_transforms.append("
+        "lambda lines: ['pass\\n'])",
+        "type(get_ipython()).run_cell = lambda *a, **k: None",
+    ],
+    ids=["input-transformer", "ast-transformer", "cleanup-transform", "patched-run-cell"],
+)
+def test_later_cells_cannot_be_rewritten_by_an_earlier_one(run, hook):
+    outcome = run(hook, "assert 1 == 2, 'the hidden test fails'")
+    assert _errors(outcome.outputs[1]) == ["AssertionError"]

@@ -25,7 +25,7 @@ from lms.models import GradingJob, JobStatus, Submission, SubmissionStatus, User
 from lms.queue.celery_app import CelerySettings, make_celery, send_grade_job
 from lms.services import submissions
 from lms.services.accounts import create_user
-from tests.scale.conftest import job_counts, run_lms, wait_for
+from tests.scale.cluster import job_counts, run_lms, wait_for
 
 pytestmark = [pytest.mark.celery, pytest.mark.slow]
 

@@ -1,0 +1,73 @@
+"""API tokens: created for a recruiter or admin, shown once, stored hashed, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.models import User, UserRole, utcnow
+from lms.models.api_tokens import ApiToken
+
+TOKEN_PREFIX = "atl_"
+API_ROLES = (UserRole.RECRUITER, UserRole.ADMIN)
+
+
+class ApiTokenError(ValueError):
+    """A token cannot be created; the message says why."""
+
+
+def _digest(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough (no dictionary to guard against).
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, email: str, name: str = "") -> tuple[str, ApiToken]:
+    """A new token for the recruiter or admin with this e-mail: (the token, its stored row)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ApiTokenError(f"No account with e-mail {email}.")
+    if user.role not in API_ROLES or not user.active:
+        raise ApiTokenError(f"{user.email} is a {user.role.value}; API tokens are for active"
+                            " recruiters and admins.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name[:120], token_sha256=_digest(token),
+                   prefix=token[:12], created_at=utcnow())
+    session.add(row)
+    session.commit()
+    return token, row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active recruiter or admin a valid, unrevoked token belongs to (else None)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+        ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))).first()
+    if row is None:
+        return None
+    token_row, user = row.tuple()
+    if not user.active or user.role not in API_ROLES:
+        return None
+    token_row.last_used_at = utcnow()
+    session.commit()
+    return user
+
+
+def list_tokens(session: Session) -> list[tuple[ApiToken, str]]:
+    """Every token with its owner's e-mail, newest first."""
+    rows = session.execute(select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
+                           .order_by(ApiToken.id.desc()))
+    return [(token, email) for token, email in rows.tuples()]
+
+
+def revoke_token(session: Session, token_id: int) -> bool:
+    """Revoke a token at once; False if there is no such token."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        return False
+    row.revoked_at = row.revoked_at or utcnow()
+    session.commit()
+    return True

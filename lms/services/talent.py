@@ -1,0 +1,351 @@
+"""Talent: report-sharing consent, cohorts, recruiters' marks, and the hiring pipeline over time.
+
+Consent: a trainee's latest explicit choice wins; without one, their cohort's default applies
+(set by an admin); without a cohort, nothing is shared. Every change is a new row, never an
+update, so the history of who could see what, and since when, is kept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from lms.models import (
+    CellGrade,
+    Exercise,
+    HiringTarget,
+    Role,
+    Submission,
+    User,
+    UserRole,
+    utcnow,
+)
+from lms.models.talent import (
+    CandidateMark,
+    Cohort,
+    CohortMember,
+    CohortSharingChange,
+    ImportedResult,
+    MarkStatus,
+    PipelineSnapshot,
+    ReportShare,
+)
+from lms.readiness import score_cohort
+from lms.services import readiness as readiness_service
+
+PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
+
+
+class TalentError(ValueError):
+    """A talent request that cannot be honoured; the message says why and what to do."""
+
+
+# --- consent -------------------------------------------------------------------------------
+
+
+def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = None) -> set[int]:
+    """The trainees (among these, default all) whose report recruiters may see. Two queries."""
+    latest = select(func.max(ReportShare.id)).group_by(ReportShare.trainee_id)
+    explicit_query = select(ReportShare.trainee_id, ReportShare.shared).where(
+        ReportShare.id.in_(latest))
+    default_query = select(CohortMember.user_id, Cohort.default_sharing).join(
+        Cohort, Cohort.id == CohortMember.cohort_id)
+    if trainee_ids is not None:
+        ids = list(trainee_ids)
+        explicit_query = explicit_query.where(ReportShare.trainee_id.in_(ids))
+        default_query = default_query.where(CohortMember.user_id.in_(ids))
+    effective = dict(session.execute(default_query).tuples().all())
+    effective.update(session.execute(explicit_query).tuples().all())
+    return {tid for tid, shared in effective.items() if shared}
+
+
+def is_shared(session: Session, trainee_id: int) -> bool:
+    """Whether recruiters may see this trainee's report now."""
+    return trainee_id in shared_trainee_ids(session, [trainee_id])
+
+
+def set_sharing(session: Session, trainee_id: int, shared: bool) -> ReportShare:
+    """Record the trainee's choice to share (or stop sharing) their report, effective at once."""
+    trainee = session.get(User, trainee_id)
+    if trainee is None or trainee.role != UserRole.TRAINEE:
+        raise TalentError(_l("Only trainees have a readiness report to share."))
+    event = ReportShare(trainee_id=trainee_id, shared=shared, at=utcnow())
+    session.add(event)
+    session.commit()
+    return event
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One line of a trainee's consent history."""
+
+    at: datetime
+    shared: bool
+    source: str  # "trainee" (their own choice) | "cohort" (an admin set the cohort's default)
+    detail: str = ""
+
+
+def consent_history(session: Session, trainee_id: int) -> list[ConsentEvent]:
+    """The trainee's choices and their cohort's default changes, oldest first."""
+    events = [ConsentEvent(row.at, row.shared, "trainee") for row in session.scalars(
+        select(ReportShare).where(ReportShare.trainee_id == trainee_id))]
+    cohort = session.execute(select(Cohort).join(
+        CohortMember, CohortMember.cohort_id == Cohort.id).where(
+        CohortMember.user_id == trainee_id)).scalar_one_or_none()
+    if cohort is not None:
+        events += [ConsentEvent(change.at, change.default_sharing, "cohort", cohort.name)
+                   for change in session.scalars(select(CohortSharingChange).where(
+                       CohortSharingChange.cohort_id == cohort.id))]
+    return sorted(events, key=lambda e: e.at)
+
+
+# --- cohorts -------------------------------------------------------------------------------
+
+
+def list_cohorts(session: Session) -> list[tuple[Cohort, int]]:
+    """Every cohort with its number of trainees."""
+    counts = dict(session.execute(select(CohortMember.cohort_id, func.count())
+                                  .group_by(CohortMember.cohort_id)).tuples().all())
+    return [(c, counts.get(c.id, 0)) for c in session.scalars(select(Cohort).order_by(Cohort.slug))]
+
+
+def create_cohort(session: Session, slug: str, name: str, default_sharing: bool = False,
+                  by_user_id: int | None = None) -> Cohort:
+    """Create a cohort (its default sharing recorded as its first change)."""
+    slug = slug.strip().lower()
+    if not slug or not slug.replace("-", "").isalnum() or len(slug) > 80:
+        raise TalentError(_l("A cohort id is letters, digits and dashes (%(slug)s is not).",
+                             slug=slug))
+    if session.scalar(select(Cohort.id).where(Cohort.slug == slug)) is not None:
+        raise TalentError(_l("A cohort %(slug)s already exists.", slug=slug))
+    cohort = Cohort(slug=slug, name=name.strip() or slug, default_sharing=default_sharing)
+    session.add(cohort)
+    session.flush()
+    session.add(CohortSharingChange(cohort_id=cohort.id, default_sharing=default_sharing,
+                                    by_user_id=by_user_id, at=utcnow()))
+    session.commit()
+    return cohort
+
+
+def set_cohort_default(session: Session, cohort_id: int, default_sharing: bool,
+                       by_user_id: int | None) -> Cohort:
+    """An admin sets whether the cohort's trainees share by default (their own choice wins)."""
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise TalentError(_l("There is no such cohort."))
+    cohort.default_sharing = default_sharing
+    session.add(CohortSharingChange(cohort_id=cohort.id, default_sharing=default_sharing,
+                                    by_user_id=by_user_id, at=utcnow()))
+    session.commit()
+    return cohort
+
+
+def add_members(session: Session, cohort_id: int, emails: Iterable[str]) -> int:
+    """Put these trainees in the cohort (moving them from another); all or nothing."""
+    wanted = sorted({e.strip().lower() for e in emails if e.strip()})
+    if session.get(Cohort, cohort_id) is None:
+        raise TalentError(_l("There is no such cohort."))
+    found = dict(session.execute(select(User.email, User.id).where(
+        User.email.in_(wanted), User.role == UserRole.TRAINEE)).tuples().all())
+    missing = [e for e in wanted if e not in found]
+    if missing:
+        raise TalentError(_l("No trainee account for: %(emails)s. Nothing was changed.",
+                             emails=", ".join(missing)))
+    ids = list(found.values())
+    session.execute(delete(CohortMember).where(CohortMember.user_id.in_(ids)))
+    session.add_all(CohortMember(user_id=uid, cohort_id=cohort_id, joined_at=utcnow())
+                    for uid in ids)
+    session.commit()
+    return len(ids)
+
+
+# --- marks ---------------------------------------------------------------------------------
+
+
+def mark_candidate(session: Session, trainee_id: int, role_id: str, status: MarkStatus | str,
+                   by_user_id: int) -> CandidateMark:
+    """A recruiter marks a candidate who shared their report (shortlisted/interviewing/hired)."""
+    try:
+        status = MarkStatus(status)
+    except ValueError:
+        raise TalentError(_l("Unknown mark %(mark)s: use one of %(marks)s.", mark=status,
+                             marks=", ".join(m.value for m in MarkStatus))) from None
+    if session.get(Role, role_id) is None:
+        raise TalentError(_l("There is no role %(role)s.", role=role_id))
+    if not is_shared(session, trainee_id):
+        raise TalentError(_l("This trainee has not shared their report."))
+    mark = CandidateMark(trainee_id=trainee_id, role_id=role_id, status=status,
+                         by_user_id=by_user_id, at=utcnow())
+    session.add(mark)
+    session.commit()
+    return mark
+
+
+def current_marks(session: Session, role_id: str | None = None,
+                  as_of: datetime | None = None) -> dict[tuple[int, str], CandidateMark]:
+    """The latest mark per (trainee, role), as of a moment (cleared marks left out). One query."""
+    query = select(CandidateMark).order_by(CandidateMark.at, CandidateMark.id)
+    if role_id is not None:
+        query = query.where(CandidateMark.role_id == role_id)
+    if as_of is not None:
+        query = query.where(CandidateMark.at <= as_of)
+    latest = {(m.trainee_id, m.role_id): m for m in session.scalars(query)}
+    return {key: m for key, m in latest.items() if m.status != MarkStatus.CLEARED}
+
+
+def mark_history(session: Session, trainee_id: int) -> list[tuple[CandidateMark, str]]:
+    """Every mark on a trainee, oldest first, with who made it."""
+    rows = session.execute(
+        select(CandidateMark, User.email).outerjoin(User, User.id == CandidateMark.by_user_id)
+        .where(CandidateMark.trainee_id == trainee_id).order_by(CandidateMark.at, CandidateMark.id))
+    return [(mark, email or "?") for mark, email in rows.tuples()]
+
+
+# --- pipeline ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineCounts:
+    """One role's pipeline: trainees by readiness status and by mark, against the plan."""
+
+    role_id: str
+    role_name: str
+    trainees: int
+    ready: int
+    almost: int
+    not_ready: int
+    not_enough_evidence: int
+    shortlisted: int
+    interviewing: int
+    hired: int
+    wanted: int
+    wanted_by: date | None
+
+    @property
+    def not_yet(self) -> int:
+        """Not ready, or not enough evidence to tell."""
+        return self.not_ready + self.not_enough_evidence
+
+
+def hiring_plan(session: Session) -> dict[str, tuple[int, date | None]]:
+    """Role id -> (hires wanted, latest deadline)."""
+    plan: dict[str, tuple[int, date | None]] = {}
+    for target in session.scalars(select(HiringTarget)):
+        count, by = plan.get(target.role_id, (0, None))
+        plan[target.role_id] = (count + target.count, max(filter(None, (by, target.by))))
+    return plan
+
+
+def pipeline(session: Session, cohort: readiness_service.CohortReadiness | None = None
+             ) -> list[PipelineCounts]:
+    """Every role's pipeline now (or for the readiness given), in a constant number of queries."""
+    cohort = cohort or readiness_service.cohort_readiness(session)
+    return _counts(session, cohort.roles, cohort.by_trainee,
+                   current_marks(session, as_of=cohort.as_of))
+
+
+def _counts(session: Session, roles: list, by_trainee: dict[int, dict[str, Any]],
+            marks: dict[tuple[int, str], CandidateMark]) -> list[PipelineCounts]:
+    plan = hiring_plan(session)
+    names = dict(session.execute(select(Role.id, Role.name)).tuples().all())
+    result = []
+    for role in roles:
+        statuses = Counter(scores[role.id].status for scores in by_trainee.values())
+        marked = Counter(m.status for (_, rid), m in marks.items() if rid == role.id)
+        wanted, by = plan.get(role.id, (0, None))
+        result.append(PipelineCounts(
+            role.id, names.get(role.id, role.id), len(by_trainee), statuses["ready"],
+            statuses["almost"], statuses["not ready"], statuses["not enough evidence"],
+            marked[MarkStatus.SHORTLISTED], marked[MarkStatus.INTERVIEWING],
+            marked[MarkStatus.HIRED], wanted, by))
+    return result
+
+
+def record_snapshots(session: Session, days: Iterable[date]) -> int:
+    """Store each role's pipeline as of the end of each day, from the evidence of that time.
+
+    The evidence is read once; readiness is recomputed per day (the model ignores later work),
+    so a back-filled history is what the pipeline page would have shown on that day.
+    """
+    roles = readiness_service.load_roles(session)
+    trainees = readiness_service.list_trainees(session)
+    evidence = readiness_service.load_evidence(session)
+    per_trainee = {tid: evidence.get(tid, ()) for tid in trainees}
+    joined = dict(session.execute(select(User.id, User.created_at).where(
+        User.id.in_(list(trainees)))).tuples().all())
+    all_marks = list(session.scalars(select(CandidateMark).order_by(CandidateMark.at,
+                                                                    CandidateMark.id)))
+    stored = 0
+    for day in sorted(set(days)):
+        moment = datetime.combine(day, time.max, tzinfo=UTC)
+        # Only people who had joined by then count: the pipeline of that day, not today's.
+        present = {tid: ev for tid, ev in per_trainee.items()
+                   if joined[tid] <= moment}
+        scored = score_cohort(present, roles, moment)
+        latest = {(m.trainee_id, m.role_id): m for m in all_marks if m.at <= moment}
+        marks = {k: m for k, m in latest.items() if m.status != MarkStatus.CLEARED}
+        session.execute(delete(PipelineSnapshot).where(PipelineSnapshot.day == day))
+        for counts in _counts(session, roles, scored, marks):
+            session.add(PipelineSnapshot(
+                role_id=counts.role_id, day=day, trainees=counts.trainees, ready=counts.ready,
+                almost=counts.almost, not_ready=counts.not_ready,
+                not_enough_evidence=counts.not_enough_evidence, shortlisted=counts.shortlisted,
+                interviewing=counts.interviewing, hired=counts.hired))
+            stored += 1
+    session.commit()
+    return stored
+
+
+def pipeline_history(session: Session, role_id: str, days: int = 365) -> list[PipelineSnapshot]:
+    """A role's stored daily snapshots over the last `days` days, oldest first."""
+    since = utcnow().date() - timedelta(days=days)
+    return list(session.scalars(select(PipelineSnapshot).where(
+        PipelineSnapshot.role_id == role_id, PipelineSnapshot.day >= since)
+        .order_by(PipelineSnapshot.day)))
+
+
+# --- a trainee's own data ------------------------------------------------------------------
+
+
+def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
+    """Everything we hold about a trainee, as JSON-ready data (their right to a copy)."""
+    user = session.get(User, trainee_id)
+    if user is None:
+        raise TalentError(_l("There is no such account."))
+    submissions = session.scalars(select(Submission).where(Submission.user_id == trainee_id)
+                                  .order_by(Submission.id))
+    cells = {}
+    for cell in session.scalars(select(CellGrade).join(Submission).where(
+            Submission.user_id == trainee_id)):
+        cells.setdefault(cell.submission_id, []).append(cell.to_json())
+    slugs = dict(session.execute(select(Exercise.id, Exercise.slug)).tuples().all())
+    imported = session.scalars(select(ImportedResult).where(ImportedResult.user_id == trainee_id)
+                               .order_by(ImportedResult.id))
+    readiness = readiness_service.trainee_readiness(session, trainee_id)
+    return {
+        "account": {"email": user.email, "name": user.display_name, "role": user.role.value,
+                    "locale": user.locale, "created_at": user.created_at.isoformat()},
+        "submissions": [{
+            "id": s.id, "exercise": slugs.get(s.exercise_id), "purpose": s.purpose.value,
+            "status": s.status.value, "score": s.score, "max_score": s.max_score,
+            "created_at": s.created_at.isoformat(), "flags": list(s.flags or []),
+            "cells": cells.get(s.id, []),
+        } for s in submissions],
+        "imported_results": [{
+            "exercise": slugs.get(r.exercise_id), "grade_id": r.grade_id, "score": r.score,
+            "max_score": r.max_score, "kind": r.kind, "submitted_at": r.submitted_at.isoformat(),
+        } for r in imported],
+        "consent": [{"at": e.at.isoformat(), "shared": e.shared, "source": e.source,
+                     "detail": e.detail} for e in consent_history(session, trainee_id)],
+        "shared_now": is_shared(session, trainee_id),
+        "marks": [{"role": m.role_id, "status": m.status.value, "at": m.at.isoformat()}
+                  for m, _ in mark_history(session, trainee_id)],
+        "readiness": [r.as_json() for r in readiness.values()],
+    }
