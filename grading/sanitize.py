@@ -64,9 +64,9 @@ def _repair_metadata(nb: NotebookNode, exercise: Exercise, findings: Findings) -
     """Give every known nbgrader cell the released metadata, keeping `locked` and `points` as
     submitted (when well-formed) so that OverwriteCells can see and report their changes."""
     for index, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader")
-        if meta is None:
+        if "nbgrader" not in cell.metadata:
             continue
+        meta = cell.metadata["nbgrader"]
         grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
         released = exercise.release_nbgrader.get(grade_id) if isinstance(grade_id, str) else None
         if released is None:

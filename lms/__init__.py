@@ -79,9 +79,21 @@ def _select_locale() -> str | None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms.web import admin, auth, errors, exercises, headers, instructor, learn, recruiter
+    from lms import api
+    from lms.web import (
+        admin,
+        auth,
+        errors,
+        exercises,
+        headers,
+        instructor,
+        learn,
+        recruiter,
+        skills,
+        talent_admin,
+    )
 
-    for module in (auth, learn, exercises, instructor, recruiter, admin):
+    for module in (auth, learn, exercises, instructor, recruiter, admin, skills, talent_admin, api):
         app.register_blueprint(module.bp)
     errors.register(app)
     headers.register(app)

@@ -181,7 +181,8 @@ class AuthActions:
 
     def token(self, path: str = "/login") -> str:
         """A valid CSRF token for this client's session."""
-        return csrf_token_from(self.client.get(path).get_data(as_text=True))
+        page = self.client.get(path, follow_redirects=True)
+        return csrf_token_from(page.get_data(as_text=True))
 
     def login(self, email: str, password: str = PASSWORD):  # noqa: ANN201
         """Sign in; returns the response."""

@@ -1,9 +1,15 @@
-"""Per-job cgroups (v1 `pids` and `memory`), created under the fork server's own cgroups.
+"""Per-job `pids` and `memory` cgroups (v1, or v2 where the host has no v1 controllers).
 
 RLIMIT_NPROC alone is a poor process limit (ignored for root, shared by every process of a uid),
-so each job gets a pids cgroup with `pids.max`, and a memory cgroup whose limit the kernel
+so each job gets a pids cgroup with a maximum, and a memory cgroup whose limit the kernel
 enforces by OOM-killing inside the job only. After the job, what is left is killed and the
 cgroups removed; the OOM and pids counters say why a sandbox died.
+
+v1 (hybrid hosts): `atlas-<pid>` under the fork server's own cgroup of each controller.
+v2 (unified hosts, e.g. a default Debian 12): `atlas-<pid>` under the root cgroup, because a
+cgroup holding processes (the server's own) cannot hand controllers down to children.
+At start, `Cgroups.create` runs one whole job lifecycle as a probe; whatever fails is left out
+(and reported), so the sandbox degrades to rlimits instead of failing every run.
 """
 
 from __future__ import annotations
@@ -11,65 +17,164 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CONTROLLERS = ("pids", "memory")
 
+# What each version calls the same thing.
+_FILES = {
+    1: {"memory.max": "memory.limit_in_bytes", "memory.swap": "memory.memsw.limit_in_bytes"},
+    2: {"memory.max": "memory.max", "memory.swap": "memory.swap.max"},
+}
 
-def _v1_mounts() -> dict[str, str]:
-    mounts = {}
+
+@dataclass
+class Cgroups:
+    """The runtime's parent cgroups: controller -> directory (the same directory on v2)."""
+
+    version: int = 0
+    parents: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, pid: int) -> Cgroups:
+        """Set up `atlas-<pid>` parents where the host allows, each proven by a probe job."""
+        layout = _v1_parents(pid)
+        version = 1
+        if not layout:
+            layout, version = _v2_parents(pid), 2
+        cgroups = cls(version, layout)
+        for controller in list(cgroups.parents):
+            if not cgroups._probe(controller):
+                del cgroups.parents[controller]
+        if not cgroups.parents:
+            cgroups.remove()
+            return cls()
+        return cgroups
+
+    def _probe(self, controller: str) -> bool:
+        try:
+            job = JobCgroups.create(
+                Cgroups(self.version, {controller: self.parents[controller]}),
+                "probe",
+                memory=64 << 20,
+                processes=8,
+            )
+        except OSError:
+            return False
+        try:
+            child = os.fork()
+            if child == 0:
+                try:
+                    job.join()
+                except BaseException:  # noqa: BLE001
+                    os._exit(1)
+                os._exit(0)
+            joined = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+            job.report()
+            return joined
+        finally:
+            job.destroy()
+
+    def remove(self) -> None:
+        """Remove the parents (after every job's own cgroup was removed)."""
+        for path in set(self.parents.values()):
+            for entry in os.scandir(path):
+                if entry.is_dir():
+                    _kill_and_remove(entry.path, self.version)
+            _rmdir_quietly(path)
+
+
+def _mounts(fstype: str) -> list[tuple[str, set[str]]]:
+    found = []
     with open("/proc/self/mountinfo") as handle:
         for line in handle:
             left, _, right = line.partition(" - ")
             fields, extra = left.split(), right.split()
-            if len(extra) >= 3 and extra[0] == "cgroup":
-                options = set(extra[2].split(","))
-                for controller in CONTROLLERS:
-                    if controller in options:
-                        mounts[controller] = fields[4]
-    return mounts
+            if len(extra) >= 3 and extra[0] == fstype:
+                found.append((fields[4], set(extra[2].split(","))))
+    return found
 
 
 def _own_paths() -> dict[str, str]:
     paths = {}
     with open("/proc/self/cgroup") as handle:
         for line in handle:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
+            hierarchy, controllers, path = line.rstrip("\n").split(":", 2)
+            if hierarchy == "0" and not controllers:
+                paths["unified"] = path
             for controller in controllers.split(","):
                 if controller in CONTROLLERS:
                     paths[controller] = path
     return paths
 
 
-def create_parents(tag: str) -> dict[str, str]:
-    """Create `atlas-<tag>` under this process's v1 pids/memory cgroups; {} where impossible."""
-    mounts, own = _v1_mounts(), _own_paths()
+def _v1_parents(pid: int) -> dict[str, str]:
+    own = _own_paths()
     parents = {}
-    for controller in CONTROLLERS:
-        if controller not in mounts or controller not in own:
-            continue
-        path = os.path.join(mounts[controller], own[controller].lstrip("/"), f"atlas-{tag}")
-        try:
-            os.makedirs(path, exist_ok=True)
-            probe = os.path.join(path, "probe")
-            os.mkdir(probe)
-            os.rmdir(probe)
-        except OSError:
-            continue
-        parents[controller] = path
+    for mountpoint, options in _mounts("cgroup"):
+        for controller in CONTROLLERS:
+            if controller in options and controller in own:
+                base = os.path.join(mountpoint, own[controller].lstrip("/"))
+                path = _make_parent(base, pid)
+                if path:
+                    parents[controller] = path
     return parents
 
 
-def remove_parents(parents: dict[str, str]) -> None:
-    """Remove the runtime's parent cgroups (after every job's own was removed)."""
-    for path in parents.values():
-        for entry in os.scandir(path):
-            if entry.is_dir():
-                _kill_and_remove(entry.path)
+def _v2_parents(pid: int) -> dict[str, str]:
+    for mountpoint, _ in _mounts("cgroup2"):
+        available = _read_text(mountpoint, "cgroup.controllers").split()
+        wanted = [c for c in CONTROLLERS if c in available]
+        if not wanted:
+            continue
+        enable = " ".join(f"+{c}" for c in wanted)
         try:
-            os.rmdir(path)
+            _write(mountpoint, "cgroup.subtree_control", enable)
+            path = _make_parent(mountpoint, pid)
+            if path is None:
+                continue
+            _write(path, "cgroup.subtree_control", enable)
         except OSError:
-            pass
+            continue
+        return {controller: path for controller in wanted}
+    return {}
+
+
+def _make_parent(base: str, pid: int) -> str | None:
+    _remove_stale(base)
+    path = os.path.join(base, f"atlas-{pid}")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+def _remove_stale(base: str) -> None:
+    # Empty leftovers of fork servers that were killed (and so could not clean up).
+    try:
+        entries = [e for e in os.scandir(base) if e.name.startswith("atlas-") and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        owner = entry.name.removeprefix("atlas-")
+        if not owner.isdigit() or process_alive(int(owner)):
+            continue
+        for job in os.scandir(entry.path):
+            if job.is_dir():
+                _rmdir_quietly(job.path)  # fails, harmlessly, if anything still runs in it
+        _rmdir_quietly(entry.path)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass
@@ -77,48 +182,59 @@ class JobCgroups:
     """The cgroups of one job: created by the supervisor, joined by the sandbox."""
 
     paths: dict[str, str]
+    version: int = 1
 
     @classmethod
-    def create(cls, parents: dict[str, str], name: str, memory: int, processes: int):
+    def create(cls, cgroups: Cgroups, name: str, memory: int, processes: int) -> JobCgroups:
         """Make the job's cgroups with their limits set."""
-        paths = {}
-        for controller, parent in parents.items():
-            path = os.path.join(parent, name)
-            os.mkdir(path)
-            paths[controller] = path
-        if "pids" in paths:
-            _write(paths["pids"], "pids.max", str(processes))
-        if "memory" in paths:
-            _write(paths["memory"], "memory.limit_in_bytes", str(memory))
-            # No swap beyond the limit, where the kernel accounts swap (may be absent).
-            _write(paths["memory"], "memory.memsw.limit_in_bytes", str(memory), optional=True)
-            _write(paths["memory"], "memory.swappiness", "0", optional=True)
-        return cls(paths)
+        paths: dict[str, str] = {}
+        try:
+            for controller, parent in cgroups.parents.items():
+                path = os.path.join(parent, name)
+                if path not in paths.values():
+                    os.mkdir(path)
+                paths[controller] = path
+            files = _FILES[cgroups.version] if cgroups.version else {}
+            if "pids" in paths:
+                _write(paths["pids"], "pids.max", str(processes))
+            if "memory" in paths:
+                _write(paths["memory"], files["memory.max"], str(memory))
+                # No swap beyond the limit, where the kernel accounts swap (may be absent).
+                swap = str(memory) if cgroups.version == 1 else "0"
+                _write(paths["memory"], files["memory.swap"], swap, optional=True)
+        except OSError:
+            cls(paths, cgroups.version).destroy()
+            raise
+        return cls(paths, cgroups.version)
 
     def join(self) -> None:
         """Move the calling process into the job's cgroups (before dropping privileges)."""
-        for path in self.paths.values():
+        for path in sorted(set(self.paths.values())):
             _write(path, "cgroup.procs", "0")
 
     def report(self) -> dict[str, int]:
         """Counters saying whether a limit was hit (OOM kills, fork refusals, peak memory)."""
         result = {}
-        if "memory" in self.paths:
-            control = _read_pairs(self.paths["memory"], "memory.oom_control")
-            result["oom_kills"] = control.get("oom_kill", 0)
-            result["memory_failcnt"] = _read_int(self.paths["memory"], "memory.failcnt")
-            result["memory_peak"] = _read_int(self.paths["memory"], "memory.max_usage_in_bytes")
+        memory = self.paths.get("memory")
+        if memory and self.version == 1:
+            result["oom_kills"] = _read_pairs(memory, "memory.oom_control").get("oom_kill", 0)
+            result["memory_peak"] = _read_int(memory, "memory.max_usage_in_bytes")
+        elif memory:
+            result["oom_kills"] = _read_pairs(memory, "memory.events").get("oom_kill", 0)
+            result["memory_peak"] = _read_int(memory, "memory.peak")
         if "pids" in self.paths:
             result["pids_max_hits"] = _read_pairs(self.paths["pids"], "pids.events").get("max", 0)
         return result
 
     def destroy(self) -> None:
         """Kill anything left in the job's cgroups, then remove them."""
-        for path in self.paths.values():
-            _kill_and_remove(path)
+        for path in set(self.paths.values()):
+            _kill_and_remove(path, self.version)
 
 
-def _kill_and_remove(path: str) -> None:
+def _kill_and_remove(path: str, version: int) -> None:
+    if version == 2:
+        _write(path, "cgroup.kill", "1", optional=True)  # Linux 5.14+
     for _ in range(200):
         try:
             with open(os.path.join(path, "cgroup.procs")) as handle:
@@ -137,6 +253,13 @@ def _kill_and_remove(path: str) -> None:
             time.sleep(0.005)
 
 
+def _rmdir_quietly(path: str) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
 def _write(path: str, name: str, value: str, optional: bool = False) -> None:
     try:
         with open(os.path.join(path, name), "w") as handle:
@@ -146,22 +269,23 @@ def _write(path: str, name: str, value: str, optional: bool = False) -> None:
             raise
 
 
-def _read_int(path: str, name: str) -> int:
+def _read_text(path: str, name: str) -> str:
     try:
         with open(os.path.join(path, name)) as handle:
-            return int(handle.read().strip() or 0)
-    except (OSError, ValueError):
-        return 0
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def _read_int(path: str, name: str) -> int:
+    text = _read_text(path, name).strip()
+    return int(text) if text.isdigit() else 0
 
 
 def _read_pairs(path: str, name: str) -> dict[str, int]:
     pairs = {}
-    try:
-        with open(os.path.join(path, name)) as handle:
-            for line in handle:
-                key, _, value = line.partition(" ")
-                if value.strip().isdigit():
-                    pairs[key] = int(value)
-    except OSError:
-        pass
+    for line in _read_text(path, name).splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            pairs[key] = int(value)
     return pairs

@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
@@ -31,6 +32,8 @@ from traitlets.config import Config
 
 from grading.runtime import protocol
 from grading.runtime.outputs import OutputCaps, OutputLimitExceeded, OutputSink
+
+PROGRESS_INTERVAL = 0.5
 
 # The sink of the running sandbox; set once in `serve` (one executor per process).
 _SINK: OutputSink | None = None
@@ -88,6 +91,9 @@ class SandboxShell(InteractiveShell):
 
     displayhook_class = Type(_RecordingDisplayHook)
     display_pub_class = Type(_RecordingDisplayPublisher)
+
+    def ask_exit(self) -> None:
+        """exit()/quit() in a cell: under nbclient it produces no output and later cells run."""
 
     def init_virtualenv(self) -> None:
         """A kernel does no virtualenv detection (ipykernel overrides this the same way)."""
@@ -153,7 +159,19 @@ def build_shell() -> SandboxShell:
     # The singleton instance: IPython.display.display() only publishes through an initialized
     # InteractiveShell instance.
     SandboxShell.clear_instance()
-    return SandboxShell.instance(config=config)
+    return SandboxShell.instance(config=config, compiler_class=_kernel_compiler())
+
+
+def _kernel_compiler() -> type:
+    """ipykernel's compiler names cells /tmp/ipykernel_<pid>/<hash>.py, which shows in
+    warnings and tracebacks; IPython's own CachingCompiler when ipykernel is absent."""
+    try:
+        from ipykernel.compiler import XCachingCompiler
+    except ImportError:
+        from IPython.core.compilerop import CachingCompiler
+
+        return CachingCompiler
+    return XCachingCompiler
 
 
 def warm_up() -> None:
@@ -163,7 +181,7 @@ def warm_up() -> None:
     _SINK = OutputSink(OutputCaps())
     try:
         for source in ("x = 1\nx", "1/0", "def f(:\n  pass", "print('x')", "%time 1"):
-            _SINK.begin_cell()
+            _SINK.begin_cell(0)
             saved = sys.stdout
             sys.stdout = _SinkStream("stdout")
             try:
@@ -207,11 +225,31 @@ class _SinkStream(io.TextIOBase):
         return self._fd
 
 
-class _FdCapture:
-    """Pipes on fds 1 and 2 drained by a thread into the sink, as ipykernel's fd watchers do."""
+class _Reporter:
+    """Sends frames to the host from the main thread and the capture thread, one at a time."""
 
-    def __init__(self, sink: OutputSink) -> None:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send one message."""
+        frame = protocol.encode(message)
+        with self.lock:
+            self.sock.sendall(frame)
+
+
+class _FdCapture:
+    """Pipes on fds 1 and 2 drained by a thread into the sink, as ipykernel's fd watchers do.
+
+    The same thread reports a long-running cell's outputs so far every PROGRESS_INTERVAL, as a
+    kernel streams them: if the cell never finishes (killed, crashed), the host still has them.
+    """
+
+    def __init__(self, sink: OutputSink, reporter: _Reporter) -> None:
         self._sink = sink
+        self._reporter = reporter
+        self._reported = (None, -1)
         self._readers: dict[int, tuple[str, Any]] = {}
         for fd, name in ((1, "stdout"), (2, "stderr")):
             read_end, write_end = os.pipe()
@@ -224,9 +262,22 @@ class _FdCapture:
 
     def _pump(self) -> None:
         while True:
-            ready, _, _ = select.select(list(self._readers), [], [])
+            ready, _, _ = select.select(list(self._readers), [], [], PROGRESS_INTERVAL)
             for fd in ready:
                 self._read_available(fd)
+            self._report_progress()
+
+    def _report_progress(self) -> None:
+        if time.monotonic() - self._sink.cell_started < PROGRESS_INTERVAL:
+            return
+        index, changes, outputs = self._sink.snapshot()
+        if index is None or (index, changes) == self._reported:
+            return
+        self._reported = (index, changes)
+        try:
+            self._reporter.send({"t": "progress", "i": index, "outputs": outputs})
+        except OSError:
+            pass
 
     def _read_available(self, fd: int) -> None:
         name, decoder = self._readers[fd]
@@ -278,9 +329,9 @@ class _PristineTransforms:
 class _Executor:
     """Runs the request's cells in order and reports each cell as soon as it finishes."""
 
-    def __init__(self, shell: SandboxShell, sock: socket.socket, sink: OutputSink) -> None:
+    def __init__(self, shell: SandboxShell, reporter: _Reporter, sink: OutputSink) -> None:
         self.shell = shell
-        self.sock = sock
+        self.reporter = reporter
         self.sink = sink
         self.pid = os.getpid()
         self.transforms = _PristineTransforms(shell)
@@ -306,11 +357,11 @@ class _Executor:
         for index, source in enumerate(cells):
             if not source.strip():
                 # nbclient skips blank cells: no execution count, no outputs.
-                protocol.send(self.sock, {"t": "done", "i": index, "outputs": [], "count": None})
+                self.reporter.send({"t": "done", "i": index, "outputs": [], "count": None})
                 continue
-            protocol.send(self.sock, {"t": "start", "i": index})
+            self.reporter.send({"t": "start", "i": index})
             count = self.shell.execution_count
-            self.sink.begin_cell()
+            self.sink.begin_cell(index)
             self.transforms.restore(self.shell)
             self._arm_interrupt()
             try:
@@ -332,8 +383,7 @@ class _Executor:
                 os._exit(0)  # a child forked by the cell finished it: never speak for the parent
             capture.drain()
             outputs, issues = self.sink.end_cell()
-            protocol.send(
-                self.sock,
+            self.reporter.send(
                 {
                     "t": "done",
                     "i": index,
@@ -353,17 +403,18 @@ def serve(shell: SandboxShell, sock: socket.socket, caps: OutputCaps, workdir: s
         _write_files(sock, request, workdir)
         os.environ.update({str(k): str(v) for k, v in request.get("env", {}).items()})
         _SINK = OutputSink(caps)
-        executor = _Executor(shell, sock, _SINK)
+        reporter = _Reporter(sock)
+        executor = _Executor(shell, reporter, _SINK)
         sock_fd = sock.fileno()
         os.register_at_fork(after_in_child=lambda: _forget_socket(sock_fd))
         signal.signal(signal.SIGINT, executor._between_cells)
-        capture = _FdCapture(_SINK)
+        capture = _FdCapture(_SINK, reporter)
         sys.stdout, sys.stderr = _SinkStream("stdout"), _SinkStream("stderr")
         sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
         builtins.input, getpass.getpass = _no_input, _no_getpass
         shell.user_ns["_dh"] = [workdir]
         executor.run(list(request["cells"]), capture)
-        protocol.send(sock, {"t": "end"})
+        reporter.send({"t": "end"})
     except BaseException as exc:  # noqa: BLE001 - report anything, then die
         try:
             protocol.send(sock, {"t": "fatal", "detail": f"{type(exc).__name__}: {exc}"})

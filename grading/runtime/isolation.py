@@ -31,6 +31,7 @@ def describe(probe: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         "namespaces": probe.get("namespaces", []),
         "filesystem": probe.get("filesystem"),
         "cgroups": probe.get("cgroups", []),
+        "cgroup_version": probe.get("cgroup_version"),
         "rlimits": probe.get("rlimits", []),
         "no_new_privs": probe.get("no_new_privs", False),
         "bubblewrap": shutil.which("bwrap") or None,

@@ -45,11 +45,18 @@ class OutcomeBuilder:
         self._timed_out: set[int] = set()
         self._next = 0
         self._fatal: str | None = None
+        self._progress: list[dict[str, Any]] = []  # the running cell's outputs so far
 
     def started(self, index: Any) -> None:
         """The sandbox began running cell `index`."""
         if index == self._next and isinstance(index, int) and index < len(self.cells):
             self.running = index
+
+    def progress(self, message: dict[str, Any]) -> None:
+        """The running cell's outputs so far (kept in case it never finishes)."""
+        raw = message.get("outputs")
+        if message.get("i") == self._next and isinstance(raw, list):
+            self._progress = [o for o in raw if _valid_output(o)]
 
     def done(self, message: dict[str, Any]) -> bool:
         """The sandbox finished a cell: keep its (validated) outputs and issues; False when the
@@ -60,6 +67,7 @@ class OutcomeBuilder:
             return False
         self._next += 1
         self.running = None
+        self._progress = []
         raw = message.get("outputs")
         outputs = [o for o in (raw if isinstance(raw, list) else []) if _valid_output(o)]
         count = message.get("count")
@@ -160,7 +168,7 @@ class OutcomeBuilder:
                 self.outputs[index] = []
                 continue
             if index == first and index in self._timed_out:
-                self.outputs[index] = [dict(TIMEOUT_ERROR)]
+                self.outputs[index] = [*self._progress, dict(TIMEOUT_ERROR)]
                 continue  # its timeout issue is already recorded
             if index == first:
                 evalue = f"Kernel died while running this cell: {reason}"
@@ -169,12 +177,13 @@ class OutcomeBuilder:
                 evalue = f"Not run: the kernel stopped at an earlier cell ({reason})"
                 detail = f"not run: {reason}"
             self.outputs[index] = [
+                *(self._progress if index == first else ()),
                 {
                     "output_type": "error",
                     "ename": "DeadKernelError",
                     "evalue": evalue,
                     "traceback": [f"\x1b[0;31mDeadKernelError\x1b[0m: {evalue}"],
-                }
+                },
             ]
             later_kind = "died" if kind == "timeout" else kind
             self.issues.append(CellIssue(index, kind if index == first else later_kind, detail))

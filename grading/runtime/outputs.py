@@ -41,9 +41,12 @@ class OutputSink:
         self.lock = threading.RLock()
         self.main_thread = threading.main_thread()
         self._run_kept = 0
-        self._reset_cell()
+        self._reset_cell(None)
 
-    def _reset_cell(self) -> None:
+    def _reset_cell(self, index: int | None) -> None:
+        self.cell_index = index  # None between cells
+        self.cell_started = time.monotonic()
+        self.changes = 0  # bumped on every change, so progress is only re-sent when needed
         self.outputs: list[dict[str, Any]] = []
         self.issues: dict[str, str] = {}
         self._buffers: dict[str, list[str]] = {"stdout": [], "stderr": []}
@@ -55,16 +58,28 @@ class OutputSink:
         self._clear_pending = False
         self._display_ids: dict[str, list[dict[str, Any]]] = {}
 
-    def begin_cell(self) -> None:
-        """Start recording a new cell."""
+    def begin_cell(self, index: int) -> None:
+        """Start recording cell `index`."""
         with self.lock:
-            self._reset_cell()
+            self._reset_cell(index)
 
     def end_cell(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """Flush the streams and return the cell's outputs and issues (kind -> detail)."""
         with self.lock:
             self.flush_streams()
+            self.cell_index = None
             return self.outputs, self.issues
+
+    def snapshot(self) -> tuple[int | None, int, list[dict[str, Any]]]:
+        """The running cell's index, change count and outputs so far (unflushed text included),
+        so the host can show them if the cell never finishes."""
+        with self.lock:
+            pending = [
+                {"output_type": "stream", "name": name, "text": "".join(self._buffers[name])}
+                for name in ("stdout", "stderr")
+                if self._buffers[name]
+            ]
+            return self.cell_index, self.changes, [dict(o) for o in self.outputs] + pending
 
     def note_issue(self, kind: str, detail: str) -> None:
         """Record something that happened in the running cell (first detail per kind wins)."""
@@ -96,6 +111,7 @@ class OutputSink:
                 return
             self._cell_kept += len(text)
             self._run_kept += len(text)
+            self.changes += 1
             if not self._buffers[name]:
                 self._first_write[name] = time.monotonic()
             self._buffers[name].append(text)
@@ -162,6 +178,7 @@ class OutputSink:
         return {**output, "data": {"text/plain": note}, "metadata": {}}
 
     def _append(self, output: dict[str, Any]) -> None:
+        self.changes += 1
         if self._clear_pending:
             self._clear_pending = False
             self.outputs.clear()
@@ -185,6 +202,7 @@ class OutputSink:
         """clear_output(): nbclient drops the cell's outputs now, or before the next one."""
         with self.lock:
             self.flush_streams()
+            self.changes += 1
             if wait:
                 self._clear_pending = True
             else:

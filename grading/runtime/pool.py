@@ -371,6 +371,8 @@ class _Watch:
                 self._kill("it broke the output protocol")
             self.kill_at = None
             self.deadline = now + _IDLE_TIMEOUT
+        elif kind == "progress":
+            self.outcome.progress(message)
         elif kind == "end":
             self.ended = True
         elif kind == "fatal":

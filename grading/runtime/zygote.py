@@ -25,12 +25,15 @@ import traceback
 from grading.runtime import cgroups, executor, protocol, sandbox, syscalls
 from grading.runtime.limits import Limits
 
+_SCRATCH_PREFIX = "atlas-runtime-"
+
 
 def main(control_fd: int, preload: list[str]) -> None:
     """Serve spawn requests on `control_fd` until the host closes it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
-    scratch = tempfile.mkdtemp(prefix="atlas-runtime-")
+    _remove_stale_scratch()
+    scratch = tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
     os.chmod(scratch, 0o711)
     os.environ["HOME"] = os.environ["IPYTHONDIR"] = os.path.join(scratch, "home")
     os.mkdir(os.environ["HOME"], 0o700)
@@ -38,16 +41,27 @@ def main(control_fd: int, preload: list[str]) -> None:
     executor.warm_up()
     shell = executor.build_shell()
     plan, report = _probe(scratch)
-    parents = cgroups.create_parents(str(os.getpid())) if plan.drop_uid else {}
-    report["cgroups"] = sorted(parents)
+    layout = cgroups.Cgroups.create(os.getpid()) if plan.drop_uid else cgroups.Cgroups()
+    report["cgroups"] = sorted(layout.parents)
+    report["cgroup_version"] = layout.version or None
     report["preloaded"] = loaded
     control.send(json.dumps({"t": "hello", "pid": os.getpid(), "isolation": report}).encode())
     try:
-        _serve(control, shell, plan, parents)
+        _serve(control, shell, plan, layout)
     finally:
         _wait_for_supervisors(timeout=10.0)
-        cgroups.remove_parents(parents)
+        layout.remove()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _remove_stale_scratch() -> None:
+    # Scratch folders of fork servers that were killed before they could remove their own.
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        owner = name.removeprefix(_SCRATCH_PREFIX).split("-")[0]
+        if name.startswith(_SCRATCH_PREFIX) and owner.isdigit():
+            if not cgroups.process_alive(int(owner)):
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
 def _preload(modules: list[str]) -> list[str]:
@@ -116,7 +130,7 @@ def _address_space() -> int:
     return 0
 
 
-def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, parents) -> None:
+def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, layout) -> None:
     while True:
         _reap()
         ready, _, _ = select.select([control], [], [], 1.0)
@@ -129,7 +143,7 @@ def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, parents) ->
         pid = os.fork()
         if pid == 0:
             try:
-                _supervise(spec, fds, control, shell, plan, parents)
+                _supervise(spec, fds, control, shell, plan, layout)
             except BaseException:  # noqa: BLE001 - a supervisor must never return into the loop
                 traceback.print_exc()
             os._exit(1)
@@ -159,17 +173,20 @@ def _reap() -> None:
             return
 
 
-def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, parents) -> None:
+def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> None:
     control.close()
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     ctl = socket.socket(fileno=fds[0])
     data = socket.socket(fileno=fds[1])
     limits = Limits.from_json(spec["limits"])
+    # A /tmp cleaner may have removed the scratch folders of a long-running server.
+    os.makedirs(plan.root_mountpoint, mode=0o755, exist_ok=True)
+    os.makedirs(plan.scratch_dir, mode=0o711, exist_ok=True)
     uid = int(spec["uid"])
     try:
         job_cgroups = cgroups.JobCgroups.create(
-            parents, f"job-{spec['job']}", limits.memory_bytes, limits.processes
+            layout, f"job-{spec['job']}", limits.memory_bytes, limits.processes
         )
     except OSError as exc:
         protocol.send(data, {"t": "fatal", "detail": f"cannot create the job's cgroups: {exc}"})

@@ -1,4 +1,4 @@
-"""`lms` commands: readiness, imported results, synthetic cohorts, pipeline snapshots, API tokens."""
+"""`lms` commands: readiness, imported results, synthetic cohorts, snapshots, API tokens."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -16,7 +17,20 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Passed as an attribute, not an ini option, so a '%' in a password needs no escaping.
     config.attributes["database_url"] = database_url
+    # New revision scripts come out ruff-formatted (autogenerate writes very long lines).
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():
+        config.set_section_option("post_write_hooks", "hooks", "ruff_format")
+        config.set_section_option("post_write_hooks", "ruff_format.type", "exec")
+        config.set_section_option("post_write_hooks", "ruff_format.executable", str(ruff))
+        config.set_section_option("post_write_hooks", "ruff_format.options",
+                                  "format REVISION_SCRIPT_FILENAME")
     return config
+
+
+def revision(database_url: str, message: str) -> None:
+    """Write a new revision script from the difference between the models and the database."""
+    command.revision(alembic_config(database_url), message=message, autogenerate=True)
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -59,8 +59,14 @@ class Worker:
             with self.sessions() as session:
                 grading_jobs.record_failure(session, job_id, traceback.format_exc())
             return
-        with self.sessions() as session:
-            grading_jobs.apply_result(session, job_id, result)
+        try:
+            with self.sessions() as session:
+                grading_jobs.apply_result(session, job_id, result)
+        except Exception:  # e.g. the database went away: retry the job rather than strand it
+            log.exception("grading job %s: could not record the result", job_id)
+            with self.sessions() as session:
+                grading_jobs.record_failure(session, job_id, traceback.format_exc())
+            return
         log.info("graded job %s: %s", job_id, grading_jobs.job_summary(result))
 
     def run_forever(self, stop: threading.Event, wake: threading.Event,

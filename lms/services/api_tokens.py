@@ -48,7 +48,7 @@ def user_for_token(session: Session, token: str) -> User | None:
         ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))).first()
     if row is None:
         return None
-    token_row, user = row.tuple()
+    token_row, user = row
     if not user.active or user.role not in API_ROLES:
         return None
     token_row.last_used_at = utcnow()
@@ -60,7 +60,7 @@ def list_tokens(session: Session) -> list[tuple[ApiToken, str]]:
     """Every token with its owner's e-mail, newest first."""
     rows = session.execute(select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
                            .order_by(ApiToken.id.desc()))
-    return [(token, email) for token, email in rows.tuples()]
+    return [(token, email) for token, email in rows]
 
 
 def revoke_token(session: Session, token_id: int) -> bool:

@@ -78,7 +78,7 @@ def import_results(session: Session, data: bytes, filename: str) -> ResultsImpor
     existing = set(session.execute(
         select(ImportedResult.user_id, ImportedResult.exercise_id, ImportedResult.grade_id,
                ImportedResult.submitted_at)
-        .where(ImportedResult.user_id.in_({r.user_id for r in rows}))).tuples())
+        .where(ImportedResult.user_id.in_({r.user_id for r in rows}))))
     new = [r for r in rows
            if (r.user_id, r.exercise_id, r.grade_id, r.submitted_at) not in existing]
     batch_id = None
@@ -101,11 +101,11 @@ def _check_rows(session: Session, raw: list[dict[str, str]]) -> tuple[list[_Row]
     emails = {(r.get("email") or "").strip().lower() for r in raw}
     slugs = {(r.get("exercise") or "").strip() for r in raw}
     users = dict(session.execute(select(User.email, User.id).where(
-        User.email.in_(emails), User.role == UserRole.TRAINEE)).tuples().all())
+        User.email.in_(emails), User.role == UserRole.TRAINEE)).all())
     exercises = dict(session.execute(select(Exercise.slug, Exercise.id).where(
-        Exercise.slug.in_(slugs))).tuples().all())
+        Exercise.slug.in_(slugs))).all())
     cells = set(session.execute(select(GradeCell.exercise_id, GradeCell.grade_id).where(
-        GradeCell.exercise_id.in_(list(exercises.values())))).tuples())
+        GradeCell.exercise_id.in_(list(exercises.values())))))
     rows: list[_Row] = []
     problems: list[str] = []
     seen: dict[tuple, int] = {}

@@ -36,7 +36,6 @@ from lms.services import readiness as readiness_service
 from lms.services import talent
 from lms.services.accounts import hash_password
 
-SITTINGS = 60  # exercises each trainee works through (the catalogue is gone through again if small)
 SHARE_SHARE = 0.7  # share of seeded trainees who shared their report
 MARKS_PER_ROLE = {MarkStatus.HIRED: 1, MarkStatus.INTERVIEWING: 2, MarkStatus.SHORTLISTED: 3}
 
@@ -99,10 +98,7 @@ def seed_cohort(session: Session, trainees: int, months: int = 6, seed: int = 0,
         raise SeedError(f"Cohort {slug} already exists: use another --seed or a fresh database.")
     skills = tuple(sorted({s for e in exercises for c in e.cells for s in c.skills}))
     moment = as_of or utcnow()
-    # A small catalogue is worked through again (revision rounds): later rounds count as
-    # retries of the same exercise, so the model discounts them as it should.
-    rounds = -(-SITTINGS // len(exercises))
-    cohort = generate_cohort(trainees, exercises * rounds, skills, months, seed, moment)
+    cohort = generate_cohort(trainees, exercises, skills, months, seed, moment)
     password = f"seed-{seed}-password"
     users = _create_trainees(session, cohort, seed, password)
     counts = _write_history(session, cohort, users)
@@ -144,10 +140,10 @@ def _create_trainees(session: Session, cohort, seed: int, password: str  # noqa:
 def _write_history(session: Session, cohort, users: dict[str, int]  # noqa: ANN001
                    ) -> tuple[int, int]:
     rows = session.execute(select(Exercise.slug, Exercise.id, Exercise.release_sha256,
-                                  Exercise.notebook_name)).tuples().all()
+                                  Exercise.notebook_name)).all()
     exercise = {slug: (eid, sha, name) for slug, eid, sha, name in rows}
     kinds = dict(((eid, gid), kind) for eid, gid, kind in session.execute(
-        select(GradeCell.exercise_id, GradeCell.grade_id, GradeCell.kind)).tuples())
+        select(GradeCell.exercise_id, GradeCell.grade_id, GradeCell.kind)))
     points = {e.slug: {c.grade_id: c.max_score for c in e.cells} for e in cohort.exercises}
     submissions = [s for t in cohort.trainees for s in t.submissions]
     params = []

@@ -61,8 +61,8 @@ def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = N
         ids = list(trainee_ids)
         explicit_query = explicit_query.where(ReportShare.trainee_id.in_(ids))
         default_query = default_query.where(CohortMember.user_id.in_(ids))
-    effective = dict(session.execute(default_query).tuples().all())
-    effective.update(session.execute(explicit_query).tuples().all())
+    effective = dict(session.execute(default_query).all())
+    effective.update(session.execute(explicit_query).all())
     return {tid for tid, shared in effective.items() if shared}
 
 
@@ -112,7 +112,7 @@ def consent_history(session: Session, trainee_id: int) -> list[ConsentEvent]:
 def list_cohorts(session: Session) -> list[tuple[Cohort, int]]:
     """Every cohort with its number of trainees."""
     counts = dict(session.execute(select(CohortMember.cohort_id, func.count())
-                                  .group_by(CohortMember.cohort_id)).tuples().all())
+                                  .group_by(CohortMember.cohort_id)).all())
     return [(c, counts.get(c.id, 0)) for c in session.scalars(select(Cohort).order_by(Cohort.slug))]
 
 
@@ -153,7 +153,7 @@ def add_members(session: Session, cohort_id: int, emails: Iterable[str]) -> int:
     if session.get(Cohort, cohort_id) is None:
         raise TalentError(_l("There is no such cohort."))
     found = dict(session.execute(select(User.email, User.id).where(
-        User.email.in_(wanted), User.role == UserRole.TRAINEE)).tuples().all())
+        User.email.in_(wanted), User.role == UserRole.TRAINEE)).all())
     missing = [e for e in wanted if e not in found]
     if missing:
         raise TalentError(_l("No trainee account for: %(emails)s. Nothing was changed.",
@@ -205,7 +205,7 @@ def mark_history(session: Session, trainee_id: int) -> list[tuple[CandidateMark,
     rows = session.execute(
         select(CandidateMark, User.email).outerjoin(User, User.id == CandidateMark.by_user_id)
         .where(CandidateMark.trainee_id == trainee_id).order_by(CandidateMark.at, CandidateMark.id))
-    return [(mark, email or "?") for mark, email in rows.tuples()]
+    return [(mark, email or "?") for mark, email in rows]
 
 
 # --- pipeline ------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ def pipeline(session: Session, cohort: readiness_service.CohortReadiness | None 
 def _counts(session: Session, roles: list, by_trainee: dict[int, dict[str, Any]],
             marks: dict[tuple[int, str], CandidateMark]) -> list[PipelineCounts]:
     plan = hiring_plan(session)
-    names = dict(session.execute(select(Role.id, Role.name)).tuples().all())
+    names = dict(session.execute(select(Role.id, Role.name)).all())
     result = []
     for role in roles:
         statuses = Counter(scores[role.id].status for scores in by_trainee.values())
@@ -279,7 +279,7 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     evidence = readiness_service.load_evidence(session)
     per_trainee = {tid: evidence.get(tid, ()) for tid in trainees}
     joined = dict(session.execute(select(User.id, User.created_at).where(
-        User.id.in_(list(trainees)))).tuples().all())
+        User.id.in_(list(trainees)))).all())
     all_marks = list(session.scalars(select(CandidateMark).order_by(CandidateMark.at,
                                                                     CandidateMark.id)))
     stored = 0
@@ -325,7 +325,7 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
     for cell in session.scalars(select(CellGrade).join(Submission).where(
             Submission.user_id == trainee_id)):
         cells.setdefault(cell.submission_id, []).append(cell.to_json())
-    slugs = dict(session.execute(select(Exercise.id, Exercise.slug)).tuples().all())
+    slugs = dict(session.execute(select(Exercise.id, Exercise.slug)).all())
     imported = session.scalars(select(ImportedResult).where(ImportedResult.user_id == trainee_id)
                                .order_by(ImportedResult.id))
     readiness = readiness_service.trainee_readiness(session, trainee_id)

@@ -1,19 +1,104 @@
-"""Recruiters: the target roles and the skills they require (readiness reports: issue 5)."""
+"""Recruiters: the pipeline against the hiring plan, candidates, their reports and marks."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from lms.extensions import db
 from lms.models import UserRole
-from lms.services import staff
+from lms.models.talent import MarkStatus
+from lms.readiness import STATUSES
+from lms.services import candidates, talent, talent_exports
 from lms.web.access import roles_required
+from lms.web.talent_forms import MarkForm
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
+RECRUITERS = (UserRole.RECRUITER, UserRole.ADMIN)
 
 
 @bp.get("/")
-@roles_required(UserRole.RECRUITER, UserRole.ADMIN)
+@roles_required(*RECRUITERS)
 def index():  # noqa: ANN201
-    """The roles being hired for and what each requires."""
-    return render_template("recruiter/index.html", roles=staff.list_roles(db.session))
+    """Every role's pipeline now: ready, almost, not yet, and marked, against the hiring plan."""
+    return render_template("recruiter/index.html", pipeline=talent.pipeline(db.session))
+
+
+@bp.get("/roles/<role_id>/pipeline")
+@roles_required(*RECRUITERS)
+def pipeline(role_id: str):  # noqa: ANN201
+    """One role's pipeline over time (daily snapshots) and today."""
+    now = next((p for p in talent.pipeline(db.session) if p.role_id == role_id), None)
+    if now is None:
+        abort(404)
+    return render_template("recruiter/pipeline.html", now=now,
+                           history=talent.pipeline_history(db.session, role_id))
+
+
+@bp.get("/roles/<role_id>/candidates")
+@roles_required(*RECRUITERS)
+def candidate_list(role_id: str):  # noqa: ANN201
+    """The role's candidates who shared their report, filtered and sorted."""
+    filters = candidates.parse_filter(request.args)
+    listing = candidates.candidate_list(db.session, role_id, filters)
+    if listing is None:
+        abort(404)
+    return render_template("recruiter/candidates.html", listing=listing, filters=filters,
+                           statuses=STATUSES, sorts=candidates.SORTS)
+
+
+@bp.get("/roles/<role_id>/candidates.csv")
+@roles_required(*RECRUITERS)
+def candidate_csv(role_id: str):  # noqa: ANN201
+    """The filtered candidate list as CSV."""
+    listing = candidates.candidate_list(db.session, role_id,
+                                        candidates.parse_filter(request.args))
+    if listing is None:
+        abort(404)
+    return Response(talent_exports.candidates_csv(listing), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="candidates-{role_id}.csv"'})
+
+
+@bp.get("/candidates/<int:trainee_id>")
+@roles_required(*RECRUITERS)
+def report(trainee_id: int):  # noqa: ANN201
+    """A shared candidate's report with the evidence behind every number (404 if not shared)."""
+    found = candidates.candidate_report(db.session, trainee_id)
+    if found is None:
+        abort(404)
+    return render_template("recruiter/report.html", report=found, mark_form=MarkForm(),
+                           marks=[m.value for m in MarkStatus])
+
+
+@bp.get("/candidates/<int:trainee_id>/report.pdf")
+@roles_required(*RECRUITERS)
+def report_pdf(trainee_id: int):  # noqa: ANN201
+    """A shared candidate's report as PDF."""
+    found = candidates.candidate_report(db.session, trainee_id)
+    if found is None:
+        abort(404)
+    return Response(talent_exports.report_pdf(found), mimetype="application/pdf",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="report-{trainee_id}.pdf"'})
+
+
+@bp.post("/candidates/<int:trainee_id>/marks")
+@roles_required(*RECRUITERS)
+def mark(trainee_id: int):  # noqa: ANN201
+    """Mark a shared candidate for a role (shortlisted, interviewing, hired, or cleared)."""
+    form = MarkForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a role and a mark."), "error")
+        return redirect(url_for(".report", trainee_id=trainee_id), 303)
+    try:
+        talent.mark_candidate(db.session, trainee_id, form.role.data, form.status.data,
+                              current_user.id)
+    except talent.TalentError as error:
+        if not talent.is_shared(db.session, trainee_id):
+            abort(404)
+        flash(str(error), "error")
+    else:
+        flash(_("Marked %(status)s.", status=form.status.data), "success")
+    return redirect(url_for(".report", trainee_id=trainee_id), 303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -247,3 +248,78 @@ def test_a_killed_fork_server_is_restarted(runtime):
     outcome = runtime.run(RunRequest(cells=("'back'",)))
     assert outcome.outputs[0][0]["data"]["text/plain"] == "'back'"
     assert outcome.issues == ()
+
+
+def test_exit_calls_behave_as_in_a_kernel(run):
+    outcome = run("import sys\nsys.exit(3)", "exit()", "'after'")
+    assert [o["output_type"] for o in outcome.outputs[0]] == ["error", "stream"]
+    assert outcome.outputs[0][0]["ename"] == "SystemExit"
+    assert "To exit: use 'exit', 'quit', or Ctrl-D." in outcome.outputs[0][1]["text"]
+    assert outcome.outputs[1] == ()
+    assert outcome.outputs[2][0]["data"]["text/plain"] == "'after'"
+
+
+PARITY_CELLS = (
+    "print('a')\nprint('b')",
+    "import sys\nprint('o')\nprint('e', file=sys.stderr)",
+    "x = 5\nx",
+    "x;",
+    "1/0",
+    "import warnings\nwarnings.warn('careful')",
+    "from IPython.display import HTML, Markdown, display\ndisplay(HTML('<i>h</i>'))\n"
+    "display(Markdown('**m**'))\n3",
+    "!echo from-shell",
+    "assert False, 'msg'",
+    "def f(:\n    pass",
+    "",
+    "import numpy as np\nnp.arange(3)",
+    "import pandas as pd\npd.Series([1, 2])",
+    "print('no newline', end='')",
+    "from IPython.display import clear_output\nprint('a')\nclear_output()\nprint('b')",
+    "raise KeyboardInterrupt",
+    "input()",
+    "%%capture captured\nprint('hidden')",
+    "captured.stdout",
+    "import sys\nsys.exit(3)",
+    "exit()",
+    "print('\\x1b[31mred\\x1b[0m')",
+    "0.1 + 0.2",
+)
+
+
+def _normalise(outputs):
+    shape = []
+    for output in outputs:
+        kind = output["output_type"]
+        if kind == "stream":
+            # The cell's file name holds the kernel's pid: /tmp/ipykernel_<pid>/<hash>.py
+            text = re.sub(r"/ipykernel_\d+/", "/ipykernel_PID/", output["text"])
+            shape.append((kind, output["name"], text))
+        elif kind == "error":
+            shape.append((kind, output["ename"], output["evalue"]))
+        else:
+            data = output["data"]
+            shape.append(
+                (kind, sorted(data), data.get("text/plain"), output.get("execution_count"))
+            )
+    return shape
+
+
+def test_outputs_match_a_real_ipykernel_run_by_nbclient(run):
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in PARITY_CELLS])
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        allow_errors=True,
+        timeout=30,
+        extra_arguments=["--HistoryManager.hist_file=:memory:"],
+    )
+    client.execute()
+    outcome = run(*PARITY_CELLS)
+    for index, cell in enumerate(nb.cells):
+        expected = (cell.get("execution_count"), _normalise(cell.outputs))
+        actual = (outcome.execution_counts[index], _normalise(outcome.outputs[index]))
+        assert actual == expected, f"cell {index}: {PARITY_CELLS[index]!r}"

@@ -375,3 +375,21 @@ def test_forged_protocol_messages_stop_the_run(run):
 def test_later_cells_cannot_be_rewritten_by_an_earlier_one(run, hook):
     outcome = run(hook, "assert 1 == 2, 'the hidden test fails'")
     assert _errors(outcome.outputs[1]) == ["AssertionError"]
+
+
+def test_outputs_before_a_hang_or_crash_are_kept(run):
+    hang = (
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "print('progress so far')\nwhile True:\n    pass"
+    )
+    crash = "import os, time\nprint('about to crash')\ntime.sleep(1)\nos._exit(1)"
+    hung = run(hang, timeout=2)
+    crashed = run(crash)
+    assert hung.outputs[0][0] == {
+        "output_type": "stream",
+        "name": "stdout",
+        "text": "progress so far\n",
+    }
+    assert _errors(hung.outputs[0]) == ["CellTimeoutError"]
+    assert crashed.outputs[0][0]["text"] == "about to crash\n"
+    assert _errors(crashed.outputs[0]) == ["DeadKernelError"]

@@ -58,34 +58,45 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture
-def scale_env(scale_database_url: str, redis_url: str, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A fresh schema (`lms db upgrade`), the test content (`lms import`), an empty broker; the
-    environment every process of the test shares (also set in this one)."""
-    import redis
-
+@pytest.fixture(scope="session")
+def scale_schema(scale_database_url: str, redis_url: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The schema built with `lms db upgrade` and the test content loaded with `lms import`,
+    once per session; the environment every process of the tests shares."""
     engine = create_engine(scale_database_url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    redis.Redis.from_url(redis_url).flushdb()
     settings = {
         "LMS_DATABASE_URL": scale_database_url,
         "LMS_BROKER_URL": redis_url,
         "LMS_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "LMS_JOB_LEASE_SECONDS": str(VISIBILITY_TIMEOUT),
         "LMS_REDISPATCH_SECONDS": "5",
-        "LMS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "LMS_INSTANCE_PATH": str(tmp_path_factory.mktemp("scale-instance")),
         "LMS_LOG_FORMAT": "json",
     }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
     env = {**os.environ, **settings}
     run_lms(env, "db", "upgrade")
     run_lms(env, "import", str(SCALE_CONTENT))
-    return env
+    return settings
+
+
+@pytest.fixture
+def scale_env(scale_schema: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """No account, submission or job left from another test, an empty broker; the shared
+    environment (also set in this process)."""
+    import redis
+
+    engine = create_engine(scale_schema["LMS_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE users, submissions RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    redis.Redis.from_url(scale_schema["LMS_BROKER_URL"]).flushdb()
+    for name, value in scale_schema.items():
+        monkeypatch.setenv(name, value)
+    return {**os.environ, **scale_schema}
 
 
 @pytest.fixture

@@ -1,0 +1,161 @@
+"""What recruiters see of candidates: the filtered list per role and one candidate's report.
+
+Only trainees who shared their report appear; everything is loaded in a constant number of
+queries, whatever the number of candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.models import Exercise, Role, Skill
+from lms.models.talent import CandidateMark
+from lms.readiness import STATUSES, RoleReadiness
+from lms.services import readiness as readiness_service
+from lms.services import talent
+
+SORTS = ("readiness", "low", "skill", "email")
+
+
+@dataclass(frozen=True)
+class CandidateFilter:
+    """How the list is narrowed and ordered (all optional)."""
+
+    status: str | None = None
+    min_readiness: float | None = None
+    skill: str | None = None  # sort by, and show, this skill's mastery
+    min_skill: float | None = None
+    sort: str = "readiness"
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """One line of the candidate list."""
+
+    candidate: readiness_service.CandidateReadiness
+    mark: CandidateMark | None
+    skill_mastery: float | None = None
+
+    @property
+    def readiness(self) -> RoleReadiness:
+        """The candidate's readiness for the list's role."""
+        return self.candidate.readiness
+
+
+@dataclass(frozen=True)
+class CandidateList:
+    """A role's shared candidates after filtering, with what the filters may choose from."""
+
+    role: Role
+    rows: list[CandidateRow]
+    skills: list[str]
+    hidden: int  # trainees who did not share their report (counted, never shown)
+
+
+def candidate_list(session: Session, role_id: str, filters: CandidateFilter = CandidateFilter()
+                   ) -> CandidateList | None:
+    """The shared candidates for a role, filtered and sorted (None if no such role)."""
+    role = session.get(Role, role_id)
+    if role is None:
+        return None
+    everyone = readiness_service.list_trainees(session)
+    shared = talent.shared_trainee_ids(session, everyone) & set(everyone)
+    ranked = readiness_service.role_readiness(session, role_id, user_ids=shared) or []
+    marks = talent.current_marks(session, role_id)
+    skills = sorted(s.skill_id for s in role.skills)
+    rows = []
+    for entry in ranked:
+        r = entry.readiness
+        line = next((s for s in r.skills if s.skill == filters.skill), None)
+        if filters.status and r.status != filters.status:
+            continue
+        if filters.min_readiness is not None and r.score < filters.min_readiness:
+            continue
+        if filters.min_skill is not None and (line is None or line.mastery < filters.min_skill):
+            continue
+        rows.append(CandidateRow(entry, marks.get((entry.trainee.id, role_id)),
+                                 line.mastery if line else None))
+    keys = {
+        "readiness": lambda row: (-row.readiness.score, -row.readiness.low),
+        "low": lambda row: (-row.readiness.low, -row.readiness.score),
+        "skill": lambda row: (-(row.skill_mastery or 0.0), -row.readiness.score),
+        "email": lambda row: (row.candidate.trainee.email,),
+    }
+    rows.sort(key=keys.get(filters.sort, keys["readiness"]))
+    return CandidateList(role, rows, skills, len(everyone) - len(shared))
+
+
+def parse_filter(args: dict[str, str]) -> CandidateFilter:
+    """A filter from query-string values; anything unknown or malformed is ignored."""
+
+    def fraction(name: str) -> float | None:
+        try:
+            value = float(args.get(name, ""))
+        except ValueError:
+            return None
+        return value if 0 <= value <= 1 else None
+
+    status = args.get("status") if args.get("status") in STATUSES else None
+    sort = args.get("sort") if args.get("sort") in SORTS else "readiness"
+    return CandidateFilter(status, fraction("min_readiness"), args.get("skill") or None,
+                           fraction("min_skill"), sort)
+
+
+@dataclass(frozen=True)
+class EvidenceLine:
+    """One piece of evidence as a report shows it."""
+
+    exercise: str
+    exercise_title: str
+    grade_id: str
+    attempt: int
+    at: datetime
+    kind: str
+    score: float
+    max_score: float
+    weight: float
+    submission_id: str | int | None
+
+
+@dataclass(frozen=True)
+class CandidateReport:
+    """A shared candidate's readiness for every role, with the evidence behind each number."""
+
+    trainee: readiness_service.Trainee
+    as_of: datetime
+    roles: dict[str, str]  # id -> name
+    readiness: dict[str, RoleReadiness]
+    skill_names: dict[str, str]
+    evidence: dict[str, list[EvidenceLine]]  # skill id -> its evidence, newest first
+    marks: list[tuple[CandidateMark, str]] = field(default_factory=list)
+
+
+def candidate_report(session: Session, trainee_id: int, *, require_shared: bool = True
+                     ) -> CandidateReport | None:
+    """A trainee's report (None if no such trainee, or not shared when sharing is required)."""
+    if require_shared and not talent.is_shared(session, trainee_id):
+        return None
+    cohort = readiness_service.cohort_readiness(session, user_ids=[trainee_id])
+    if trainee_id not in cohort.trainees:
+        return None
+    titles = dict(session.execute(select(Exercise.slug, Exercise.title)).all())
+    by_role = cohort.by_trainee[trainee_id]
+    evidence: dict[str, list[EvidenceLine]] = {}
+    for result in by_role.values():
+        for line in result.skills:
+            if line.skill in evidence:
+                continue
+            evidence[line.skill] = sorted((
+                EvidenceLine(ev.exercise, titles.get(ev.exercise, ev.exercise), ev.grade_id,
+                             ev.attempt, ev.at, ev.kind, ev.score, ev.max_score, weight,
+                             ev.submission_id)
+                for ev, weight in line.weighted_evidence()), key=lambda e: e.at, reverse=True)
+    return CandidateReport(
+        trainee=cohort.trainees[trainee_id], as_of=cohort.as_of,
+        roles={r.id: r.name or r.id for r in cohort.roles}, readiness=by_role,
+        skill_names=dict(session.execute(select(Skill.id, Skill.name)).all()),
+        evidence=evidence, marks=talent.mark_history(session, trainee_id))

@@ -1,0 +1,51 @@
+"""Admins: operate the grading queue (depth, running jobs, failures and their reason, retry)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from lms.extensions import db
+from lms.models import UserRole
+from lms.queue import backend_name, get_queue
+from lms.queue.celery_app import CelerySettings
+from lms.queue.health import check_broker, check_workers
+from lms.services import queue_ops
+from lms.web.access import roles_required
+
+bp = Blueprint("ops", __name__, url_prefix="/admin/ops")
+
+HEALTH_TIMEOUT = 1.0  # seconds the page waits for the broker and the workers to answer
+
+
+@bp.get("/")
+@roles_required(UserRole.ADMIN)
+def index():  # noqa: ANN201
+    """The queue at a glance, what grading depends on, and the failed jobs with a retry."""
+    backend = backend_name(current_app)
+    health = []
+    if backend == "celery":
+        settings = CelerySettings.from_flask_config(current_app.config)
+        health.append(check_broker(settings, HEALTH_TIMEOUT))
+        if health[0].status == "ok":
+            health.append(check_workers(settings, HEALTH_TIMEOUT))
+    return render_template("ops/index.html", queue=queue_ops.overview(db.session),
+                           backend=backend, health=health,
+                           embedded_workers=current_app.config.get("GRADING_WORKERS"))
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@roles_required(UserRole.ADMIN)
+def retry(job_id: int):  # noqa: ANN201
+    """Queue a failed job again (the trainee's notebook was kept) and hand it to the workers."""
+    try:
+        job = queue_ops.retry_job(db.session, job_id)
+    except queue_ops.RetryRefused as refused:
+        flash(str(refused), "error")
+        return redirect(url_for(".index")), 303
+    if get_queue().enqueue(job.id) is False:
+        flash(_("Job %(id)s is queued again, but the broker is unreachable: it will be sent "
+                "when the broker is back.", id=job.id), "error")
+    else:
+        flash(_("Job %(id)s is queued again.", id=job.id), "info")
+    return redirect(url_for(".index")), 303

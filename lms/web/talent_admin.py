@@ -1,0 +1,101 @@
+"""Admins: cohorts (and their default report sharing) and API tokens for recruiters."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.extensions import db
+from lms.models import UserRole
+from lms.services import api_tokens, talent
+from lms.web.access import roles_required
+from lms.web.talent_forms import CohortDefaultForm, CohortForm, CohortMembersForm, TokenForm
+
+bp = Blueprint("talent_admin", __name__, url_prefix="/admin/talent")
+
+
+@bp.get("/")
+@roles_required(UserRole.ADMIN)
+def index():  # noqa: ANN201
+    """Cohorts with their default sharing, and API tokens."""
+    return render_template("talent_admin/index.html", cohorts=talent.list_cohorts(db.session),
+                           tokens=api_tokens.list_tokens(db.session), cohort_form=CohortForm(),
+                           default_form=CohortDefaultForm(), members_form=CohortMembersForm(),
+                           token_form=TokenForm())
+
+
+@bp.post("/cohorts")
+@roles_required(UserRole.ADMIN)
+def create_cohort():  # noqa: ANN201
+    """Create a cohort."""
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            talent.create_cohort(db.session, form.slug.data, form.name.data or "",
+                                 form.default_sharing.data, current_user.id)
+            flash(_("Cohort created."), "success")
+        except talent.TalentError as error:
+            flash(str(error), "error")
+    else:
+        flash(_("Give the cohort an id."), "error")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/default")
+@roles_required(UserRole.ADMIN)
+def cohort_default(cohort_id: int):  # noqa: ANN201
+    """Set whether the cohort's trainees share their report by default (their choice wins)."""
+    form = CohortDefaultForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        talent.set_cohort_default(db.session, cohort_id, form.default_sharing.data == "yes",
+                                  current_user.id)
+    except talent.TalentError:
+        abort(404)
+    flash(_("Default sharing updated."), "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/members")
+@roles_required(UserRole.ADMIN)
+def cohort_members(cohort_id: int):  # noqa: ANN201
+    """Add trainees (by e-mail) to the cohort."""
+    form = CohortMembersForm()
+    if not form.validate_on_submit():
+        flash(_("List at least one e-mail."), "error")
+        return redirect(url_for(".index"), 303)
+    try:
+        count = talent.add_members(db.session, cohort_id, form.emails.data.splitlines())
+        flash(_("%(n)s trainee(s) added.", n=count), "success")
+    except talent.TalentError as error:
+        flash(str(error), "error")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/tokens")
+@roles_required(UserRole.ADMIN)
+def create_token():  # noqa: ANN201
+    """Create an API token for a recruiter (shown once, on the next page)."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash(_("Give a recruiter's e-mail."), "error")
+        return redirect(url_for(".index"), 303)
+    try:
+        token, _row = api_tokens.create_token(db.session, form.email.data, form.name.data or "")
+    except api_tokens.ApiTokenError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".index"), 303)
+    flash(_("New token (copy it now, it is not shown again): %(token)s", token=token), "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles_required(UserRole.ADMIN)
+def revoke_token(token_id: int):  # noqa: ANN201
+    """Revoke an API token at once."""
+    if not api_tokens.revoke_token(db.session, token_id):
+        abort(404)
+    flash(_("Token revoked."), "success")
+    return redirect(url_for(".index"), 303)

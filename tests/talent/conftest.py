@@ -1,0 +1,55 @@
+"""Talent fixtures: graded history for the fixture trainees, imported through the real CSV path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.models import User
+from lms.services.results_import import COLUMNS, import_results
+
+HEADER = ",".join(COLUMNS)
+
+
+def results_csv(rows: list[tuple]) -> bytes:
+    """A results CSV from (email, exercise, grade_id, score, max_score, submitted_at, kind)."""
+    lines = [HEADER] + [",".join(str(v) for v in row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def strong_history(email: str, days: int = 10) -> list[tuple]:
+    """Daily perfect assessments on squares over `days` days (enough to be ready)."""
+    start = datetime.now(UTC) - timedelta(days=days + 1)
+    rows = []
+    for day in range(days):
+        at = (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows += [(email, "squares", "test_squares", 2, 2, at, "assessment"),
+                 (email, "squares", "test_total", 1, 1, at, "assessment")]
+    return rows
+
+
+@dataclass
+class TalentWorld:
+    """Ids of the fixture users, the trainee with a strong history, the other with a weak one."""
+
+    trainee_id: int
+    other_id: int
+    recruiter_id: int
+    admin_id: int
+
+
+@pytest.fixture
+def world(session: Session, users, content) -> TalentWorld:  # noqa: ANN001
+    """Content, users, graded history for both trainees (imported), nothing shared yet."""
+    weak = [(users.other_trainee, "squares", "test_squares", 0, 2,
+             (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "practice")]
+    import_results(session, results_csv(strong_history(users.trainee) + weak), "history.csv")
+    ids = dict(session.execute(select(User.email, User.id)).all())
+    session.rollback()  # SQLite: an open transaction would hold the write lock
+    return TalentWorld(ids[users.trainee], ids[users.other_trainee], ids[users.recruiter],
+                       ids[users.admin])
