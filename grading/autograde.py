@@ -24,6 +24,7 @@ invalid-result:<id>       a test produced a partial-credit value nbgrader reject
 from __future__ import annotations
 
 import json
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePath
@@ -40,6 +41,13 @@ from grading.intake import DEFAULT_MAX_SUBMISSION_BYTES, Rejected, read_submissi
 from grading.job import GradeJob, GradeResult
 from grading.sanitize import sanitize
 from grading.scoring import notebook_totals, score_cells
+
+log = logging.getLogger(__name__)
+_UNFORESEEN = (
+    "Atlas could not prepare this notebook for grading (the problem has been logged). Download "
+    "the exercise notebook again, copy your answers into it and submit that file; if this "
+    "happens again, tell your instructor."
+)
 
 
 def _runtime(runtime: Any) -> Any:
@@ -77,6 +85,9 @@ def _process(
         nb, findings = sanitize(nb, exercise, version, title)
     except Rejected as exc:
         return _rejected(job, exercise, str(exc))
+    except Exception:  # a trainee's file must get an answer, even one we failed to foresee
+        log.exception("could not sanitize submission %s", job.name)
+        return _rejected(job, exercise, _UNFORESEEN)
     run_code_cells(
         nb,
         _runtime(runtime),

@@ -138,7 +138,7 @@ def _outputs(cell: NotebookNode, hidden: list[str], page_budget: list[int]) -> l
 
 @functools.cache
 def _template() -> jinja2.Template:
-    text = resources.files("grading").joinpath("templates/feedback.html").read_text("utf-8")
+    text = resources.files("grading").joinpath("feedback.html").read_text("utf-8")
     return _environment.from_string(text)
 
 

@@ -52,8 +52,9 @@ class Database:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; for SQLite, tuned for a web server and worker threads sharing one file."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -82,8 +82,10 @@ class AppFactory:
 
     def restart(self, app: Flask) -> Flask:
         """A new app on `app`'s database, as a restarted server process would be."""
-        config = {k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL",
-                                             "GRADING_POLL_SECONDS")}
+        config = {
+            k: app.config[k]
+            for k in ("TESTING", "SECRET_KEY", "DATABASE_URL", "GRADING_POLL_SECONDS")
+        }
         new_app = create_app(config)
         self.made.append(new_app)
         return new_app
@@ -113,13 +115,13 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # noqa: ANN201
+def runner(app: Flask):
     """A CLI runner bound to the app."""
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def content(app: Flask, session: Session):  # noqa: ANN201
+def content(app: Flask, session: Session):
     """The fixture content tree (course "intro", exercise "squares") imported."""
     from lms.services.content_import import import_content
 
@@ -152,8 +154,10 @@ def users(session: Session, password_hash: str) -> Users:
 
     accounts = Users()
     for email, role in (
-        (accounts.trainee, UserRole.TRAINEE), (accounts.other_trainee, UserRole.TRAINEE),
-        (accounts.instructor, UserRole.INSTRUCTOR), (accounts.recruiter, UserRole.RECRUITER),
+        (accounts.trainee, UserRole.TRAINEE),
+        (accounts.other_trainee, UserRole.TRAINEE),
+        (accounts.instructor, UserRole.INSTRUCTOR),
+        (accounts.recruiter, UserRole.RECRUITER),
         (accounts.admin, UserRole.ADMIN),
     ):
         session.add(User(email=email, role=role, password_hash=password_hash))
@@ -184,16 +188,18 @@ class AuthActions:
         page = self.client.get(path, follow_redirects=True)
         return csrf_token_from(page.get_data(as_text=True))
 
-    def login(self, email: str, password: str = PASSWORD):  # noqa: ANN201
+    def login(self, email: str, password: str = PASSWORD):
         """Sign in; returns the response."""
-        return self.client.post("/login", data={
-            "email": email, "password": password, "csrf_token": self.token("/login")})
+        return self.client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": self.token("/login")},
+        )
 
-    def logout(self):  # noqa: ANN201
+    def logout(self):
         """Sign out."""
         return self.client.post("/logout", data={"csrf_token": self.token("/account/password")})
 
-    def post(self, path: str, data: dict | None = None, **kwargs: object):  # noqa: ANN201
+    def post(self, path: str, data: dict | None = None, **kwargs: object):
         """POST with a valid CSRF token (the token of the signed-in session)."""
         payload = dict(data or {})
         payload.setdefault("csrf_token", self.token("/account/password"))
@@ -207,7 +213,7 @@ def auth(client: FlaskClient) -> AuthActions:
 
 
 @pytest.fixture
-def run_jobs(app: Flask):  # noqa: ANN201
+def run_jobs(app: Flask):
     """A function grading every queued job with a real worker and the real grader."""
     from lms.queue.worker import Worker
 

@@ -21,6 +21,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
@@ -395,12 +396,21 @@ class _Executor:
             )
 
 
-def serve(shell: SandboxShell, sock: socket.socket, caps: OutputCaps, workdir: str) -> None:
-    """Receive one request on `sock`, run it, report, and exit the process (never returns)."""
+def serve(
+    shell: SandboxShell,
+    sock: socket.socket,
+    caps: OutputCaps,
+    workdir: str,
+    after_files: Callable[[], None],
+) -> None:
+    """Receive one request on `sock`, run it, report, and exit the process (never returns).
+
+    `after_files` runs once the request's files are in place, before any cell."""
     global _SINK
     try:
         request = protocol.recv(sock)
         _write_files(sock, request, workdir)
+        after_files()
         os.environ.update({str(k): str(v) for k, v in request.get("env", {}).items()})
         _SINK = OutputSink(caps)
         reporter = _Reporter(sock)

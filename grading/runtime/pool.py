@@ -130,6 +130,7 @@ class Runtime:
         self._standby: dict[int, tuple[socket.socket, socket.socket]] = {}
         self._server = _ForkServer(preload)
         self.isolation = describe(self._server.probe, self.limits.to_json())
+        self.isolation["sandbox_uids"] = [self.uid_base, self.uid_base + self.slots - 1]
         try:
             check(self.isolation)
         except SandboxUnavailable:
@@ -145,7 +146,7 @@ class Runtime:
 
     def run(self, request: RunRequest) -> RunOutcome:
         """Run the request's cells in one fresh sandbox and return every cell's outputs."""
-        _validate(request)
+        _validate(request, self.limits)
         slot = self._take_slot()
         try:
             return self._run_in_slot(request, slot)
@@ -252,7 +253,7 @@ class Runtime:
             self._prepare_standby(slot)
 
 
-def _validate(request: RunRequest) -> None:
+def _validate(request: RunRequest, limits: Limits) -> None:
     if not all(isinstance(cell, str) for cell in request.cells):
         raise TypeError("RunRequest.cells must be strings (code cell sources)")
     for name, content in request.files.items():
@@ -261,6 +262,13 @@ def _validate(request: RunRequest) -> None:
             raise ValueError(f"file name {name!r} must be a relative path inside the job folder")
         if not isinstance(content, bytes | bytearray):
             raise TypeError(f"file {name!r} must be bytes")
+    total = sum(len(content) for content in request.files.values())
+    if total > limits.workdir_bytes // 2:
+        raise ValueError(
+            f"the job's files take {total} bytes; the sandbox's working directory holds "
+            f"{limits.workdir_bytes} and needs room for the trainee's own files: raise "
+            "Limits.workdir_bytes or ship smaller data"
+        )
     if request.cell_timeout <= 0:
         raise ValueError("cell_timeout must be positive (seconds)")
 

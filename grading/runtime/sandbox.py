@@ -10,6 +10,7 @@ environment built from nothing.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import resource
 import signal
@@ -95,7 +96,7 @@ def base_environment(extra_path: str) -> dict[str, str]:
         "TMPDIR": "/tmp",
         "PYTHONIOENCODING": "utf-8",
         "NBGRADER_EXECUTION": "autograde",
-        "MPLBACKEND": _matplotlib_backend(),
+        "MPLBACKEND": _MPLBACKEND,
         # What ipykernel's ZMQInteractiveShell.init_environment sets.
         "TERM": "xterm-color",
         "CLICOLOR": "1",
@@ -111,11 +112,14 @@ def base_environment(extra_path: str) -> dict[str, str]:
 
 
 def _matplotlib_backend() -> str:
-    try:
-        import matplotlib_inline  # noqa: F401 - what a kernel uses, when available
-    except ImportError:
+    # What ipykernel sets (when matplotlib-inline, one of its dependencies, is installed).
+    if importlib.util.find_spec("matplotlib_inline") is None:
         return "Agg"
     return "module://matplotlib_inline.backend_inline"
+
+
+# Decided once, in the fork server.
+_MPLBACKEND = _matplotlib_backend()
 
 
 def prepare(
@@ -160,15 +164,23 @@ def confine(plan: SandboxPlan, uid: int, limits: Limits, workdir: str, keep_fd: 
     if not plan.namespaces:
         os.environ["HOME"] = workdir
     _close_fds_except(keep_fd)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
+    # Nothing of the host's stdio stays reachable (e.g. through /proc/1/fd): the kernel process
+    # replaces 1 and 2 with its own capture pipes.
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
     os.close(null)
+
+
+def limit_file_size(limits: Limits) -> None:
+    """RLIMIT_FSIZE, applied by the sandbox once the exercise's own files are written (they may
+    be larger than what trainee code may write)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
 
 
 def _set_rlimits(plan: SandboxPlan, limits: Limits, with_memory_cap: bool) -> None:
     cpu = limits.cpu_seconds
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
     # One above pids.max, so that where the pids cgroup exists it refuses first and counts it.
     nproc = limits.processes + 1

@@ -194,6 +194,7 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> 
     fallback_dir = None
     if not plan.namespaces:
         fallback_dir = os.path.join(plan.scratch_dir, f"job-{spec['job']}")
+    pid = 0
     try:
         if plan.namespaces:
             # Only children enter a new pid namespace: the sandbox becomes its pid 1, and when
@@ -212,12 +213,12 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> 
         report = job_cgroups.report()
     finally:
         job_cgroups.destroy()
-        if not plan.namespaces:
+        if not plan.namespaces and pid > 0:
             _kill_group(pid)
         if fallback_dir:
             shutil.rmtree(fallback_dir, ignore_errors=True)
     code = os.waitstatus_to_exitcode(status)
-    if code > 128 and plan.namespaces:
+    if code > 128:
         code = -(code - 128)  # the sandbox's init reports a signal as 128 + its number
     try:
         protocol.send(
@@ -255,7 +256,9 @@ def _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir) ->
         finally:
             os._exit(71)
     if kernel == 0:
-        executor.serve(shell, data, limits.output, workdir)
+        executor.serve(
+            shell, data, limits.output, workdir, after_files=lambda: sandbox.limit_file_size(limits)
+        )
     data.close()
     _init(kernel)
 

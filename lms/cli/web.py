@@ -24,7 +24,7 @@ def _app(**config: object) -> Flask:
     return create_app(config or None)
 
 
-def _session(app: Flask):  # noqa: ANN202 - a SQLAlchemy session
+def _session(app: Flask):
     from lms.extensions import db
 
     return db.sessionmaker_for(app)()
@@ -52,13 +52,26 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def db_revision(message: str) -> None:
+    """Write a migration for what the models changed (the database must be at head)."""
+    from lms.migrations import revision
+
+    revision(_app().config["DATABASE_URL"], message)
+
+
 @main.command("create-user")
 @click.option("--email", required=True)
-@click.option("--role", required=True,
-              type=click.Choice(["trainee", "instructor", "recruiter", "admin"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["trainee", "instructor", "recruiter", "admin"])
+)
 @click.option("--name", default="", help="Display name.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input (else one is generated and printed).")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (else one is generated and printed).",
+)
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; prints the generated password unless one is given on stdin."""
     from lms.services.accounts import AccountError
@@ -96,7 +109,7 @@ def _content_root() -> Path:
     return here if (here / "courses").is_dir() else REPO_ROOT
 
 
-def _import(app: Flask, root: Path):  # noqa: ANN202 - an ImportSummary
+def _import(app: Flask, root: Path):
     from lms.content.loader import ContentError
     from lms.services.content_import import import_content
 
@@ -105,7 +118,29 @@ def _import(app: Flask, root: Path):  # noqa: ANN202 - an ImportSummary
             return import_content(session, root)
         except ContentError as error:
             raise click.ClickException(
-                f"The content under {root} is invalid; nothing was imported:\n{error}") from None
+                f"The content under {root} is invalid; nothing was imported:\n{error}"
+            ) from None
+
+
+def _check_sandbox() -> None:
+    """Refuse to serve when trainee code could not be run in a sandbox (say why)."""
+    from grading.runtime import isolation_report
+
+    report = isolation_report()
+    if not report.get("sandboxed") and not report.get("unsafe_opt_out"):
+        raise click.ClickException(
+            f"The grading sandbox is not available here: {report.get('reason', 'unknown')}. "
+            "Run as root on Linux (namespaces, cgroups), or set LMS_UNSAFE_NO_SANDBOX=1 on a "
+            "machine where trainees' code may run unconfined."
+        )
+    click.echo(
+        "Grading sandbox: "
+        + ", ".join(
+            f"{key}={report[key]}"
+            for key in ("sandboxed", "uid_drop", "namespaces", "cgroups")
+            if key in report
+        )
+    )
 
 
 def _serve(app: Flask, host: str, port: int, threads: int) -> None:
@@ -113,6 +148,7 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
 
     from lms.queue import get_queue
 
+    _check_sandbox()
     queue = get_queue(app)
     queue.start()
     try:

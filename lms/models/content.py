@@ -48,8 +48,9 @@ class RoleSkill(Base):
 
     __tablename__ = "role_skills"
 
-    role_id: Mapped[str] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    role_id: Mapped[str] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
     skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"), primary_key=True)
     level: Mapped[float] = mapped_column(Float)
     weight: Mapped[float] = mapped_column(Float)
@@ -142,8 +143,12 @@ class Exercise(Base):
     title: Mapped[str] = mapped_column(String(200))
     title_fr: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[ExerciseKind] = mapped_column(
-        Enum(ExerciseKind, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e])
+        Enum(
+            ExerciseKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     notebook_name: Mapped[str] = mapped_column(String(200))
     source_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
@@ -165,10 +170,12 @@ class ModuleExercise(Base):
 
     __tablename__ = "module_exercises"
 
-    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"),
-                                           primary_key=True)
-    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True
+    )
+    exercise_id: Mapped[int] = mapped_column(
+        ForeignKey("exercises.id", ondelete="CASCADE"), primary_key=True
+    )
     position: Mapped[int]
     module: Mapped[Module] = relationship(back_populates="exercise_links")
     exercise: Mapped[Exercise] = relationship(back_populates="module_links")
@@ -179,8 +186,9 @@ class ExerciseFile(Base):
 
     __tablename__ = "exercise_files"
 
-    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    exercise_id: Mapped[int] = mapped_column(
+        ForeignKey("exercises.id", ondelete="CASCADE"), primary_key=True
+    )
     path: Mapped[str] = mapped_column(String(300), primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     exercise: Mapped[Exercise] = relationship(back_populates="files")
@@ -209,7 +217,8 @@ class GradeCellSkill(Base):
 
     __tablename__ = "grade_cell_skills"
 
-    grade_cell_id: Mapped[int] = mapped_column(ForeignKey("grade_cells.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    grade_cell_id: Mapped[int] = mapped_column(
+        ForeignKey("grade_cells.id", ondelete="CASCADE"), primary_key=True
+    )
     skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"), primary_key=True)
     grade_cell: Mapped[GradeCell] = relationship(back_populates="skills")

@@ -32,8 +32,9 @@ class GradingJob(Base):
         ForeignKey("submissions.id", ondelete="CASCADE"), unique=True
     )
     status: Mapped[JobStatus] = mapped_column(
-        Enum(JobStatus, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            JobStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        ),
         default=JobStatus.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(default=0)

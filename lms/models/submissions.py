@@ -56,8 +56,9 @@ class Submission(Base):
     idempotency_token: Mapped[str] = mapped_column(String(64))
     notebook_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     notebook_name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus),
-                                                     default=SubmissionStatus.QUEUED)
+    status: Mapped[SubmissionStatus] = mapped_column(
+        _enum(SubmissionStatus), default=SubmissionStatus.QUEUED
+    )
     score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float | None] = mapped_column(Float)
     needs_manual_grade: Mapped[bool] = mapped_column(default=False)

@@ -37,8 +37,9 @@ def register_backend(name: str, factory: Callable[[Flask], QueueBackend]) -> Non
 
 def backend_name(app: Flask) -> str:
     """The configured backend: QUEUE_BACKEND if set, else "celery" with a broker URL."""
-    return app.config.get("QUEUE_BACKEND") or ("celery" if app.config.get("BROKER_URL")
-                                               else "embedded")
+    return app.config.get("QUEUE_BACKEND") or (
+        "celery" if app.config.get("BROKER_URL") else "embedded"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -65,8 +65,9 @@ class CelerySettings:
     @classmethod
     def from_flask_config(cls, config: Any) -> CelerySettings:
         """The settings of a web application (its BROKER_URL and DATABASE_URL win over env)."""
-        return replace(cls.from_env(), broker_url=config["BROKER_URL"],
-                       database_url=config["DATABASE_URL"])
+        return replace(
+            cls.from_env(), broker_url=config["BROKER_URL"], database_url=config["DATABASE_URL"]
+        )
 
 
 def _seconds(name: str, default: float) -> float:
@@ -97,8 +98,12 @@ def make_celery(settings: CelerySettings) -> Celery:
             "socket_timeout": 10,
         },
         # A web request must not hang on a dead broker: fail fast, the job stays queued in the DB.
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.3,
-                                   "interval_max": 0.5},
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.3,
+            "interval_max": 0.5,
+        },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a worker waits for the broker to come back
         task_default_queue=GRADING_QUEUE,
@@ -108,8 +113,9 @@ def make_celery(settings: CelerySettings) -> Celery:
         worker_send_task_events=False,
     )
     app.conf.lms_settings = settings
-    app.task(name=GRADE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
-             ignore_result=True)(grade_job)
+    app.task(
+        name=GRADE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True
+    )(grade_job)
     return app
 
 
@@ -144,8 +150,9 @@ def grade_job(task: Task, job_id: int) -> str:
         with sessions() as session:
             claim = claims.claim_job(session, job_id, name, settings.lease_seconds)
         if claim.state is claims.ClaimState.BUSY:
-            log.info("job held by %s; looking again in %.1f s", claim.previous_worker,
-                     claim.retry_in)
+            log.info(
+                "job held by %s; looking again in %.1f s", claim.previous_worker, claim.retry_in
+            )
             raise task.retry(countdown=claim.retry_in + 1.0, max_retries=None)
         if claim.state is not claims.ClaimState.CLAIMED:
             log.info("nothing to do for this delivery: %s", claim.state.value)
@@ -188,8 +195,9 @@ def redispatch(app: Celery, queued_for: float = 0.0) -> int:
     or running past their lease, and whose message is neither waiting nor being worked on."""
     settings: CelerySettings = app.conf.lms_settings
     with sessions_for(settings.database_url)() as session:
-        candidates = claims.jobs_to_dispatch(session, utcnow() - timedelta(seconds=queued_for),
-                                             settings.lease_seconds)
+        candidates = claims.jobs_to_dispatch(
+            session, utcnow() - timedelta(seconds=queued_for), settings.lease_seconds
+        )
     if not candidates:
         return 0
     held = jobs_held_by_broker(app)
@@ -197,8 +205,9 @@ def redispatch(app: Celery, queued_for: float = 0.0) -> int:
     for job_id in ids:
         send_grade_job(app, job_id)
     if ids:
-        log.warning("re-dispatched %d job(s) the broker did not hold", len(ids),
-                    extra={"job_ids": ids[:50]})
+        log.warning(
+            "re-dispatched %d job(s) the broker did not hold", len(ids), extra={"job_ids": ids[:50]}
+        )
     return len(ids)
 
 
@@ -212,8 +221,9 @@ def jobs_held_by_broker(app: Celery) -> set[int]:
             return set()
         waiting = [json.loads(raw) for raw in client.lrange(GRADING_QUEUE, 0, -1)]
         delivered = [json.loads(raw)[0] for raw in client.hvals(channel.unacked_key)]
-    return {job_id for message in waiting + delivered
-            if (job_id := _job_id_of(message)) is not None}
+    return {
+        job_id for message in waiting + delivered if (job_id := _job_id_of(message)) is not None
+    }
 
 
 def _job_id_of(message: dict[str, Any]) -> int | None:
@@ -233,8 +243,11 @@ def _holds_sweep_lock(app: Celery, seconds: float) -> bool:
         client = getattr(connection.default_channel, "client", None)
         if client is None:
             return True
-        return bool(client.set(REDISPATCH_LOCK, claims.worker_name("sweep"), nx=True,
-                               ex=max(1, int(seconds))))
+        return bool(
+            client.set(
+                REDISPATCH_LOCK, claims.worker_name("sweep"), nx=True, ex=max(1, int(seconds))
+            )
+        )
 
 
 class Redispatcher(threading.Thread):

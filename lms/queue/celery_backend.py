@@ -33,8 +33,12 @@ class CeleryQueue:
         try:
             send_grade_job(self.celery, job_id)
         except (KombuError, OSError) as error:
-            log.warning("broker unreachable; job %s stays queued and will be sent when it is "
-                        "back: %s", job_id, error, extra={"job_id": job_id})
+            log.warning(
+                "broker unreachable; job %s stays queued and will be sent when it is back: %s",
+                job_id,
+                error,
+                extra={"job_id": job_id},
+            )
             return False
         return True
 

@@ -60,15 +60,17 @@ def claimant_is_gone(worker: str | None) -> bool:
     return False
 
 
-def claim_job(session: Session, job_id: int, worker: str, lease_seconds: float,
-              now: datetime | None = None) -> Claim:
+def claim_job(
+    session: Session, job_id: int, worker: str, lease_seconds: float, now: datetime | None = None
+) -> Claim:
     """Take job `job_id` for `worker` if it is queued or abandoned; say why not otherwise."""
     for _ in range(5):  # a concurrent claim or re-queue changes the row between our two looks
         if grading_jobs.claim(session, job_id, worker):
             return Claim(ClaimState.CLAIMED)
         row = session.execute(
-            select(GradingJob.status, GradingJob.worker, GradingJob.started_at,
-                   GradingJob.attempts).where(GradingJob.id == job_id)
+            select(
+                GradingJob.status, GradingJob.worker, GradingJob.started_at, GradingJob.attempts
+            ).where(GradingJob.id == job_id)
         ).one_or_none()
         session.rollback()
         if row is None:
@@ -83,52 +85,83 @@ def claim_job(session: Session, job_id: int, worker: str, lease_seconds: float,
             return Claim(ClaimState.BUSY, (lease_end - moment).total_seconds(), row.worker)
         if _take_over(session, job_id, row.attempts, worker, moment):
             if row.attempts >= grading_jobs.MAX_ATTEMPTS:
-                grading_jobs.record_failure(session, job_id, (
-                    f"The worker grading this job was lost {row.attempts} times (killed, out of "
-                    f"memory, or its machine stopped); last one: {row.worker}."))
+                grading_jobs.record_failure(
+                    session,
+                    job_id,
+                    (
+                        f"The worker grading this job was lost {row.attempts} times (killed, "
+                        f"out of memory, or its machine stopped); last one: {row.worker}."
+                    ),
+                )
                 return Claim(ClaimState.GAVE_UP, previous_worker=row.worker)
             return Claim(ClaimState.CLAIMED, previous_worker=row.worker)
     return Claim(ClaimState.BUSY, retry_in=1.0)
 
 
-def _take_over(session: Session, job_id: int, attempts: int, worker: str,
-               moment: datetime) -> bool:
+def _take_over(session: Session, job_id: int, attempts: int, worker: str, moment: datetime) -> bool:
     # `attempts` grows at every claim, so it versions the row: only one taker can win.
-    taken = session.execute(
-        update(GradingJob)
-        .where(GradingJob.id == job_id, GradingJob.status == JobStatus.RUNNING,
-               GradingJob.attempts == attempts)
-        .values(worker=worker, started_at=moment, attempts=GradingJob.attempts + 1)
-    ).rowcount == 1
+    taken = (
+        session.execute(
+            update(GradingJob)
+            .where(
+                GradingJob.id == job_id,
+                GradingJob.status == JobStatus.RUNNING,
+                GradingJob.attempts == attempts,
+            )
+            .values(worker=worker, started_at=moment, attempts=GradingJob.attempts + 1)
+        ).rowcount
+        == 1
+    )
     session.commit()
     return taken
 
 
 def release(session: Session, job_id: int, worker: str) -> bool:
     """Give back a job `worker` claimed but could not finish (it goes back to the queue)."""
-    released = session.execute(
-        update(GradingJob)
-        .where(GradingJob.id == job_id, GradingJob.status == JobStatus.RUNNING,
-               GradingJob.worker == worker)
-        .values(status=JobStatus.QUEUED, worker=None)
-    ).rowcount == 1
+    released = (
+        session.execute(
+            update(GradingJob)
+            .where(
+                GradingJob.id == job_id,
+                GradingJob.status == JobStatus.RUNNING,
+                GradingJob.worker == worker,
+            )
+            .values(status=JobStatus.QUEUED, worker=None)
+        ).rowcount
+        == 1
+    )
     if released:
-        session.execute(update(Submission).where(Submission.id == select(
-            GradingJob.submission_id).where(GradingJob.id == job_id).scalar_subquery()
-        ).values(status=SubmissionStatus.QUEUED))
+        session.execute(
+            update(Submission)
+            .where(
+                Submission.id
+                == select(GradingJob.submission_id).where(GradingJob.id == job_id).scalar_subquery()
+            )
+            .values(status=SubmissionStatus.QUEUED)
+        )
     session.commit()
     return released
 
 
-def jobs_to_dispatch(session: Session, queued_before: datetime, lease_seconds: float,
-                     limit: int = 10_000) -> list[int]:
+def jobs_to_dispatch(
+    session: Session, queued_before: datetime, lease_seconds: float, limit: int = 10_000
+) -> list[int]:
     """Jobs a broker may not hold: queued before `queued_before`, or running past their lease."""
     lease_start = utcnow() - timedelta(seconds=lease_seconds)
-    ids = list(session.scalars(
-        select(GradingJob.id).where(or_(
-            (GradingJob.status == JobStatus.QUEUED) & (GradingJob.queued_at <= queued_before),
-            (GradingJob.status == JobStatus.RUNNING) & (GradingJob.started_at <= lease_start),
-        )).order_by(GradingJob.id).limit(limit)
-    ))
+    ids = list(
+        session.scalars(
+            select(GradingJob.id)
+            .where(
+                or_(
+                    (GradingJob.status == JobStatus.QUEUED)
+                    & (GradingJob.queued_at <= queued_before),
+                    (GradingJob.status == JobStatus.RUNNING)
+                    & (GradingJob.started_at <= lease_start),
+                )
+            )
+            .order_by(GradingJob.id)
+            .limit(limit)
+        )
+    )
     session.rollback()
     return ids

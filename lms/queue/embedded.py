@@ -41,11 +41,16 @@ class EmbeddedQueue:
             log.warning("re-queued %d grading job(s) left running by a previous server", requeued)
         self._stop.clear()
         for number in range(self.size):
-            worker = Worker(self.sessions, name=f"{os.uname().nodename}:{os.getpid()}:{number}",
-                            graders=self.graders)
+            worker = Worker(
+                self.sessions,
+                name=f"{os.uname().nodename}:{os.getpid()}:{number}",
+                graders=self.graders,
+            )
             thread = threading.Thread(
-                target=worker.run_forever, args=(self._stop, self._wake, self.poll_seconds),
-                name=f"grading-worker-{number}", daemon=True,
+                target=worker.run_forever,
+                args=(self._stop, self._wake, self.poll_seconds),
+                name=f"grading-worker-{number}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)

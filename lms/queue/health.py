@@ -60,18 +60,29 @@ def check_database(database_url: str) -> CheckResult:
             session.execute(text("SELECT 1"))
             current = set(MigrationContext.configure(session.connection()).get_current_heads())
     except Exception as error:
-        return CheckResult("database", "fail", f"cannot connect to {where}: {_first_line(error)}",
-                           "start the database or fix LMS_DATABASE_URL")
+        return CheckResult(
+            "database",
+            "fail",
+            f"cannot connect to {where}: {_first_line(error)}",
+            "start the database or fix LMS_DATABASE_URL",
+        )
     heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
     if current != heads:
         return CheckResult(
-            "database", "fail",
+            "database",
+            "fail",
             f"{where} is at migration {sorted(current) or 'none'}, the code needs {sorted(heads)}",
-            "run `lms db upgrade` with the same LMS_DATABASE_URL")
+            "run `lms db upgrade` with the same LMS_DATABASE_URL",
+        )
     if database_url.startswith("sqlite") and os.environ.get("LMS_BROKER_URL"):
-        return CheckResult("database", "warn", f"{where} is a SQLite file",
-                           "workers on other machines cannot reach it: use PostgreSQL "
-                           "(LMS_DATABASE_URL=postgresql+psycopg://...)", required=False)
+        return CheckResult(
+            "database",
+            "warn",
+            f"{where} is a SQLite file",
+            "workers on other machines cannot reach it: use PostgreSQL "
+            "(LMS_DATABASE_URL=postgresql+psycopg://...)",
+            required=False,
+        )
     return CheckResult("database", "ok", f"{where} answers, schema at migration {sorted(heads)}")
 
 
@@ -79,22 +90,33 @@ def check_queue(database_url: str) -> CheckResult:
     """How many jobs wait, run, or failed for good (information, never a failure)."""
     try:
         with sessions_for(database_url)() as session:
-            counts = dict(session.execute(
-                select(GradingJob.status, func.count()).group_by(GradingJob.status)).all())
-            oldest = session.scalar(select(func.min(GradingJob.queued_at))
-                                    .where(GradingJob.status == JobStatus.QUEUED))
+            counts = dict(
+                session.execute(
+                    select(GradingJob.status, func.count()).group_by(GradingJob.status)
+                ).all()
+            )
+            oldest = session.scalar(
+                select(func.min(GradingJob.queued_at)).where(GradingJob.status == JobStatus.QUEUED)
+            )
     except Exception as error:
         return CheckResult("queue", "skip", f"unknown ({_first_line(error)})", required=False)
     queued, failed = counts.get(JobStatus.QUEUED, 0), counts.get(JobStatus.FAILED, 0)
-    detail = (f"{queued} queued, {counts.get(JobStatus.RUNNING, 0)} running, "
-              f"{counts.get(JobStatus.DONE, 0)} done, {failed} failed")
+    detail = (
+        f"{queued} queued, {counts.get(JobStatus.RUNNING, 0)} running, "
+        f"{counts.get(JobStatus.DONE, 0)} done, {failed} failed"
+    )
     if oldest is not None:
         detail += f"; oldest queued job waits for {_age(utcnow() - oldest)}"
     stale = oldest is not None and utcnow() - oldest > timedelta(minutes=10)
     if failed or stale:
-        return CheckResult("queue", "warn", detail,
-                           "see the admins' Operations page (/admin/ops) to read failures and "
-                           "retry; a stale queue means no worker is grading", required=False)
+        return CheckResult(
+            "queue",
+            "warn",
+            detail,
+            "see the admins' Operations page (/admin/ops) to read failures and "
+            "retry; a stale queue means no worker is grading",
+            required=False,
+        )
     return CheckResult("queue", "ok", detail, required=False)
 
 
@@ -109,9 +131,13 @@ def check_broker(settings: CelerySettings, timeout: float) -> CheckResult:
             if client is not None:
                 client.ping()
     except Exception as error:
-        return CheckResult("broker", "fail", f"cannot reach {where}: {_first_line(error)}",
-                           "start Redis or fix LMS_BROKER_URL; submissions stay queued in the "
-                           "database meanwhile and are sent once it is back (`lms requeue`)")
+        return CheckResult(
+            "broker",
+            "fail",
+            f"cannot reach {where}: {_first_line(error)}",
+            "start Redis or fix LMS_BROKER_URL; submissions stay queued in the "
+            "database meanwhile and are sent once it is back (`lms requeue`)",
+        )
     finally:
         celery.close()
     return CheckResult("broker", "ok", f"{where} answers")
@@ -123,14 +149,22 @@ def check_workers(settings: CelerySettings, timeout: float) -> CheckResult:
     try:
         replies = celery.control.inspect(timeout=timeout).ping() or {}
     except Exception as error:
-        return CheckResult("workers", "fail", f"cannot ask the workers: {_first_line(error)}",
-                           "fix the broker first")
+        return CheckResult(
+            "workers",
+            "fail",
+            f"cannot ask the workers: {_first_line(error)}",
+            "fix the broker first",
+        )
     finally:
         celery.close()
     if not replies:
-        return CheckResult("workers", "fail", f"no Celery worker answered within {timeout:g} s",
-                           "start one or more with `lms worker` (same LMS_BROKER_URL and "
-                           "LMS_DATABASE_URL) on the grading machines")
+        return CheckResult(
+            "workers",
+            "fail",
+            f"no Celery worker answered within {timeout:g} s",
+            "start one or more with `lms worker` (same LMS_BROKER_URL and "
+            "LMS_DATABASE_URL) on the grading machines",
+        )
     return CheckResult("workers", "ok", f"{len(replies)} answered: {', '.join(sorted(replies))}")
 
 
@@ -139,25 +173,42 @@ def check_sandbox() -> CheckResult:
     try:
         from grading.runtime import isolation_report
     except ImportError as error:
-        return CheckResult("sandbox", "fail", f"the grading runtime cannot be imported: {error}",
-                           "reinstall Atlas (`pip install -e .`)")
+        return CheckResult(
+            "sandbox",
+            "fail",
+            f"the grading runtime cannot be imported: {error}",
+            "reinstall Atlas (`pip install -e .`)",
+        )
     try:
         report: dict[str, Any] = isolation_report()
     except Exception as error:
-        return CheckResult("sandbox", "fail", f"the sandbox did not start: {_first_line(error)}",
-                           "run the grader as root, or see the message above")
+        return CheckResult(
+            "sandbox",
+            "fail",
+            f"the sandbox did not start: {_first_line(error)}",
+            "run the grader as root, or see the message above",
+        )
     if report.get("sandboxed"):
-        parts = ["namespaces " + ",".join(report.get("namespaces", [])),
-                 "cgroups " + (",".join(report.get("cgroups", [])) or "none"),
-                 "uid drop" if report.get("uid_drop") else "no uid drop"]
+        parts = [
+            "namespaces " + ",".join(report.get("namespaces", [])),
+            "cgroups " + (",".join(report.get("cgroups", [])) or "none"),
+            "uid drop" if report.get("uid_drop") else "no uid drop",
+        ]
         return CheckResult("sandbox", "ok", "; ".join(parts))
     if report.get("unsafe_opt_out"):
-        return CheckResult("sandbox", "warn",
-                           "LMS_UNSAFE_NO_SANDBOX=1: trainee code runs WITHOUT isolation",
-                           "only for development; run as root (or in the container) for real "
-                           "submissions", required=False)
-    return CheckResult("sandbox", "fail", report.get("reason") or "no isolation available",
-                       "run the grader as root (e.g. in its container)")
+        return CheckResult(
+            "sandbox",
+            "warn",
+            "LMS_UNSAFE_NO_SANDBOX=1: trainee code runs WITHOUT isolation",
+            "only for development; run as root (or in the container) for real submissions",
+            required=False,
+        )
+    return CheckResult(
+        "sandbox",
+        "fail",
+        report.get("reason") or "no isolation available",
+        "run the grader as root (e.g. in its container)",
+    )
 
 
 def run_checks(timeout: float = 3.0, sandbox: bool = True) -> list[CheckResult]:
@@ -170,11 +221,18 @@ def run_checks(timeout: float = 3.0, sandbox: bool = True) -> list[CheckResult]:
         if broker.status == "ok":
             results.append(check_workers(settings, timeout))
         else:
-            results.append(CheckResult("workers", "skip", "not asked (broker unreachable)",
-                                       required=False))
+            results.append(
+                CheckResult("workers", "skip", "not asked (broker unreachable)", required=False)
+            )
     else:
-        results.append(CheckResult("broker", "ok", "none: embedded queue (grading runs in the "
-                                   "server's worker threads; set LMS_BROKER_URL to scale out)"))
+        results.append(
+            CheckResult(
+                "broker",
+                "ok",
+                "none: embedded queue (grading runs in the "
+                "server's worker threads; set LMS_BROKER_URL to scale out)",
+            )
+        )
     if sandbox:
         results.append(check_sandbox())
     return results

@@ -20,7 +20,10 @@ GRADE_TASK = "lms.grade_job"
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is worth keeping.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "job_id", "taskName",
+    "message",
+    "asctime",
+    "job_id",
+    "taskName",
 }
 
 
@@ -71,8 +74,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "job_id": (getattr(record, "job_id", None) or current_job_id.get()
-                       or _celery_job_id(record)),
+            "job_id": (
+                getattr(record, "job_id", None) or current_job_id.get() or _celery_job_id(record)
+            ),
             "host": self.host,
             "pid": record.process,
         }

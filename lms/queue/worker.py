@@ -32,8 +32,12 @@ def default_graders() -> dict[SubmissionPurpose, Grader]:
 class Worker:
     """Grades queued jobs one at a time."""
 
-    def __init__(self, sessions: sessionmaker[Session], name: str,
-                 graders: dict[SubmissionPurpose, Grader] | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        name: str,
+        graders: dict[SubmissionPurpose, Grader] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.name = name
         self.graders = graders
@@ -69,8 +73,9 @@ class Worker:
             return
         log.info("graded job %s: %s", job_id, grading_jobs.job_summary(result))
 
-    def run_forever(self, stop: threading.Event, wake: threading.Event,
-                    poll_seconds: float = 2.0) -> None:
+    def run_forever(
+        self, stop: threading.Event, wake: threading.Event, poll_seconds: float = 2.0
+    ) -> None:
         """Grade jobs until `stop` is set; sleep until woken (or the poll interval) when idle."""
         while not stop.is_set():
             try:

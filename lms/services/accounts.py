@@ -38,7 +38,10 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(
-    session: Session, email: str, role: UserRole | str, password: str | None = None,
+    session: Session,
+    email: str,
+    role: UserRole | str,
+    password: str | None = None,
     display_name: str = "",
 ) -> tuple[User, str]:
     """Create a user; returns it and its password (generated when not given)."""
@@ -49,14 +52,16 @@ def create_user(
         role = UserRole(role)
     except ValueError:
         roles = ", ".join(r.value for r in UserRole)
-        raise AccountError(_l("Unknown role %(role)s: use one of %(roles)s.", role=role,
-                              roles=roles)) from None
+        raise AccountError(
+            _l("Unknown role %(role)s: use one of %(roles)s.", role=role, roles=roles)
+        ) from None
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(_l("A user with e-mail %(email)s already exists.", email=email))
     password = password if password is not None else generate_password()
     _check_password_strength(password)
-    user = User(email=email, role=role, password_hash=hash_password(password),
-                display_name=display_name)
+    user = User(
+        email=email, role=role, password_hash=hash_password(password), display_name=display_name
+    )
     session.add(user)
     session.commit()
     return user, password
@@ -79,8 +84,7 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
 
 def _check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            _l("Passwords need at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+        raise AccountError(_l("Passwords need at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,12 @@ class SignIn:
 
 
 def authenticate(
-    session: Session, email: str, password: str, remote_addr: str,
-    max_failures: int = 5, window_seconds: int = 900,
+    session: Session,
+    email: str,
+    password: str,
+    remote_addr: str,
+    max_failures: int = 5,
+    window_seconds: int = 900,
 ) -> SignIn:
     """Check credentials, refusing without checking after too many recent failures."""
     email = normalise_email(email)
@@ -113,8 +121,11 @@ def authenticate(
     user = session.scalar(select(User).where(User.email == email))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.active
-    session.add(LoginAttempt(email=email, remote_addr=remote_addr, succeeded=ok,
-                             user_id=user.id if user else None))
+    session.add(
+        LoginAttempt(
+            email=email, remote_addr=remote_addr, succeeded=ok, user_id=user.id if user else None
+        )
+    )
     session.commit()
     return SignIn(user=user if ok else None)
 

@@ -20,8 +20,11 @@ def put_blob(session: Session, data: bytes) -> str:
         # Two workers may store the same bytes at once (identical notebooks): the second insert
         # must be a no-op, not a unique-key error that loses a result.
         insert = _INSERTS[session.get_bind().dialect.name]
-        session.execute(insert(Blob).values(sha256=sha, size=len(data), data=data)
-                        .on_conflict_do_nothing(index_elements=["sha256"]))
+        session.execute(
+            insert(Blob)
+            .values(sha256=sha, size=len(data), data=data)
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
     return sha
 
 

@@ -54,10 +54,13 @@ def import_content(session: Session, root: Path) -> ImportSummary:
         for role in bundle.roles:
             _upsert_role(session, role)
         session.execute(delete(HiringTarget))
-        session.add_all(HiringTarget(role_id=t.role, count=t.count, by=t.by)
-                        for t in bundle.hiring_plan)
-        exercises = {slug: _upsert_exercise(session, ex, grading.release_notebook)
-                     for slug, ex in sorted(bundle.exercises.items())}
+        session.add_all(
+            HiringTarget(role_id=t.role, count=t.count, by=t.by) for t in bundle.hiring_plan
+        )
+        exercises = {
+            slug: _upsert_exercise(session, ex, grading.release_notebook)
+            for slug, ex in sorted(bundle.exercises.items())
+        }
         session.flush()
         for position, course in enumerate(bundle.courses):
             _upsert_course(session, course, position, exercises)
@@ -66,19 +69,21 @@ def import_content(session: Session, root: Path) -> ImportSummary:
         session.rollback()
         raise
     return ImportSummary(
-        skills=len(bundle.skills), roles=len(bundle.roles), courses=len(bundle.courses),
+        skills=len(bundle.skills),
+        roles=len(bundle.roles),
+        courses=len(bundle.courses),
         lessons=sum(len(m.lessons) for c in bundle.courses for m in c.modules),
         exercises=len(bundle.exercises),
     )
 
 
-def _upsert_skill(session: Session, skill) -> None:  # noqa: ANN001 - lms.content.model.Skill
+def _upsert_skill(session: Session, skill) -> None:
     row = session.get(Skill, skill.id) or Skill(id=skill.id)
     row.name, row.name_fr, row.track = skill.name, skill.name_fr, skill.track
     session.add(row)
 
 
-def _upsert_role(session: Session, role) -> None:  # noqa: ANN001 - lms.content.model.Role
+def _upsert_role(session: Session, role) -> None:
     row = session.get(Role, role.id) or Role(id=role.id)
     row.name, row.name_fr, row.track = role.name, role.name_fr, role.track
     row.skills = [
@@ -89,7 +94,7 @@ def _upsert_role(session: Session, role) -> None:  # noqa: ANN001 - lms.content.
     session.flush()
 
 
-def _upsert_exercise(session: Session, ex, release_notebook) -> Exercise:  # noqa: ANN001
+def _upsert_exercise(session: Session, ex, release_notebook) -> Exercise:
     # Blobs first: a half-filled new exercise must not be flushed by their look-ups.
     source_sha = put_blob(session, ex.source_json.encode("utf-8"))
     release_sha = put_blob(session, release_notebook(ex.source_json).encode("utf-8"))
@@ -112,7 +117,7 @@ def _upsert_exercise(session: Session, ex, release_notebook) -> Exercise:  # noq
     return row
 
 
-def _sync_grade_cells(session: Session, row: Exercise, ex) -> None:  # noqa: ANN001
+def _sync_grade_cells(session: Session, row: Exercise, ex) -> None:
     existing = {cell.grade_id: cell for cell in row.grade_cells}
     cells = []
     for position, info in enumerate(ex.grade_cells):
@@ -126,8 +131,7 @@ def _sync_grade_cells(session: Session, row: Exercise, ex) -> None:  # noqa: ANN
     session.flush()
 
 
-def _upsert_course(session: Session, course, position: int,  # noqa: ANN001
-                   exercises: dict[str, Exercise]) -> None:
+def _upsert_course(session: Session, course, position: int, exercises: dict[str, Exercise]) -> None:
     row = session.scalar(select(Course).where(Course.slug == course.slug))
     if row is None:
         row = Course(slug=course.slug)
@@ -141,11 +145,14 @@ def _upsert_course(session: Session, course, position: int,  # noqa: ANN001
         m_row = existing.get(module.slug) or Module(slug=module.slug)
         m_row.title, m_row.title_fr, m_row.position = module.title, module.title_fr, m_pos
         _sync_lessons(m_row, module.lessons)
-        m_row.exercise_links = [
-            ModuleExercise(exercise=exercises[slug], position=e_pos)
-            for e_pos, slug in enumerate(module.exercises)
-        ] if [link.exercise.slug for link in m_row.exercise_links] != module.exercises \
+        m_row.exercise_links = (
+            [
+                ModuleExercise(exercise=exercises[slug], position=e_pos)
+                for e_pos, slug in enumerate(module.exercises)
+            ]
+            if [link.exercise.slug for link in m_row.exercise_links] != module.exercises
             else m_row.exercise_links
+        )
         modules.append(m_row)
     row.modules = modules
     session.flush()

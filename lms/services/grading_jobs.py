@@ -27,8 +27,10 @@ def claim_next(session: Session, worker: str) -> int | None:
     """Atomically take the oldest queued job for `worker`; its id, or None when none is left."""
     while True:
         job_id = session.scalar(
-            select(GradingJob.id).where(GradingJob.status == JobStatus.QUEUED)
-            .order_by(GradingJob.id).limit(1)
+            select(GradingJob.id)
+            .where(GradingJob.status == JobStatus.QUEUED)
+            .order_by(GradingJob.id)
+            .limit(1)
         )
         if job_id is None:
             session.rollback()
@@ -39,17 +41,28 @@ def claim_next(session: Session, worker: str) -> int | None:
 
 def claim(session: Session, job_id: int, worker: str) -> bool:
     """Take job `job_id` if it is still queued (another worker may have taken it first)."""
-    taken = session.execute(
-        update(GradingJob)
-        .where(GradingJob.id == job_id, GradingJob.status == JobStatus.QUEUED)
-        .values(status=JobStatus.RUNNING, worker=worker, started_at=utcnow(),
-                attempts=GradingJob.attempts + 1)
-    ).rowcount == 1
+    taken = (
+        session.execute(
+            update(GradingJob)
+            .where(GradingJob.id == job_id, GradingJob.status == JobStatus.QUEUED)
+            .values(
+                status=JobStatus.RUNNING,
+                worker=worker,
+                started_at=utcnow(),
+                attempts=GradingJob.attempts + 1,
+            )
+        ).rowcount
+        == 1
+    )
     if taken:
-        session.execute(update(Submission).where(
-            Submission.id == select(GradingJob.submission_id)
-            .where(GradingJob.id == job_id).scalar_subquery()
-        ).values(status=SubmissionStatus.RUNNING))
+        session.execute(
+            update(Submission)
+            .where(
+                Submission.id
+                == select(GradingJob.submission_id).where(GradingJob.id == job_id).scalar_subquery()
+            )
+            .values(status=SubmissionStatus.RUNNING)
+        )
     session.commit()
     return taken
 
@@ -79,8 +92,9 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
         session.rollback()
         return False
     submission = job.submission
-    submission.status = (SubmissionStatus.GRADED if result.status == "graded"
-                         else SubmissionStatus.REJECTED)
+    submission.status = (
+        SubmissionStatus.GRADED if result.status == "graded" else SubmissionStatus.REJECTED
+    )
     submission.score, submission.max_score = result.score, result.max_score
     submission.needs_manual_grade = result.needs_manual_grade
     submission.flags, submission.error = list(result.flags), result.error
@@ -88,8 +102,13 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
     if result.graded_notebook is not None:
         submission.graded_notebook_sha256 = put_blob(session, result.graded_notebook.encode())
     submission.cells = [
-        CellGrade(grade_id=c.grade_id, kind=c.kind, score=c.score, max_score=c.max_score,
-                  needs_manual_grade=c.needs_manual_grade)
+        CellGrade(
+            grade_id=c.grade_id,
+            kind=c.kind,
+            score=c.score,
+            max_score=c.max_score,
+            needs_manual_grade=c.needs_manual_grade,
+        )
         for c in result.cells
     ]
     submission.graded_at = job.finished_at = utcnow()
@@ -111,8 +130,10 @@ def record_failure(session: Session, job_id: int, error: str) -> None:
     else:
         job.status, job.finished_at = JobStatus.FAILED, utcnow()
         job.submission.status = SubmissionStatus.FAILED
-        job.submission.error = ("The grader failed on this notebook. Your file is kept; "
-                                "an instructor has been told and can re-grade it.")
+        job.submission.error = (
+            "The grader failed on this notebook. Your file is kept; "
+            "an instructor has been told and can re-grade it."
+        )
     session.commit()
 
 
@@ -120,22 +141,36 @@ def requeue_abandoned(session: Session) -> int:
     """Put back in the queue jobs left running by a server that stopped; how many."""
     ids = list(session.scalars(select(GradingJob.id).where(GradingJob.status == JobStatus.RUNNING)))
     if ids:
-        session.execute(update(GradingJob).where(GradingJob.id.in_(ids))
-                        .values(status=JobStatus.QUEUED, worker=None))
-        session.execute(update(Submission).where(
-            Submission.id.in_(select(GradingJob.submission_id).where(GradingJob.id.in_(ids)))
-        ).values(status=SubmissionStatus.QUEUED))
+        session.execute(
+            update(GradingJob)
+            .where(GradingJob.id.in_(ids))
+            .values(status=JobStatus.QUEUED, worker=None)
+        )
+        session.execute(
+            update(Submission)
+            .where(
+                Submission.id.in_(select(GradingJob.submission_id).where(GradingJob.id.in_(ids)))
+            )
+            .values(status=SubmissionStatus.QUEUED)
+        )
     session.commit()
     return len(ids)
 
 
 def pending_count(session: Session) -> int:
     """How many jobs wait or run."""
-    return session.scalar(select(func.count()).where(
-        GradingJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))))
+    return session.scalar(
+        select(func.count()).where(GradingJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+    )
 
 
 def job_summary(result: GradeResult) -> str:
     """A one-line description of a result, for logs."""
-    return json.dumps({"status": result.status, "score": result.score,
-                       "max_score": result.max_score, "flags": list(result.flags)})
+    return json.dumps(
+        {
+            "status": result.status,
+            "score": result.score,
+            "max_score": result.max_score,
+            "flags": list(result.flags),
+        }
+    )

@@ -27,18 +27,23 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
     try:
         notebook = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise NotebookRejected(_l(
-            "This file is not a Jupyter notebook (it is not JSON text). "
-            "Upload the .ipynb file you saved from Jupyter."
-        )) from None
+        raise NotebookRejected(
+            _l(
+                "This file is not a Jupyter notebook (it is not JSON text). "
+                "Upload the .ipynb file you saved from Jupyter."
+            )
+        ) from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookRejected(
             _l("This file is JSON but not a Jupyter notebook (it has no cells).")
         )
     if notebook.get("nbformat") != 4:
-        raise NotebookRejected(_l(
-            "Only notebooks in format version 4 are accepted; open and save it in a recent Jupyter."
-        ))
+        raise NotebookRejected(
+            _l(
+                "Only notebooks in format version 4 are accepted; "
+                "open and save it in a recent Jupyter."
+            )
+        )
     return notebook
 
 
@@ -47,11 +52,14 @@ def check_belongs_to(notebook: dict[str, Any], release: dict[str, Any], title: s
     expected = {_nbgrader(c).get("grade_id") for c in release["cells"]} - {None}
     found = {_nbgrader(c).get("grade_id") for c in notebook["cells"] if isinstance(c, dict)}
     if expected and not expected & found:
-        raise NotebookRejected(_l(
-            "This notebook is not the one for “%(title)s”: none of its cells belong to this "
-            "exercise. Download the exercise notebook from this page, answer it, and upload it.",
-            title=title,
-        ))
+        raise NotebookRejected(
+            _l(
+                "This notebook is not the one for “%(title)s”: none of its cells belong to "
+                "this exercise. Download the exercise notebook from this page, answer it, "
+                "and upload it.",
+                title=title,
+            )
+        )
 
 
 def fill_answers(release: dict[str, Any], answers: dict[str, str]) -> bytes:

@@ -41,8 +41,11 @@ def best_scores(session: Session, user_id: int) -> dict[int, float]:
     """Exercise id -> the trainee's best graded score."""
     rows = session.execute(
         select(Submission.exercise_id, func.max(Submission.score))
-        .where(Submission.user_id == user_id, Submission.purpose == SubmissionPurpose.GRADE,
-               Submission.status == SubmissionStatus.GRADED)
+        .where(
+            Submission.user_id == user_id,
+            Submission.purpose == SubmissionPurpose.GRADE,
+            Submission.status == SubmissionStatus.GRADED,
+        )
         .group_by(Submission.exercise_id)
     )
     return {exercise_id: score for exercise_id, score in rows}
@@ -55,13 +58,18 @@ def is_done(exercise: Exercise, best: dict[int, float]) -> bool:
 
 def list_courses(session: Session) -> list[Course]:
     """Every course, in catalogue order, with modules, lessons and exercises loaded."""
-    return list(session.scalars(
-        select(Course).order_by(Course.position, Course.slug).options(
-            selectinload(Course.modules).selectinload(Module.lessons),
-            selectinload(Course.modules).selectinload(Module.exercise_links)
-            .selectinload(ModuleExercise.exercise),
+    return list(
+        session.scalars(
+            select(Course)
+            .order_by(Course.position, Course.slug)
+            .options(
+                selectinload(Course.modules).selectinload(Module.lessons),
+                selectinload(Course.modules)
+                .selectinload(Module.exercise_links)
+                .selectinload(ModuleExercise.exercise),
+            )
         )
-    ))
+    )
 
 
 def dashboard(session: Session, user_id: int) -> list[CourseProgress]:
@@ -71,11 +79,15 @@ def dashboard(session: Session, user_id: int) -> list[CourseProgress]:
     for course in list_courses(session):
         exercises = [e for m in course.modules for e in m.exercises]
         done = [e for e in exercises if is_done(e, best)]
-        progress.append(CourseProgress(
-            course=course, exercises_total=len(exercises), exercises_done=len(done),
-            started=any(e.id in best for e in exercises),
-            next_exercise=next((e for e in exercises if not is_done(e, best)), None),
-        ))
+        progress.append(
+            CourseProgress(
+                course=course,
+                exercises_total=len(exercises),
+                exercises_done=len(done),
+                started=any(e.id in best for e in exercises),
+                next_exercise=next((e for e in exercises if not is_done(e, best)), None),
+            )
+        )
     return sorted(progress, key=lambda p: not p.started)
 
 
@@ -84,8 +96,9 @@ def get_course(session: Session, slug: str) -> Course | None:
     return next((c for c in list_courses(session) if c.slug == slug), None)
 
 
-def get_lesson(session: Session, course_slug: str, module_slug: str,
-               lesson_slug: str) -> tuple[Lesson, Lesson | None, Lesson | None] | None:
+def get_lesson(
+    session: Session, course_slug: str, module_slug: str, lesson_slug: str
+) -> tuple[Lesson, Lesson | None, Lesson | None] | None:
     """The lesson with the previous and next lessons of its course (or None if absent)."""
     course = get_course(session, course_slug)
     if course is None:

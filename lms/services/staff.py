@@ -25,24 +25,39 @@ def exercise_activity(session: Session) -> list[ExerciseActivity]:
     """Every exercise with its graded-attempt statistics."""
     graded = Submission.purpose == SubmissionPurpose.GRADE
     stats = {
-        row.exercise_id: row for row in session.execute(
-            select(Submission.exercise_id, func.count().label("attempts"),
-                   func.count(func.distinct(Submission.user_id)).label("trainees"),
-                   func.avg(Submission.score).label("mean"))
-            .where(graded).group_by(Submission.exercise_id))
+        row.exercise_id: row
+        for row in session.execute(
+            select(
+                Submission.exercise_id,
+                func.count().label("attempts"),
+                func.count(func.distinct(Submission.user_id)).label("trainees"),
+                func.avg(Submission.score).label("mean"),
+            )
+            .where(graded)
+            .group_by(Submission.exercise_id)
+        )
     }
-    pending = dict(session.execute(
-        select(Submission.exercise_id, func.count())
-        .where(graded, Submission.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)))
-        .group_by(Submission.exercise_id)).all())
+    pending = dict(
+        session.execute(
+            select(Submission.exercise_id, func.count())
+            .where(
+                graded, Submission.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING))
+            )
+            .group_by(Submission.exercise_id)
+        ).all()
+    )
     result = []
     for exercise in session.scalars(select(Exercise).order_by(Exercise.slug)):
         row = stats.get(exercise.id)
-        result.append(ExerciseActivity(
-            exercise=exercise, attempts=row.attempts if row else 0,
-            trainees=row.trainees if row else 0,
-            mean_score=float(row.mean) if row and row.mean is not None else None,
-            pending=pending.get(exercise.id, 0)))
+        result.append(
+            ExerciseActivity(
+                exercise=exercise,
+                attempts=row.attempts if row else 0,
+                trainees=row.trainees if row else 0,
+                mean_score=float(row.mean) if row and row.mean is not None else None,
+                pending=pending.get(exercise.id, 0),
+            )
+        )
     return result
 
 
@@ -52,9 +67,10 @@ def exercise_submissions(session: Session, slug: str) -> tuple[Exercise, list[Su
     if exercise is None:
         return None
     rows = session.scalars(
-        select(Submission).where(Submission.exercise_id == exercise.id,
-                                 Submission.purpose == SubmissionPurpose.GRADE)
-        .order_by(Submission.id.desc()).limit(500)
+        select(Submission)
+        .where(Submission.exercise_id == exercise.id, Submission.purpose == SubmissionPurpose.GRADE)
+        .order_by(Submission.id.desc())
+        .limit(500)
     )
     return exercise, list(rows)
 

@@ -61,8 +61,16 @@ def release_notebook(session: Session, exercise: Exercise) -> dict:
 
 
 def submit(
-    session: Session, *, user_id: int, exercise_slug: str, notebook: bytes, name: str,
-    origin: str, purpose: SubmissionPurpose, token: str, checks_per_minute: int = 6,
+    session: Session,
+    *,
+    user_id: int,
+    exercise_slug: str,
+    notebook: bytes,
+    name: str,
+    origin: str,
+    purpose: SubmissionPurpose,
+    token: str,
+    checks_per_minute: int = 6,
 ) -> Queued:
     """Store a notebook unchanged and queue its grading, all or nothing."""
     exercise = get_exercise(session, exercise_slug)
@@ -70,13 +78,19 @@ def submit(
         raise SubmissionRefused(404, _l("There is no exercise %(slug)s.", slug=exercise_slug))
     if not token or len(token) > 64:
         raise SubmissionRefused(
-            400, _l("The form is missing its submission token; reload the page."))
-    existing = session.scalar(select(Submission.id).where(
-        Submission.user_id == user_id, Submission.idempotency_token == token))
+            400, _l("The form is missing its submission token; reload the page.")
+        )
+    existing = session.scalar(
+        select(Submission.id).where(
+            Submission.user_id == user_id, Submission.idempotency_token == token
+        )
+    )
     if existing is not None:
         raise SubmissionRefused(
-            409, _l("This form was already submitted; its result is shown below."),
-            existing_id=existing)
+            409,
+            _l("This form was already submitted; its result is shown below."),
+            existing_id=existing,
+        )
     if purpose is SubmissionPurpose.CHECK:
         _check_rate(session, user_id, checks_per_minute)
     try:
@@ -85,8 +99,12 @@ def submit(
     except NotebookRejected as error:
         raise SubmissionRefused(400, str(error)) from None
     submission = Submission(
-        user_id=user_id, exercise_id=exercise.id, purpose=purpose, origin=origin,
-        idempotency_token=token, notebook_sha256=put_blob(session, notebook),
+        user_id=user_id,
+        exercise_id=exercise.id,
+        purpose=purpose,
+        origin=origin,
+        idempotency_token=token,
+        notebook_sha256=put_blob(session, notebook),
         notebook_name=(name or exercise.notebook_name)[:200],
     )
     job = GradingJob(submission=submission)
@@ -102,19 +120,28 @@ def submit(
 
 def _check_rate(session: Session, user_id: int, per_minute: int) -> None:
     since = utcnow() - timedelta(minutes=1)
-    recent = session.scalar(select(func.count()).where(
-        Submission.user_id == user_id, Submission.purpose == SubmissionPurpose.CHECK,
-        Submission.created_at >= since))
+    recent = session.scalar(
+        select(func.count()).where(
+            Submission.user_id == user_id,
+            Submission.purpose == SubmissionPurpose.CHECK,
+            Submission.created_at >= since,
+        )
+    )
     if recent >= per_minute:
-        raise SubmissionRefused(429, _l(
-            "You can check your work %(n)s times a minute; wait a moment and retry.",
-            n=per_minute))
+        raise SubmissionRefused(
+            429,
+            _l(
+                "You can check your work %(n)s times a minute; wait a moment and retry.",
+                n=per_minute,
+            ),
+        )
 
 
 def visible_submission(session: Session, submission_id: int, viewer: User) -> Submission | None:
     """The submission if `viewer` may see it (its author, or staff); None otherwise."""
     submission = session.scalar(
-        select(Submission).where(Submission.id == submission_id)
+        select(Submission)
+        .where(Submission.id == submission_id)
         .options(selectinload(Submission.cells), selectinload(Submission.exercise))
     )
     if submission is None:
@@ -126,12 +153,17 @@ def visible_submission(session: Session, submission_id: int, viewer: User) -> Su
 
 def attempts(session: Session, user_id: int, exercise_id: int) -> list[Submission]:
     """A trainee's graded attempts at an exercise, newest first."""
-    return list(session.scalars(
-        select(Submission)
-        .where(Submission.user_id == user_id, Submission.exercise_id == exercise_id,
-               Submission.purpose == SubmissionPurpose.GRADE)
-        .order_by(Submission.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(
+                Submission.user_id == user_id,
+                Submission.exercise_id == exercise_id,
+                Submission.purpose == SubmissionPurpose.GRADE,
+            )
+            .order_by(Submission.id.desc())
+        )
+    )
 
 
 def notebook_from_answers(session: Session, exercise: Exercise, answers: dict[str, str]) -> bytes:
@@ -144,7 +176,8 @@ def latest_answers(session: Session, user_id: int, exercise: Exercise) -> dict[s
     sha = session.scalar(
         select(Submission.notebook_sha256)
         .where(Submission.user_id == user_id, Submission.exercise_id == exercise.id)
-        .order_by(Submission.id.desc()).limit(1)
+        .order_by(Submission.id.desc())
+        .limit(1)
     )
     if sha is None:
         return {}

@@ -15,19 +15,28 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(UserRole.ADMIN)
-def index():  # noqa: ANN201
+def index():
     """Every account, and a form to create one (its password is shown once)."""
     form = CreateUserForm()
     created, error, status = None, None, 200
     if form.validate_on_submit():
         try:
-            user, password = accounts.create_user(db.session, form.email.data, form.role.data,
-                                                  display_name=form.display_name.data or "")
+            user, password = accounts.create_user(
+                db.session,
+                form.email.data,
+                form.role.data,
+                display_name=form.display_name.data or "",
+            )
             created = (user.email, password)
             form = CreateUserForm(formdata=None)
         except accounts.AccountError as problem:
             error, status = str(problem), 400
     elif request.method == "POST":
         status = 400
-    return render_template("admin/index.html", users=staff.list_users(db.session), form=form,
-                           created=created, error=error), status
+    return render_template(
+        "admin/index.html",
+        users=staff.list_users(db.session),
+        form=form,
+        created=created,
+        error=error,
+    ), status

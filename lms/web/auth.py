@@ -23,7 +23,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     """Sign in, with throttling of repeated failures."""
     if current_user.is_authenticated:
         return redirect(url_for("learn.home"))
@@ -31,7 +31,10 @@ def login():  # noqa: ANN201
     status = 200
     if form.validate_on_submit():
         outcome = accounts.authenticate(
-            db.session, form.email.data, form.password.data, request.remote_addr or "?",
+            db.session,
+            form.email.data,
+            form.password.data,
+            request.remote_addr or "?",
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             window_seconds=current_app.config["LOGIN_WINDOW_SECONDS"],
         )
@@ -60,7 +63,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.post("/logout")
 @login_required
-def logout():  # noqa: ANN201
+def logout():
     """Sign out (a POST with a CSRF token, so no page can sign someone out by a link)."""
     logout_user()
     session.clear()
@@ -70,7 +73,7 @@ def logout():  # noqa: ANN201
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password():  # noqa: ANN201
+def change_password():
     """Change one's own password."""
     form = ChangePasswordForm()
     status = 200
@@ -89,7 +92,7 @@ def change_password():  # noqa: ANN201
 
 
 @bp.post("/language")
-def set_language():  # noqa: ANN201
+def set_language():
     """Switch the interface language (remembered on the account when signed in)."""
     form = LanguageForm()
     if not form.validate_on_submit():

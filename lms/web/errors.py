@@ -18,14 +18,16 @@ def _messages() -> dict[int, str]:
         404: _("This page does not exist, or it is not yours to see."),
         405: _("This address does not accept that kind of request."),
         409: _("This was already done."),
-        413: _("The file is too large. Notebooks up to %(mb)s MB are accepted; clear the outputs "
-               "(Kernel > Restart & Clear Output) and try again."),
+        413: _(
+            "The file is too large. Notebooks up to %(mb)s MB are accepted; clear the outputs "
+            "(Kernel > Restart & Clear Output) and try again."
+        ),
         429: _("Too many requests. Wait a moment and try again."),
         500: _("Something went wrong on our side. Nothing you submitted was lost."),
     }
 
 
-def error_response(status: int, message: str | None = None):  # noqa: ANN201 - a Flask response
+def error_response(status: int, message: str | None = None):
     """An error page (or JSON body) with the status and a clear message."""
     from flask import current_app
 
@@ -41,15 +43,21 @@ def register(app: Flask) -> None:
     """Install the handlers on `app`."""
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # noqa: ANN202
-        return error_response(400, _("Your session expired or the form is stale (%(reason)s). "
-                                     "Reload the page and submit again.", reason=error.description))
+    def csrf_error(error: CSRFError):
+        return error_response(
+            400,
+            _(
+                "Your session expired or the form is stale (%(reason)s). "
+                "Reload the page and submit again.",
+                reason=error.description,
+            ),
+        )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # noqa: ANN202
+    def http_error(error: HTTPException):
         return error_response(error.code or 500)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):  # noqa: ANN202
+    def unexpected_error(error: Exception):
         app.logger.exception("unhandled error", exc_info=error)
         return error_response(500)

@@ -25,7 +25,7 @@ from lms.models import Exercise, Submission, SubmissionPurpose, UserRole
 from lms.queue import enqueue
 from lms.services import submissions
 from lms.services.blobs import get_blob
-from lms.web.access import roles_required, wants_json
+from lms.web.access import STAFF, roles_required, wants_json
 from lms.web.rendering import notebook_cells
 
 bp = Blueprint("exercises", __name__)
@@ -43,20 +43,25 @@ def _exercise_or_404(slug: str) -> Exercise:
     return exercise
 
 
-def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):  # noqa: ANN202
+def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):
     answers = submissions.latest_answers(db.session, current_user.id, exercise)
     cells = notebook_cells(submissions.release_notebook(db.session, exercise))
     history = submissions.attempts(db.session, current_user.id, exercise.id)
     return render_template(
-        "exercises/exercise.html", exercise=exercise, cells=cells, answers=answers,
-        attempts=history, error=error, browser_token=secrets.token_hex(16),
+        "exercises/exercise.html",
+        exercise=exercise,
+        cells=cells,
+        answers=answers,
+        attempts=history,
+        error=error,
+        browser_token=secrets.token_hex(16),
         upload_token=secrets.token_hex(16),
     ), status
 
 
 @bp.get("/exercises/<slug>")
 @roles_required(*SUBMITTERS)
-def exercise(slug: str):  # noqa: ANN201
+def exercise(slug: str):
     """The exercise: its notebook with editable answer cells, upload form, attempt history."""
     return _render_exercise(_exercise_or_404(slug))
 
@@ -67,8 +72,11 @@ def download(slug: str) -> Response:
     """The release notebook (what nbgrader hands out: no solutions, no hidden tests)."""
     exercise = _exercise_or_404(slug)
     data = get_blob(db.session, exercise.release_sha256)
-    return Response(data, mimetype="application/x-ipynb+json", headers={
-        "Content-Disposition": f'attachment; filename="{exercise.notebook_name}"'})
+    return Response(
+        data,
+        mimetype="application/x-ipynb+json",
+        headers={"Content-Disposition": f'attachment; filename="{exercise.notebook_name}"'},
+    )
 
 
 @bp.get("/exercises/<slug>/files/<path:name>")
@@ -80,47 +88,70 @@ def data_file(slug: str, name: str) -> Response:
     if found is None:
         abort(404)
     filename = found.path.rsplit("/", 1)[-1]
-    return Response(get_blob(db.session, found.sha256), mimetype="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        get_blob(db.session, found.sha256),
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.post("/exercises/<slug>/submissions")
 @roles_required(*SUBMITTERS)
-def submit(slug: str):  # noqa: ANN201
+def submit(slug: str):
     """Hand in the answers typed on the page, or an uploaded .ipynb: stored, then graded."""
     exercise = _exercise_or_404(slug)
-    purpose = SubmissionPurpose.CHECK if request.form.get("action") == "check" \
+    purpose = (
+        SubmissionPurpose.CHECK
+        if request.form.get("action") == "check"
         else SubmissionPurpose.GRADE
+    )
     upload = request.files.get("notebook")
     if upload is not None and upload.filename:
         data, name, origin = upload.read(), secure_filename(upload.filename), "upload"
     elif request.form.get("origin") == "upload":
-        return _refused(exercise, submissions.SubmissionRefused(
-            400, _("Choose a notebook file (.ipynb) to upload.")))
+        return _refused(
+            exercise,
+            submissions.SubmissionRefused(400, _("Choose a notebook file (.ipynb) to upload.")),
+        )
     else:
-        answers = {key.removeprefix("answer-"): value for key, value in request.form.items()
-                   if key.startswith("answer-")}
+        answers = {
+            key.removeprefix("answer-"): value
+            for key, value in request.form.items()
+            if key.startswith("answer-")
+        }
         data = submissions.notebook_from_answers(db.session, exercise, answers)
         name, origin = exercise.notebook_name, "browser"
     try:
         queued = submissions.submit(
-            db.session, user_id=current_user.id, exercise_slug=slug, notebook=data, name=name,
-            origin=origin, purpose=purpose, token=request.form.get("token", ""),
+            db.session,
+            user_id=current_user.id,
+            exercise_slug=slug,
+            notebook=data,
+            name=name,
+            origin=origin,
+            purpose=purpose,
+            token=request.form.get("token", ""),
             checks_per_minute=current_app.config["CHECK_WORK_PER_MINUTE"],
         )
     except submissions.SubmissionRefused as refused:
         return _refused(exercise, refused)
     enqueue(queued.job_id)
     if wants_json():
-        return jsonify(submission_id=queued.submission_id, next_token=secrets.token_hex(16),
-                       status_url=url_for(".status", submission_id=queued.submission_id)), 202
+        return jsonify(
+            submission_id=queued.submission_id,
+            next_token=secrets.token_hex(16),
+            status_url=url_for(".status", submission_id=queued.submission_id),
+        ), 202
     return redirect(url_for(".submission", submission_id=queued.submission_id))
 
 
-def _refused(exercise: Exercise, refused: submissions.SubmissionRefused):  # noqa: ANN202
+def _refused(exercise: Exercise, refused: submissions.SubmissionRefused):
     if wants_json():
-        body = {"error": str(refused), "status": refused.status,
-                "next_token": secrets.token_hex(16)}
+        body = {
+            "error": str(refused),
+            "status": refused.status,
+            "next_token": secrets.token_hex(16),
+        }
         if refused.existing_id:
             body["status_url"] = url_for(".status", submission_id=refused.existing_id)
         return jsonify(body), refused.status
@@ -138,7 +169,7 @@ def _visible_or_404(submission_id: int) -> Submission:
 
 @bp.get("/submissions/<int:submission_id>")
 @roles_required(*SUBMITTERS)
-def submission(submission_id: int):  # noqa: ANN201
+def submission(submission_id: int):
     """One submission: progress, then the score per test and the feedback."""
     found = _visible_or_404(submission_id)
     if found.purpose is SubmissionPurpose.CHECK:
@@ -169,3 +200,29 @@ def feedback(submission_id: int) -> Response:
     response.headers["Content-Security-Policy"] = FEEDBACK_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.get("/submissions/<int:submission_id>/notebook")
+@roles_required(*SUBMITTERS)
+def submitted_notebook(submission_id: int) -> Response:
+    """The notebook exactly as it was handed in."""
+    found = _visible_or_404(submission_id)
+    return Response(
+        get_blob(db.session, found.notebook_sha256),
+        mimetype="application/x-ipynb+json",
+        headers={"Content-Disposition": f'attachment; filename="{found.notebook_name}"'},
+    )
+
+
+@bp.get("/submissions/<int:submission_id>/graded.ipynb")
+@roles_required(*STAFF)
+def graded_notebook(submission_id: int) -> Response:
+    """The executed notebook, hidden tests included: for instructors only."""
+    found = _visible_or_404(submission_id)
+    if found.graded_notebook_sha256 is None:
+        abort(404)
+    return Response(
+        get_blob(db.session, found.graded_notebook_sha256),
+        mimetype="application/x-ipynb+json",
+        headers={"Content-Disposition": f'attachment; filename="graded-{found.id}.ipynb"'},
+    )

@@ -22,10 +22,12 @@ class ChangePasswordForm(FlaskForm):
     """Change one's own password."""
 
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"),
-                        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(), EqualTo("new")])
+    new = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"), validators=[DataRequired(), EqualTo("new")]
+    )
 
 
 class CreateUserForm(FlaskForm):
@@ -39,6 +41,6 @@ class CreateUserForm(FlaskForm):
 class LanguageForm(FlaskForm):
     """Pick the interface language."""
 
-    locale = SelectField(_l("Language"), choices=[SelectChoice("en", "English"),
-                                                      SelectChoice("fr", "Français")])
-
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")]
+    )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Flask, Response
 
 # Our pages load only our own assets; no inline script, no plugin, no foreign frame.
-PAGE_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'self'")
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
 
 
 def register(app: Flask) -> None:

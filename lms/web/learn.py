@@ -22,7 +22,7 @@ HOME_BY_ROLE = {
 
 
 @bp.get("/")
-def home():  # noqa: ANN201
+def home():
     """Send each user to their role's home page (anonymous: sign in)."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
@@ -31,7 +31,7 @@ def home():  # noqa: ANN201
 
 @bp.get("/learn")
 @roles_required(*LEARNERS)
-def dashboard():  # noqa: ANN201
+def dashboard():
     """My courses, my progress, and what to do next."""
     courses = progress.dashboard(db.session, current_user.id)
     return render_template("learn/dashboard.html", courses=courses)
@@ -39,7 +39,7 @@ def dashboard():  # noqa: ANN201
 
 @bp.get("/courses/<course_slug>")
 @roles_required(*LEARNERS)
-def course(course_slug: str):  # noqa: ANN201
+def course(course_slug: str):
     """A course's modules, lessons and exercises, with my best scores."""
     found = progress.get_course(db.session, course_slug)
     if found is None:
@@ -50,11 +50,17 @@ def course(course_slug: str):  # noqa: ANN201
 
 @bp.get("/courses/<course_slug>/<module_slug>/<lesson_slug>")
 @roles_required(*LEARNERS)
-def lesson(course_slug: str, module_slug: str, lesson_slug: str):  # noqa: ANN201
+def lesson(course_slug: str, module_slug: str, lesson_slug: str):
     """A lesson, rendered from Markdown (French when available and chosen)."""
     found = progress.get_lesson(db.session, course_slug, module_slug, lesson_slug)
     if found is None:
         abort(404)
     current, before, after = found
-    return render_template("learn/lesson.html", lesson=current, before=before, after=after,
-                           course=current.module.course, module=current.module)
+    return render_template(
+        "learn/lesson.html",
+        lesson=current,
+        before=before,
+        after=after,
+        course=current.module.course,
+        module=current.module,
+    )

@@ -72,8 +72,15 @@ def notebook_cells(notebook: dict[str, Any]) -> list[NotebookCell]:
         source = "".join(source) if isinstance(source, list) else source
         nbgrader = cell.get("metadata", {}).get("nbgrader", {}) or {}
         if nbgrader.get("solution") and nbgrader.get("grade_id"):
-            cells.append(NotebookCell("answer", Markup(""), source, nbgrader["grade_id"],
-                                      cell.get("cell_type", "code")))
+            cells.append(
+                NotebookCell(
+                    "answer",
+                    Markup(""),
+                    source,
+                    nbgrader["grade_id"],
+                    cell.get("cell_type", "code"),
+                )
+            )
         elif cell.get("cell_type") == "markdown":
             cells.append(NotebookCell("markdown", render_markdown(source)))
         elif cell.get("cell_type") == "code":
@@ -94,8 +101,13 @@ def localized(obj: Any, field: str) -> str:
 
 def status_label(status: Any) -> str:
     """A submission status in the page's language."""
-    labels = {"queued": _("Queued"), "running": _("Running"), "graded": _("Graded"),
-              "rejected": _("Rejected"), "failed": _("Failed")}
+    labels = {
+        "queued": _("Queued"),
+        "running": _("Running"),
+        "graded": _("Graded"),
+        "rejected": _("Rejected"),
+        "failed": _("Failed"),
+    }
     value = getattr(status, "value", status)
     return labels.get(value, value)
 

@@ -12,12 +12,18 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
-def live_server(app_factory, fixture_content: Path, password_hash: str) -> Iterator[str]:  # noqa: ANN001
+def live_server(app_factory, fixture_content: Path, password_hash: str) -> Iterator[str]:
     """The app with the fixture content and a trainee, served with its worker pool; base URL."""
     from lms.extensions import db
     from lms.models import User, UserRole
@@ -27,8 +33,9 @@ def live_server(app_factory, fixture_content: Path, password_hash: str) -> Itera
     app = app_factory(GRADING_WORKERS=1)
     with db.sessionmaker_for(app)() as session:
         import_content(session, fixture_content)
-        session.add(User(email="trainee@example.org", role=UserRole.TRAINEE,
-                         password_hash=password_hash))
+        session.add(
+            User(email="trainee@example.org", role=UserRole.TRAINEE, password_hash=password_hash)
+        )
         session.commit()
     queue = get_queue(app)
     queue.start()

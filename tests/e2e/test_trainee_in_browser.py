@@ -38,8 +38,9 @@ def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page:
     page.locator("#answer-total").fill(TOTAL)
     exercise_url = page.url
     page.locator("#browser-form").get_by_role("button", name="Submit for grading").click()
-    expect(page.locator("#result .result-score")).to_have_text("Score: 3 / 3",
-                                                               timeout=GRADING_TIMEOUT_MS)
+    expect(page.locator("#result .result-score")).to_have_text(
+        "Score: 3 / 3", timeout=GRADING_TIMEOUT_MS
+    )
     expect(page.locator("#result tr[data-grade-id=test_squares] td").nth(1)).to_have_text("2 / 2")
     expect(page.locator("#result iframe.feedback-frame")).to_have_attribute("sandbox", "")
     expect(page.locator("#attempts tbody tr")).to_have_count(1)  # history updated in place
@@ -50,8 +51,9 @@ def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page:
     expect(page.locator("#answer-squares")).to_have_value(SQUARES)  # answers kept for editing
 
 
-def test_upload_a_notebook_and_see_the_score(live_server: str, browser_page: Page,
-                                            tmp_path: Path) -> None:
+def test_upload_a_notebook_and_see_the_score(
+    live_server: str, browser_page: Page, tmp_path: Path
+) -> None:
     page = browser_page
     _sign_in(page, live_server)
     page.goto(f"{live_server}/exercises/squares")
@@ -59,10 +61,12 @@ def test_upload_a_notebook_and_see_the_score(live_server: str, browser_page: Pag
         page.get_by_role("link", name="Download the notebook").click()
     release = json.loads(Path(download_info.value.path()).read_text())
     answered = tmp_path / "squares.ipynb"
-    answered.write_bytes(fill_answers(release, {"squares": SQUARES, "total": "def total(p):\n"
-                                                "    return 0\n"}))
+    answered.write_bytes(
+        fill_answers(release, {"squares": SQUARES, "total": "def total(p):\n    return 0\n"})
+    )
     page.locator("input[name=notebook]").set_input_files(str(answered))
     page.get_by_role("button", name="Upload and submit").click()
-    expect(page.locator("#result .result-score")).to_have_text("Score: 2 / 3",
-                                                               timeout=GRADING_TIMEOUT_MS)
+    expect(page.locator("#result .result-score")).to_have_text(
+        "Score: 2 / 3", timeout=GRADING_TIMEOUT_MS
+    )
     expect(page.locator("#result tr[data-grade-id=test_total] td").nth(1)).to_have_text("0 / 1")

@@ -5,6 +5,7 @@ graded answer, a task), and helpers to build trainee submissions from its releas
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ def _nbgrader(grade_id: str, *, grade=False, solution=False, locked=False, point
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
+@functools.cache
 def exercise_source() -> str:
     """The instructor's source notebook (JSON)."""
     cells = [
@@ -82,9 +84,14 @@ def exercise_source() -> str:
 DATA_FILES = {"data.txt": b"forty-two\n"}
 
 
+@functools.cache
+def _release_text() -> str:
+    return release_notebook(exercise_source())
+
+
 def release() -> dict[str, Any]:
-    """The released notebook (a dict, sources as strings, ready to edit into a submission)."""
-    nb = json.loads(release_notebook(exercise_source()))
+    """The released notebook (a fresh dict, sources as strings, ready to edit)."""
+    nb = json.loads(_release_text())
     for c in nb["cells"]:
         c["source"] = "".join(c["source"])
     return nb

@@ -323,3 +323,15 @@ def test_outputs_match_a_real_ipykernel_run_by_nbclient(run):
         expected = (cell.get("execution_count"), _normalise(cell.outputs))
         actual = (outcome.execution_counts[index], _normalise(outcome.outputs[index]))
         assert actual == expected, f"cell {index}: {PARITY_CELLS[index]!r}"
+
+
+def test_data_files_may_exceed_what_trainee_code_may_write(run, runtime_limits):
+    size = runtime_limits.file_size_bytes + 1024
+    outcome = run("import os\nos.path.getsize('big.bin')", files={"big.bin": b"\0" * size})
+    assert outcome.outputs[0][0]["data"]["text/plain"] == str(size)
+
+
+def test_files_larger_than_the_working_directory_are_refused(runtime, runtime_limits):
+    too_big = {"huge.bin": b"\0" * runtime_limits.workdir_bytes}
+    with pytest.raises(ValueError, match="workdir_bytes"):
+        runtime.run(RunRequest(cells=("1",), files=too_big))

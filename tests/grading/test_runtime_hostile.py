@@ -393,3 +393,10 @@ def test_outputs_before_a_hang_or_crash_are_kept(run):
     assert _errors(hung.outputs[0]) == ["CellTimeoutError"]
     assert crashed.outputs[0][0]["text"] == "about to crash\n"
     assert _errors(crashed.outputs[0]) == ["DeadKernelError"]
+
+
+def test_the_hosts_stdio_is_not_reachable_through_proc(run):
+    outcome = run(
+        "import os\n[os.readlink(f'/proc/1/fd/{n}') for n in (0, 1, 2)]",
+    )
+    assert _result(outcome.outputs[0]) == "['/dev/null', '/dev/null', '/dev/null']"

@@ -10,11 +10,18 @@ import json
 
 import nbformat
 import pytest
-from fixtures_core import HIDDEN_MARKER, by_id, cell, job, release, submission
+from fixtures_core import HIDDEN_MARKER, by_id, cell, exercise_source, job, release, submission
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nbgrader.nbgraderformat import ValidationError as NbgraderValidationError
 
 from grading import grade
-from grading.sanitize import CheckCellMetadataRemembered
+from grading.exercise import load_exercise
+from grading.intake import Rejected, read_submission
+from grading.sanitize import CheckCellMetadataRemembered, sanitize
+from grading.scoring import score_cells
+
+VERSIONS = ["source", "release"]
 
 
 def _grade(data: bytes, **kwargs):
@@ -106,11 +113,23 @@ def test_test_cell_with_metadata_removed_is_found_and_restored() -> None:
     assert by_id(result)["test_add"].score == 0.0
 
 
-def test_ungraded_and_edited_test_cell_counts_as_deleted() -> None:
+def test_ungraded_and_edited_test_cell_is_found_by_its_cell_id() -> None:
     def edit(nb):
         c = cell(nb, "test_add")
         del c["metadata"]["nbgrader"]
         c["source"] = "print('all good')"
+
+    result = _grade(submission("    return a - b", edit=edit))
+    assert "tampered:test_add" in result.flags
+    assert by_id(result)["test_add"].score == 0.0  # the exercise's test ran, and failed
+
+
+def test_unrecognisable_test_cell_counts_as_deleted() -> None:
+    def edit(nb):
+        c = cell(nb, "test_add")
+        del c["metadata"]["nbgrader"]
+        c["source"] = "print('all good')"
+        c["id"] = "mine0001"
 
     result = _grade(submission(edit=edit))
     assert "deleted:test_add" in result.flags
@@ -287,3 +306,82 @@ def test_remembered_metadata_check_rejects_what_nbgrader_rejects() -> None:
         check(bad, {})
     with pytest.raises(NbgraderValidationError):
         check(bad, {})  # failures are never remembered
+
+
+_JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=6,
+)
+_KEYS = ("grade", "solution", "locked", "task", "points", "grade_id", "schema_version")
+_METADATA = st.one_of(
+    _JUNK,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            key: st.one_of(
+                _JUNK, st.sampled_from(["test_add", "add", "explain", "plot_task", "intro"])
+            )
+            for key in _KEYS
+        },
+    ),
+)
+_EDIT = st.tuples(
+    st.sampled_from(["type", "metadata", "delete", "duplicate", "source"]),
+    st.integers(min_value=0, max_value=50),
+    st.sampled_from(["code", "markdown", "raw"]),
+    _METADATA,
+    st.sampled_from(["", "x = 1", "### BEGIN HIDDEN TESTS", "### END SOLUTION", "assert False"]),
+)
+
+
+def _apply(nb: dict, edit: tuple) -> None:
+    op, position, cell_type, metadata, source = edit
+    if not nb["cells"]:
+        return
+    c = nb["cells"][position % len(nb["cells"])]
+    if op == "type":
+        c["cell_type"] = cell_type
+        c.pop("outputs", None)
+        c.pop("execution_count", None)
+        if cell_type == "code":
+            c.update(outputs=[], execution_count=None)
+    elif op == "metadata":
+        c["metadata"]["nbgrader"] = metadata
+    elif op == "delete":
+        nb["cells"].remove(c)
+    elif op == "duplicate":
+        nb["cells"].insert(position % (len(nb["cells"]) + 1), json.loads(json.dumps(c)))
+    else:
+        c["source"] = source
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(_EDIT, min_size=1, max_size=5), version=st.sampled_from(VERSIONS))
+def test_any_mangling_is_sanitized_and_scored_from_the_source(edits, version) -> None:
+    nb = release()
+    for edit in edits:
+        _apply(nb, edit)
+    for i, c in enumerate(nb["cells"]):
+        c["id"] = f"cell{i}"
+    exercise = load_exercise(exercise_source())
+    try:
+        submitted = read_submission(json.dumps(nb).encode(), exercise)
+    except Rejected:
+        return  # e.g. every cell of the exercise removed: "not the one for this exercise"
+    sanitized, findings = sanitize(submitted, exercise, version)
+    cells = score_cells(sanitized, exercise, findings)
+
+    assert [c.grade_id for c in cells] == ["test_add", "test_data", "explain", "plot_task"]
+    assert [c.max_score for c in cells] == [2.0, 1.0, 2.0, 1.0]
+    assert all(0.0 <= c.score <= c.max_score for c in cells)
+    for grade_id in ("test_add", "test_data"):
+        if grade_id not in findings.deleted:  # restored: the exercise's own test runs
+            (restored,) = [
+                c
+                for c in sanitized.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+            ]
+            wanted = exercise.source_cells if version == "source" else exercise.release_cells
+            assert restored.source == wanted[grade_id].source
+            assert restored.cell_type == "code"

@@ -19,7 +19,7 @@ TEST_DATABASE_URL = __import__("os").environ.get("LMS_TEST_DATABASE_URL")
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, monkeypatch) -> str:  # noqa: ANN001
+def database_url(tmp_path: Path, monkeypatch) -> str:
     """An empty database (no tables) that the commands use through LMS_DATABASE_URL."""
     if TEST_DATABASE_URL:
         engine = make_engine(TEST_DATABASE_URL)
@@ -35,11 +35,11 @@ def database_url(tmp_path: Path, monkeypatch) -> str:  # noqa: ANN001
     return url
 
 
-def _run(*args: str, input: str | None = None):  # noqa: ANN202
+def _run(*args: str, input: str | None = None):
     return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
 
-def _query(url: str, statement):  # noqa: ANN001, ANN202
+def _query(url: str, statement):
     from sqlalchemy.orm import Session
 
     engine = make_engine(url)
@@ -84,7 +84,7 @@ def test_create_user_generates_or_reads_the_password(database_url: str) -> None:
 
 def test_import_reports_and_fails_cleanly(
     database_url: str,
-    tmp_path: Path,  # noqa: ANN001
+    tmp_path: Path,
     fixture_content: Path,
 ) -> None:
     _run("db", "upgrade")
@@ -101,7 +101,7 @@ def test_import_reports_and_fails_cleanly(
 
 def test_demo_prepares_everything(
     database_url: str,
-    fixture_content: Path,  # noqa: ANN001
+    fixture_content: Path,
     monkeypatch,
 ) -> None:
     monkeypatch.chdir(fixture_content)  # `lms demo` imports the content of the current folder

@@ -22,7 +22,7 @@ SOURCE = (
 
 
 @pytest.fixture
-def queued(session, users, content):  # noqa: ANN001, ANN201
+def queued(session, users, content):
     """A function queueing a submission of the source notebook by the trainee."""
     trainee = session.scalar(select(User).where(User.email == users.trainee))
     session.rollback()
@@ -58,7 +58,7 @@ def _result(job: GradeJob, score: float = 2.0) -> GradeResult:
     )
 
 
-def test_a_job_is_claimed_by_one_worker_only(session, queued) -> None:  # noqa: ANN001
+def test_a_job_is_claimed_by_one_worker_only(session, queued) -> None:
     job_id = queued()
     assert grading_jobs.claim(session, job_id, "w1") is True
     assert grading_jobs.claim(session, job_id, "w2") is False
@@ -69,7 +69,7 @@ def test_a_job_is_claimed_by_one_worker_only(session, queued) -> None:  # noqa: 
     session.rollback()
 
 
-def test_grade_job_carries_source_submission_and_files(session, queued) -> None:  # noqa: ANN001
+def test_grade_job_carries_source_submission_and_files(session, queued) -> None:
     job_id = queued()
     grade_job, purpose = grading_jobs.build_grade_job(session, job_id)
     assert grade_job.submission == SOURCE and grade_job.job_id == str(job_id)
@@ -78,7 +78,7 @@ def test_grade_job_carries_source_submission_and_files(session, queued) -> None:
     assert purpose is SubmissionPurpose.GRADE
 
 
-def test_a_result_is_applied_once(session, queued) -> None:  # noqa: ANN001
+def test_a_result_is_applied_once(session, queued) -> None:
     job_id = queued()
     grading_jobs.claim(session, job_id, "w1")
     grade_job, _ = grading_jobs.build_grade_job(session, job_id)
@@ -92,7 +92,7 @@ def test_a_result_is_applied_once(session, queued) -> None:  # noqa: ANN001
 
 def test_a_crashing_grader_is_retried_then_fails_keeping_the_notebook(
     app,
-    session,  # noqa: ANN001
+    session,
     queued,
 ) -> None:
     job_id = queued()
@@ -113,7 +113,7 @@ def test_a_crashing_grader_is_retried_then_fails_keeping_the_notebook(
 
 def test_jobs_left_running_are_requeued_and_graded_after_a_restart(
     app,
-    session,  # noqa: ANN001
+    session,
     queued,
 ) -> None:
     first, second = queued(), queued()
@@ -143,7 +143,7 @@ def test_jobs_left_running_are_requeued_and_graded_after_a_restart(
     session.rollback()
 
 
-def test_enqueue_wakes_an_idle_worker(app, session, queued) -> None:  # noqa: ANN001
+def test_enqueue_wakes_an_idle_worker(app, session, queued) -> None:
     done = threading.Event()
 
     def grade(job: GradeJob) -> GradeResult:

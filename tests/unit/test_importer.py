@@ -23,7 +23,7 @@ from lms.models import (
 from lms.services.content_import import import_content
 
 
-def _snapshot(session) -> dict:  # noqa: ANN001
+def _snapshot(session) -> dict:
     """Everything the import writes, as comparable values."""
     snap = {
         "courses": [(c.id, c.slug, c.title) for c in session.scalars(select(Course))],
@@ -56,7 +56,7 @@ def tree(tmp_path: Path, fixture_content: Path) -> Path:
     return root
 
 
-def test_import_creates_everything(session, fixture_content) -> None:  # noqa: ANN001
+def test_import_creates_everything(session, fixture_content) -> None:
     summary = import_content(session, fixture_content)
     assert (summary.courses, summary.lessons, summary.exercises) == (1, 2, 1)
     exercise = session.scalar(select(Exercise).where(Exercise.slug == "squares"))
@@ -76,14 +76,14 @@ def test_import_creates_everything(session, fixture_content) -> None:  # noqa: A
     session.rollback()
 
 
-def test_import_is_idempotent(session, fixture_content) -> None:  # noqa: ANN001
+def test_import_is_idempotent(session, fixture_content) -> None:
     import_content(session, fixture_content)
     first = _snapshot(session)
     import_content(session, fixture_content)
     assert _snapshot(session) == first
 
 
-def test_changes_are_upserted_by_slug(session, tree: Path) -> None:  # noqa: ANN001
+def test_changes_are_upserted_by_slug(session, tree: Path) -> None:
     import_content(session, tree)
     before = _snapshot(session)
     course_yml = tree / "courses/intro/course.yml"
@@ -97,7 +97,7 @@ def test_changes_are_upserted_by_slug(session, tree: Path) -> None:  # noqa: ANN
     assert after["exercises"] == before["exercises"]
 
 
-def test_invalid_content_names_file_and_line_and_changes_nothing(session, tree: Path) -> None:  # noqa: ANN001
+def test_invalid_content_names_file_and_line_and_changes_nothing(session, tree: Path) -> None:
     import_content(session, tree)
     before = _snapshot(session)
     course_yml = tree / "courses/intro/course.yml"
@@ -113,7 +113,7 @@ def test_invalid_content_names_file_and_line_and_changes_nothing(session, tree: 
 
 def test_failure_during_the_upsert_rolls_everything_back(
     session,
-    tree: Path,  # noqa: ANN001
+    tree: Path,
     monkeypatch,
 ) -> None:
     import_content(session, tree)

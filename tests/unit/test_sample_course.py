@@ -28,8 +28,10 @@ def test_sample_course_loads(tmp_path: Path) -> None:
     lesson = course.modules[0].lessons[0]
     assert lesson.title == "How grading works" and lesson.markdown_fr
     exercise = bundle.exercises["python-warmup"]
-    assert exercise.skills == {"test_squares": ["python-basics"],
-                               "test_word_counts": ["python-basics"]}
+    assert exercise.skills == {
+        "test_squares": ["python-basics"],
+        "test_word_counts": ["python-basics"],
+    }
     assert sum(c.max_score for c in exercise.grade_cells) == 5
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from lms.models import Submission, SubmissionPurpose
 from lms.services import submissions
+from lms.services.blobs import put_blob
 
 ALL = {"trainee", "instructor", "recruiter", "admin"}
 LEARNERS = {"trainee", "instructor", "admin"}
@@ -26,6 +27,8 @@ EXPECTED = {
     "exercises.submission": LEARNERS,
     "exercises.status": LEARNERS,
     "exercises.feedback": LEARNERS,
+    "exercises.submitted_notebook": LEARNERS,
+    "exercises.graded_notebook": {"instructor", "admin"},
     "instructor.index": {"instructor", "admin"},
     "instructor.exercise_submissions": {"instructor", "admin"},
     "admin.index": {"admin"},
@@ -33,14 +36,20 @@ EXPECTED = {
     "auth.logout": ALL,
 }
 PUBLIC = {"static", "pygments_css", "auth.login", "auth.set_language", "learn.home"}
-OWNED = {"exercises.submission", "exercises.status", "exercises.feedback"}
+OWNED = {
+    "exercises.submission",
+    "exercises.status",
+    "exercises.feedback",
+    "exercises.submitted_notebook",
+}
 
-SOURCE = (Path(__file__).parent.parent / "fixtures/content/exercises/squares/squares.ipynb"
-          ).read_bytes()
+SOURCE = (
+    Path(__file__).parent.parent / "fixtures/content/exercises/squares/squares.ipynb"
+).read_bytes()
 
 
 @pytest.fixture
-def world(app, session, users, content):  # noqa: ANN001, ANN201
+def world(app, session, users, content):
     """The fixture content, the users, and one graded-looking submission by `users.trainee`."""
     from sqlalchemy import select
 
@@ -48,17 +57,30 @@ def world(app, session, users, content):  # noqa: ANN001, ANN201
 
     trainee = session.scalar(select(User).where(User.email == users.trainee))
     queued = submissions.submit(
-        session, user_id=trainee.id, exercise_slug="squares", notebook=SOURCE, name="s.ipynb",
-        origin="upload", purpose=SubmissionPurpose.GRADE, token="t1")
+        session,
+        user_id=trainee.id,
+        exercise_slug="squares",
+        notebook=SOURCE,
+        name="s.ipynb",
+        origin="upload",
+        purpose=SubmissionPurpose.GRADE,
+        token="t1",
+    )
     row = session.get(Submission, queued.submission_id)
     row.feedback_html = "<p>feedback</p>"
+    row.graded_notebook_sha256 = put_blob(session, b'{"executed": true}')
     session.commit()
-    return {"slug": "squares", "course_slug": "intro", "module_slug": "basics",
-            "lesson_slug": "01-hello", "submission_id": queued.submission_id,
-            "name": "data/numbers.txt"}
+    return {
+        "slug": "squares",
+        "course_slug": "intro",
+        "module_slug": "basics",
+        "lesson_slug": "01-hello",
+        "submission_id": queued.submission_id,
+        "name": "data/numbers.txt",
+    }
 
 
-def _routes(app) -> dict[str, tuple[str, set[str], set[str]]]:  # noqa: ANN001
+def _routes(app) -> dict[str, tuple[str, set[str], set[str]]]:
     """endpoint -> (a URL for it, its methods, the roles that may open it) for every route that
     is not public; roles come from the table above, else from the view's role check."""
     routes = {}
@@ -74,7 +96,7 @@ def _routes(app) -> dict[str, tuple[str, set[str], set[str]]]:  # noqa: ANN001
     return routes
 
 
-def _url(app, rule, values: dict) -> str:  # noqa: ANN001
+def _url(app, rule, values: dict) -> str:
     from flask import url_for
 
     args = {}
@@ -85,33 +107,34 @@ def _url(app, rule, values: dict) -> str:  # noqa: ANN001
         return url_for(rule.endpoint, **args)
 
 
-def _request(client, auth, url: str, methods: set[str]):  # noqa: ANN001, ANN202
+def _request(client, auth, url: str, methods: set[str]):
     if "GET" in methods:
         return client.get(url)
     # POST routes: an empty but CSRF-valid form (the view refuses it or acts harmlessly).
     return client.post(url, data={"csrf_token": auth.token("/login")})
 
 
-def test_every_route_of_ours_is_in_the_table(app) -> None:  # noqa: ANN001
+def test_every_route_of_ours_is_in_the_table(app) -> None:
     ours = {"learn", "exercises", "instructor", "admin", "auth"}
     endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in ours}
     assert endpoints - PUBLIC == {e for e in EXPECTED if e.split(".")[0] in ours}
 
 
-def test_anonymous_is_sent_to_sign_in(app, client, auth, world) -> None:  # noqa: ANN001
+def test_anonymous_is_sent_to_sign_in(app, client, auth, world) -> None:
     failures = []
     for endpoint, (rule, methods, _roles) in sorted(_routes(app).items()):
         url = _url(app, rule, world)
         response = _request(client, auth, url, methods)
         expected = 401 if url.endswith(".json") else 302
         if response.status_code != expected or (
-                expected == 302 and "/login" not in response.headers["Location"]):
+            expected == 302 and "/login" not in response.headers["Location"]
+        ):
             failures.append((endpoint, url, response.status))
     assert failures == []
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
-def test_role_check(app, client, auth, users, world, role: str) -> None:  # noqa: ANN001
+def test_role_check(app, client, auth, users, world, role: str) -> None:
     auth.login(getattr(users, role))
     failures = []
     # Signing out last, or the routes after it would be visited signed out.
@@ -127,15 +150,14 @@ def test_role_check(app, client, auth, users, world, role: str) -> None:  # noqa
 
 
 @pytest.mark.parametrize("endpoint", sorted(OWNED))
-def test_another_trainee_gets_404(app, client, auth, users, world, endpoint: str) -> None:  # noqa: ANN001
+def test_another_trainee_gets_404(app, client, auth, users, world, endpoint: str) -> None:
     auth.login(users.other_trainee)
     rule = _routes(app)[endpoint][0]
     assert client.get(_url(app, rule, world)).status_code == 404
 
 
 @pytest.mark.parametrize("endpoint", sorted(OWNED))
-def test_owner_and_staff_see_the_submission(app, client, auth, users, world,  # noqa: ANN001
-                                            endpoint: str) -> None:
+def test_owner_and_staff_see_the_submission(app, client, auth, users, world, endpoint: str) -> None:
     rule = _routes(app)[endpoint][0]
     for email in (users.trainee, users.instructor):
         auth.login(email)
@@ -143,9 +165,14 @@ def test_owner_and_staff_see_the_submission(app, client, auth, users, world,  # 
         auth.logout()
 
 
-def test_missing_things_are_404(client, auth, users, world) -> None:  # noqa: ANN001
+def test_missing_things_are_404(client, auth, users, world) -> None:
     auth.login(users.trainee)
-    for url in ("/courses/nope", "/courses/intro/basics/nope", "/exercises/nope",
-                "/exercises/squares/files/nope.txt", "/submissions/999999",
-                "/submissions/999999.json"):
+    for url in (
+        "/courses/nope",
+        "/courses/intro/basics/nope",
+        "/exercises/nope",
+        "/exercises/squares/files/nope.txt",
+        "/submissions/999999",
+        "/submissions/999999.json",
+    ):
         assert client.get(url).status_code == 404, url

@@ -16,34 +16,38 @@ SOURCE = (FIXTURES / "squares.ipynb").read_bytes()
 
 
 @pytest.fixture
-def trainee(auth, users, content):  # noqa: ANN001, ANN201
+def trainee(auth, users, content):
     """The signed-in trainee, with the fixture course imported."""
     auth.login(users.trainee)
     return auth
 
 
-def _counts(session) -> tuple[int, int, int]:  # noqa: ANN001
-    counts = tuple(session.scalar(select(func.count()).select_from(m))
-                   for m in (Submission, GradingJob, Blob))
+def _counts(session) -> tuple[int, int, int]:
+    counts = tuple(
+        session.scalar(select(func.count()).select_from(m)) for m in (Submission, GradingJob, Blob)
+    )
     session.rollback()  # SQLite: end the read so the app's requests can write
     return counts
 
 
-def _form(client, trainee, which: int = 1) -> dict:  # noqa: ANN001
+def _form(client, trainee, which: int = 1) -> dict:
     """The CSRF and idempotency tokens of the page's browser form (1) or upload form (2)."""
     page = client.get("/exercises/squares").get_data(as_text=True)
     token = page.split('name="token" value="')[which].split('"')[0]
     return {"csrf_token": trainee.csrf_token_from(page), "token": token}
 
 
-def _upload(client, data: dict, payload: bytes, filename: str = "mine.ipynb", **headers):  # noqa: ANN001, ANN202
-    data = dict(data, origin="upload", action="submit",
-                notebook=(io.BytesIO(payload), filename))
-    return client.post("/exercises/squares/submissions", data=data,
-                       content_type="multipart/form-data", headers=headers)
+def _upload(client, data: dict, payload: bytes, filename: str = "mine.ipynb", **headers):
+    data = dict(data, origin="upload", action="submit", notebook=(io.BytesIO(payload), filename))
+    return client.post(
+        "/exercises/squares/submissions",
+        data=data,
+        content_type="multipart/form-data",
+        headers=headers,
+    )
 
 
-def test_post_without_csrf_token_is_400(client, trainee, session) -> None:  # noqa: ANN001
+def test_post_without_csrf_token_is_400(client, trainee, session) -> None:
     before = _counts(session)
     response = client.post("/exercises/squares/submissions", data={"token": "x"})
     assert response.status_code == 400
@@ -52,7 +56,27 @@ def test_post_without_csrf_token_is_400(client, trainee, session) -> None:  # no
     assert _counts(session) == before
 
 
-def test_expired_session_is_400_with_a_clear_message(client, trainee, session) -> None:  # noqa: ANN001
+def test_every_form_route_needs_a_csrf_token(app, client, trainee) -> None:
+    from flask import url_for
+
+    posts = [
+        r
+        for r in app.url_map.iter_rules()
+        if "POST" in r.methods and not r.rule.startswith("/api/")
+    ]
+    assert len(posts) >= 5
+    failures = []
+    for rule in posts:
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{name: "1" for name in rule.arguments})
+        response = client.post(url, data={"email": "x@example.org"})
+        if response.status_code != 400:
+            failures.append((rule.endpoint, response.status_code))
+    assert failures == []
+    assert client.get("/learn").status_code == 200  # still signed in: nothing was done
+
+
+def test_expired_session_is_400_with_a_clear_message(client, trainee, session) -> None:
     data = _form(client, trainee)
     client.delete_cookie("session")  # what an expired or lost session looks like
     response = client.post("/exercises/squares/submissions", data=data)
@@ -61,7 +85,7 @@ def test_expired_session_is_400_with_a_clear_message(client, trainee, session) -
     assert _counts(session)[0] == 0
 
 
-def test_oversized_upload_is_413(app, client, trainee, session) -> None:  # noqa: ANN001
+def test_oversized_upload_is_413(app, client, trainee, session) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 4096
     before = _counts(session)
     response = _upload(client, _form(client, trainee, 2), b" " * 10_000 + SOURCE)
@@ -70,13 +94,15 @@ def test_oversized_upload_is_413(app, client, trainee, session) -> None:  # noqa
     assert _counts(session) == before
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a Jupyter notebook"),
-    (b'{"hello": "world"}', "has no cells"),
-    (json.dumps({"cells": [], "nbformat": 3}).encode(), "version 4"),
-])
-def test_non_notebook_upload_is_400(client, trainee, session, payload: bytes,  # noqa: ANN001
-                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a Jupyter notebook"),
+        (b'{"hello": "world"}', "has no cells"),
+        (json.dumps({"cells": [], "nbformat": 3}).encode(), "version 4"),
+    ],
+)
+def test_non_notebook_upload_is_400(client, trainee, session, payload: bytes, message: str) -> None:
     before = _counts(session)
     response = _upload(client, _form(client, trainee, 2), payload, "photo.png")
     assert response.status_code == 400
@@ -84,12 +110,13 @@ def test_non_notebook_upload_is_400(client, trainee, session, payload: bytes,  #
     assert _counts(session) == before
 
 
-def test_notebook_of_another_exercise_is_400(client, trainee, session) -> None:  # noqa: ANN001
+def test_notebook_of_another_exercise_is_400(client, trainee, session) -> None:
     other = json.loads(SOURCE)
     for cell in other["cells"]:
         if "nbgrader" in cell["metadata"]:
-            cell["metadata"]["nbgrader"]["grade_id"] = "other_" + cell["metadata"]["nbgrader"][
-                "grade_id"]
+            cell["metadata"]["nbgrader"]["grade_id"] = (
+                "other_" + cell["metadata"]["nbgrader"]["grade_id"]
+            )
     before = _counts(session)
     response = _upload(client, _form(client, trainee, 2), json.dumps(other).encode())
     assert response.status_code == 400
@@ -97,7 +124,7 @@ def test_notebook_of_another_exercise_is_400(client, trainee, session) -> None: 
     assert _counts(session) == before
 
 
-def test_upload_form_without_a_file_is_400(client, trainee, session) -> None:  # noqa: ANN001
+def test_upload_form_without_a_file_is_400(client, trainee, session) -> None:
     data = dict(_form(client, trainee, 2), origin="upload", action="submit")
     response = client.post("/exercises/squares/submissions", data=data)
     assert response.status_code == 400
@@ -105,13 +132,13 @@ def test_upload_form_without_a_file_is_400(client, trainee, session) -> None:  #
     assert _counts(session)[0] == 0
 
 
-def test_unknown_exercise_is_404(client, trainee) -> None:  # noqa: ANN001
+def test_unknown_exercise_is_404(client, trainee) -> None:
     data = _form(client, trainee, 2)
     response = client.post("/exercises/nope/submissions", data=dict(data, origin="browser"))
     assert response.status_code == 404
 
 
-def test_double_submit_is_409_and_stored_once(client, trainee, session) -> None:  # noqa: ANN001
+def test_double_submit_is_409_and_stored_once(client, trainee, session) -> None:
     data = _form(client, trainee, 2)
     first = _upload(client, data, SOURCE, Accept="application/json")
     assert first.status_code == 202
@@ -124,13 +151,14 @@ def test_double_submit_is_409_and_stored_once(client, trainee, session) -> None:
     assert page.status_code == 409 and "already submitted" in page.get_data(as_text=True)
 
 
-def test_check_my_work_is_rate_limited(app, client, trainee, session) -> None:  # noqa: ANN001
+def test_check_my_work_is_rate_limited(app, client, trainee, session) -> None:
     app.config["CHECK_WORK_PER_MINUTE"] = 2
     statuses = []
     for _ in range(3):
         data = dict(_form(client, trainee), origin="browser", action="check")
-        response = client.post("/exercises/squares/submissions", data=data,
-                               headers={"Accept": "application/json"})
+        response = client.post(
+            "/exercises/squares/submissions", data=data, headers={"Accept": "application/json"}
+        )
         statuses.append(response.status_code)
     assert statuses == [202, 202, 429]
     assert "times a minute" in response.json["error"]

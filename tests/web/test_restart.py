@@ -11,17 +11,25 @@ from lms.queue import get_queue
 from lms.services import grading_jobs
 
 
-def test_pending_and_abandoned_jobs_are_graded_after_a_restart(app, app_factory, client, auth,  # noqa: ANN001
-                                                               users, content, session) -> None:
+def test_pending_and_abandoned_jobs_are_graded_after_a_restart(
+    app, app_factory, client, auth, users, content, session
+) -> None:
     auth.login(users.trainee)
     page = client.get("/exercises/squares").get_data(as_text=True)
     csrf = auth.csrf_token_from(page)
     status_urls = []
     for token in ("first", "second"):
-        response = client.post("/exercises/squares/submissions", headers={
-            "Accept": "application/json"}, data={
-            "csrf_token": csrf, "token": token, "origin": "browser", "action": "submit",
-            "answer-squares": "def squares(n):\n    return [i * i for i in range(n)]"})
+        response = client.post(
+            "/exercises/squares/submissions",
+            headers={"Accept": "application/json"},
+            data={
+                "csrf_token": csrf,
+                "token": token,
+                "origin": "browser",
+                "action": "submit",
+                "answer-squares": "def squares(n):\n    return [i * i for i in range(n)]",
+            },
+        )
         assert response.status_code == 202
         status_urls.append(response.json["status_url"])
     # The first server died: one job was being graded, the other was still waiting.

@@ -9,12 +9,13 @@ import pytest
 
 from lms.models import GradingJob, Submission
 
-SOURCE = (Path(__file__).parent.parent / "fixtures/content/exercises/squares/squares.ipynb"
-          ).read_text()
+SOURCE = (
+    Path(__file__).parent.parent / "fixtures/content/exercises/squares/squares.ipynb"
+).read_text()
 
 
 @pytest.fixture
-def trainee(auth, users, content):  # noqa: ANN001, ANN201
+def trainee(auth, users, content):
     """The signed-in trainee, with the fixture course imported."""
     auth.login(users.trainee)
     return auth
@@ -58,19 +59,26 @@ def test_download_release_notebook(client, trainee) -> None:
     assert data.data == b"1\n2\n3\n"
 
 
-def _browser_submit(client, trainee, answers: dict[str, str], action: str = "submit"):  # noqa: ANN001, ANN202
+def _browser_submit(client, trainee, answers: dict[str, str], action: str = "submit"):
     """Submit answers typed in the page's editors, as the page's script does."""
     page = client.get("/exercises/squares").get_data(as_text=True)
     token = page.split('name="token" value="')[1].split('"')[0]
-    data = {"csrf_token": trainee.csrf_token_from(page), "token": token, "origin": "browser",
-            "action": action}
+    data = {
+        "csrf_token": trainee.csrf_token_from(page),
+        "token": token,
+        "origin": "browser",
+        "action": action,
+    }
     data.update({f"answer-{k}": v for k, v in answers.items()})
-    return client.post("/exercises/squares/submissions", data=data,
-                       headers={"Accept": "application/json"})
+    return client.post(
+        "/exercises/squares/submissions", data=data, headers={"Accept": "application/json"}
+    )
 
 
-RIGHT = {"squares": "def squares(n):\n    return [i * i for i in range(n)]",
-         "total": "def total(path):\n    return sum(int(x) for x in open(path).read().split())"}
+RIGHT = {
+    "squares": "def squares(n):\n    return [i * i for i in range(n)]",
+    "total": "def total(path):\n    return sum(int(x) for x in open(path).read().split())",
+}
 
 
 def test_submit_in_browser_is_graded(run_jobs, client, trainee, session) -> None:
@@ -83,7 +91,9 @@ def test_submit_in_browser_is_graded(run_jobs, client, trainee, session) -> None
     assert status["status"] == "graded" and status["finished"]
     assert status["score"] == 3.0 and status["max_score"] == 3.0
     assert {c["grade_id"]: c["score"] for c in status["cells"]} == {
-        "test_squares": 2.0, "test_total": 1.0}
+        "test_squares": 2.0,
+        "test_total": 1.0,
+    }
     feedback = client.get(status["feedback_url"])
     assert "sandbox" in feedback.headers["Content-Security-Policy"]
     assert "HIDDEN-MARKER" not in feedback.get_data(as_text=True)
@@ -101,8 +111,9 @@ def test_wrong_answer_scores_per_test(run_jobs, client, trainee) -> None:
     assert {c["grade_id"]: c["score"] for c in status["cells"]}["test_squares"] == 0.0
 
 
-def test_check_my_work_runs_visible_tests_only_and_is_not_an_attempt(run_jobs, client, trainee,
-                                                                     session) -> None:
+def test_check_my_work_runs_visible_tests_only_and_is_not_an_attempt(
+    run_jobs, client, trainee, session
+) -> None:
     # Passes the visible test (squares(3)) but not the hidden one (squares(0) == []).
     tricky = dict(RIGHT, squares="def squares(n):\n    return [0, 1, 4] if n else [9]")
     status_url = _browser_submit(client, trainee, tricky, action="check").json["status_url"]
@@ -117,17 +128,27 @@ def test_upload_is_stored_unchanged(run_jobs, client, trainee, session) -> None:
     page = client.get("/exercises/squares").get_data(as_text=True)
     token = page.split('name="token" value="')[2].split('"')[0]
     raw = SOURCE.encode()
-    response = client.post("/exercises/squares/submissions", data={
-        "csrf_token": trainee.csrf_token_from(page), "token": token, "origin": "upload",
-        "action": "submit", "notebook": (__import__("io").BytesIO(raw), "mine.ipynb")},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/exercises/squares/submissions",
+        data={
+            "csrf_token": trainee.csrf_token_from(page),
+            "token": token,
+            "origin": "upload",
+            "action": "submit",
+            "notebook": (__import__("io").BytesIO(raw), "mine.ipynb"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     submission = session.query(Submission).one()
     from lms.services.blobs import get_blob
+
     assert get_blob(session, submission.notebook_sha256) == raw
     assert submission.origin == "upload" and submission.notebook_name == "mine.ipynb"
     assert session.query(GradingJob).one().status.value == "queued"
+    submission_id = submission.id
     session.rollback()  # SQLite: end the read so the worker can write
     run_jobs()
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Squares" in html
+    assert client.get(f"/submissions/{submission_id}/notebook").data == raw

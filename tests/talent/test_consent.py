@@ -1,0 +1,97 @@
+"""Consent: timestamped, revocable, history kept; cohort defaults; the trainee's own pages."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from lms.models.talent import ReportShare
+from lms.services import talent
+
+
+def test_sharing_history_is_kept(session, world) -> None:  # noqa: ANN001
+    assert not talent.is_shared(session, world.trainee_id)
+    talent.set_sharing(session, world.trainee_id, True)
+    assert talent.is_shared(session, world.trainee_id)
+    talent.set_sharing(session, world.trainee_id, False)
+    assert not talent.is_shared(session, world.trainee_id)
+    rows = session.scalars(select(ReportShare).order_by(ReportShare.id)).all()
+    assert [r.shared for r in rows] == [True, False]
+    assert rows[0].at <= rows[1].at and rows[0].at.tzinfo is not None
+    history = talent.consent_history(session, world.trainee_id)
+    assert [(e.shared, e.source) for e in history] == [(True, "trainee"), (False, "trainee")]
+
+
+def test_cohort_default_applies_until_the_trainee_chooses(session, world, users) -> None:  # noqa: ANN001
+    cohort = talent.create_cohort(session, "autumn", "Autumn 2026", by_user_id=world.admin_id)
+    talent.add_members(session, cohort.id, [users.trainee, users.other_trainee])
+    assert talent.shared_trainee_ids(session) == set()
+    talent.set_cohort_default(session, cohort.id, True, world.admin_id)
+    assert talent.shared_trainee_ids(session) == {world.trainee_id, world.other_id}
+    talent.set_sharing(session, world.other_id, False)  # the trainee's own choice wins
+    assert talent.shared_trainee_ids(session) == {world.trainee_id}
+    talent.set_cohort_default(session, cohort.id, False, world.admin_id)
+    talent.set_sharing(session, world.other_id, True)
+    assert talent.shared_trainee_ids(session) == {world.other_id}
+    sources = [(e.source, e.shared) for e in talent.consent_history(session, world.trainee_id)]
+    assert sources == [("cohort", False), ("cohort", True), ("cohort", False)]
+
+
+def test_adding_unknown_members_changes_nothing(session, world, users) -> None:  # noqa: ANN001
+    cohort = talent.create_cohort(session, "winter", "Winter")
+    try:
+        talent.add_members(session, cohort.id, [users.trainee, "ghost@example.org",
+                                                users.recruiter])
+    except talent.TalentError as error:
+        assert "ghost@example.org" in str(error) and users.recruiter in str(error)
+    else:
+        raise AssertionError("unknown members were accepted")
+    assert talent.list_cohorts(session)[0][1] == 0
+
+
+def test_trainee_shares_and_revokes_from_my_skills(client, auth, users, world, session) -> None:  # noqa: ANN001
+    auth.login(users.trainee)
+    page = client.get("/skills/").get_data(as_text=True)
+    assert "Your report is private" in page
+    response = auth.post("/skills/sharing", {"share": "yes"})
+    assert response.status_code == 303
+    assert "Recruiters can see your readiness report" in client.get("/skills/").get_data(
+        as_text=True)
+    assert talent.is_shared(session, world.trainee_id)
+    session.rollback()
+    auth.post("/skills/sharing", {"share": "no"})
+    assert not talent.is_shared(session, world.trainee_id)
+
+
+def test_sharing_needs_a_csrf_token(client, auth, users, world, session) -> None:  # noqa: ANN001
+    auth.login(users.trainee)
+    assert client.post("/skills/sharing", data={"share": "yes"}).status_code == 400
+    assert not talent.is_shared(session, world.trainee_id)
+
+
+def test_my_skills_page_shows_chart_gaps_and_next_modules(client, auth, users, world) -> None:  # noqa: ANN001
+    auth.login(users.other_trainee)
+    html = client.get("/skills/").get_data(as_text=True)
+    assert "<svg" in html and 'data-skill="python-basics"' in html
+    assert "What is missing" in html and "Python fundamentals" in html
+    assert "Next modules" in html and "Introduction › Basics" in html
+    assert "/exercises/squares" in html
+    auth.logout()
+    auth.login(users.trainee)
+    html = client.get("/skills/").get_data(as_text=True)
+    assert "Every required skill is shown with confidence." in html
+
+
+def test_export_all_my_data(client, auth, users, world, session) -> None:  # noqa: ANN001
+    talent.set_sharing(session, world.trainee_id, True)
+    auth.login(users.trainee)
+    response = client.get("/skills/my-data.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["account"]["email"] == users.trainee
+    assert len(data["imported_results"]) == 20
+    assert data["consent"][0]["shared"] is True and data["shared_now"] is True
+    assert data["readiness"][0]["role"] == "junior-dev"
+    assert users.other_trainee not in response.get_data(as_text=True)
