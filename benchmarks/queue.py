@@ -12,17 +12,23 @@ the sandbox's start-up in its figure. Needs PostgreSQL and Redis (the database i
 
 from __future__ import annotations
 
-import argparse
-import os
-import secrets
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+# Run as a script, this file's folder comes first on sys.path and its name would shadow the
+# standard library's `queue` (which redis and kombu import).
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "tests" / "scale" / "fixtures" / "content"

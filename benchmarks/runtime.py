@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+# Run as a script, this folder is sys.path[0]: its sibling modules (e.g. a queue.py) must not
+# shadow the standard library; the repository root is what we import from.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
 
 from grading.runtime import RunRequest, Runtime  # noqa: E402
 
@@ -60,7 +65,7 @@ def cold_kernel_run() -> float:
         extra_arguments=["--HistoryManager.hist_file=:memory:"],
     )
     start = time.perf_counter()
-    client.execute()
+    client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines are noise here
     return time.perf_counter() - start
 
 

@@ -43,6 +43,7 @@ def config_from_env(instance_path: Path) -> dict[str, Any]:
         # How many reverse proxies in front of us set X-Forwarded-For/-Proto (0: none trusted).
         "TRUSTED_PROXIES": _int_env("LMS_TRUSTED_PROXIES", 0),
         "CHECK_WORK_PER_MINUTE": _int_env("LMS_CHECK_WORK_PER_MINUTE", 6),
+        "SUBMISSIONS_PER_MINUTE": _int_env("LMS_SUBMISSIONS_PER_MINUTE", 10),
         "LOGIN_MAX_FAILURES": _int_env("LMS_LOGIN_MAX_FAILURES", 5),
         "LOGIN_WINDOW_SECONDS": _int_env("LMS_LOGIN_WINDOW_SECONDS", 15 * 60),
         # Flask rejects bigger requests with 413 before they reach a view.

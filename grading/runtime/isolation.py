@@ -23,11 +23,14 @@ def unsafe_opt_out() -> bool:
 
 def describe(probe: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
     """The isolation report for `lms doctor`, from the fork server's probe and the limits."""
-    sandboxed = bool(probe.get("namespaces")) and bool(probe.get("uid_drop"))
+    sandboxed = bool(probe.get("namespaces")) and (
+        bool(probe.get("uid_drop")) or bool(probe.get("user_namespace"))
+    )
     return {
         "sandboxed": sandboxed,
         "unsafe_opt_out": not sandboxed and unsafe_opt_out(),
         "uid_drop": probe.get("uid_drop", False),
+        "user_namespace": probe.get("user_namespace", False),
         "namespaces": probe.get("namespaces", []),
         "filesystem": probe.get("filesystem"),
         "cgroups": probe.get("cgroups", []),
@@ -54,8 +57,10 @@ def check(report: dict[str, Any]) -> None:
         )
         return
     raise SandboxUnavailable(
-        "No sandbox is available on this host (it needs root for user/mount/pid/network "
-        f"namespaces and a uid drop; found uid_drop={report['uid_drop']}, "
-        f"namespaces={report['namespaces'] or 'none'}). Run the grader as root (e.g. in its "
-        f"container), or set {UNSAFE_ENV}=1 to run trainee code unsandboxed at your own risk."
+        "No sandbox is available on this host: it needs either root (mount/pid/network "
+        "namespaces and a uid drop) or unprivileged user namespaces that allow mounts; found "
+        f"uid_drop={report['uid_drop']}, namespaces={report['namespaces'] or 'none'}. Run the "
+        "grader as root (e.g. in its container, with CAP_SYS_ADMIN), enable user namespaces "
+        f"(sysctl kernel.unprivileged_userns_clone=1 / AppArmor), or set {UNSAFE_ENV}=1 to run "
+        "trainee code unsandboxed at your own risk."
     )

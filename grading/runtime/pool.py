@@ -284,7 +284,8 @@ class _Watch:
         self.ctl = ctl
         self.data = data
         self.outcome = OutcomeBuilder(request.cells, request.cell_timeout)
-        max_frame = 4 * limits.output.keep_cell_bytes + (1 << 20)
+        # JSON escaping can grow kept text several times over (control characters: 6x).
+        max_frame = 8 * limits.output.keep_cell_bytes + (1 << 20)
         self.readers = {ctl: protocol.FrameReader(1 << 16), data: protocol.FrameReader(max_frame)}
         self.exit_report: dict[str, Any] | None = None
         self.heard_from_sandbox = False
@@ -315,7 +316,16 @@ class _Watch:
                     selector.unregister(sock)
                     self.readers.pop(sock)
         selector.close()
+        if self.exit_report is not None and self.data in self.readers:
+            self._drain_data()  # the sandbox is gone: what it wrote before is all there is
         return self.outcome.finish(self.ended, self.exit_report, self.killed_for)
+
+    def _drain_data(self) -> None:
+        while self.data in self.readers:
+            if not self._read(self.data):
+                self.readers.pop(self.data, None)
+            elif not self._pending(self.data):
+                return
 
     @property
     def vanished_unused(self) -> bool:
@@ -340,6 +350,15 @@ class _Watch:
                 protocol.send_raw(self.data, bytes(content))
         except OSError:
             pass  # the sandbox died during setup; its exit report says why
+
+    @staticmethod
+    def _pending(sock: socket.socket) -> bool:
+        try:
+            return bool(sock.recv(1, socket.MSG_PEEK))
+        except BlockingIOError:
+            return False
+        except OSError:
+            return False
 
     def _read(self, sock: socket.socket) -> bool:
         try:

@@ -6,6 +6,12 @@ the app's instance folder, /root's other files or other jobs' directories), a fr
 own pid namespace, size-capped tmpfs for /tmp and the working directory, loopback-only network,
 rlimits, then an irreversible drop to the slot's unprivileged uid with no_new_privs, and an
 environment built from nothing.
+
+Run by root, the namespaces are created directly and the uid is dropped with setresuid. Run by
+an ordinary user, the supervisor first enters a user namespace mapping the slot's uid onto that
+user (the only mapping an unprivileged process may write); the sandbox then sets everything up
+the same way and drops every capability instead of changing uid. No cgroups in that mode: the
+pid namespace still ends every process, and RLIMIT_NPROC counts the namespace's own tasks.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class SandboxPlan:
 
     namespaces: bool
     drop_uid: bool
+    userns: bool  # isolation from an unprivileged user namespace (no root needed)
     root_mountpoint: str
     scratch_dir: str
     python_paths: tuple[str, ...]
@@ -157,6 +164,9 @@ def confine(plan: SandboxPlan, uid: int, limits: Limits, workdir: str, keep_fd: 
         # make /proc/self unreadable to the process itself).
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         syscalls.prctl(syscalls.PR_SET_DUMPABLE, 1)
+    if plan.userns:
+        # Already the slot's uid inside the user namespace, with every capability over it.
+        syscalls.drop_capabilities()
     syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
     os.chdir(workdir)
     os.environ.clear()
@@ -223,17 +233,16 @@ def _build_filesystem(plan: SandboxPlan, uid: int, limits: Limits) -> None:
     _tmpfs(root + WORKDIR, f"size={limits.workdir_bytes},mode=0700,uid={uid},gid={uid}")
     os.chdir(root)
     syscalls.pivot_root_here()
-    syscalls.mount(
-        None,
-        "/",
-        None,
-        syscalls.MS_REMOUNT
-        | syscalls.MS_BIND
-        | syscalls.MS_RDONLY
-        | syscalls.MS_NOSUID
-        | syscalls.MS_NODEV,
-        None,
-    )
+    _remount_readonly("/")
+
+
+def probe_filesystem(root: str) -> None:
+    """The mount operations a sandbox needs, tried once at start (raises OSError if refused)."""
+    syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None)
+    syscalls.mount("tmpfs", root, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV, "size=64k")
+    _bind_readonly("/usr", root + "/usr")
+    os.mkdir(root + "/proc")
+    syscalls.mount("proc", root + "/proc", "proc", syscalls.MS_NOSUID | syscalls.MS_NODEV, None)
 
 
 def _tmpfs(target: str, options: str) -> None:
@@ -255,17 +264,27 @@ def _bind_readonly(source: str, target: str) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         open(target, "a").close()
     syscalls.mount(source, target, None, syscalls.MS_BIND, None)
-    syscalls.mount(
-        None,
-        target,
-        None,
-        syscalls.MS_REMOUNT
-        | syscalls.MS_BIND
-        | syscalls.MS_RDONLY
-        | syscalls.MS_NOSUID
-        | syscalls.MS_NODEV,
-        None,
-    )
+    _remount_readonly(target)
+
+
+# statvfs f_flag bits -> the mount flags that must be repeated on a remount (inside a user
+# namespace the kernel refuses a remount that would clear a flag the mount came with).
+_KEPT_FLAGS = {
+    os.ST_NOEXEC: syscalls.MS_NOEXEC,
+    os.ST_NOATIME: syscalls.MS_NOATIME,
+    os.ST_NODIRATIME: syscalls.MS_NODIRATIME,
+    os.ST_RELATIME: syscalls.MS_RELATIME,
+}
+
+
+def _remount_readonly(target: str) -> None:
+    current = os.statvfs(target).f_flag
+    flags = syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY
+    flags |= syscalls.MS_NOSUID | syscalls.MS_NODEV
+    for statvfs_bit, mount_flag in _KEPT_FLAGS.items():
+        if current & statvfs_bit:
+            flags |= mount_flag
+    syscalls.mount(None, target, None, flags, None)
 
 
 def _populate_etc(root: str, uid: int) -> None:
@@ -313,10 +332,4 @@ def _populate_dev(root: str, limits: Limits) -> None:
         ("stderr", "/proc/self/fd/2"),
     ):
         os.symlink(target, f"{dev}/{name}")
-    syscalls.mount(
-        None,
-        dev,
-        None,
-        syscalls.MS_REMOUNT | syscalls.MS_NOSUID | syscalls.MS_RDONLY,
-        "size=64k,mode=0755",
-    )
+    _remount_readonly(dev)

@@ -26,6 +26,7 @@ from grading.runtime import cgroups, executor, protocol, sandbox, syscalls
 from grading.runtime.limits import Limits
 
 _SCRATCH_PREFIX = "atlas-runtime-"
+_PROBE_UID = 65534
 
 
 def main(control_fd: int, preload: list[str]) -> None:
@@ -41,7 +42,9 @@ def main(control_fd: int, preload: list[str]) -> None:
     executor.warm_up()
     shell = executor.build_shell()
     plan, report = _probe(scratch)
-    layout = cgroups.Cgroups.create(os.getpid()) if plan.drop_uid else cgroups.Cgroups()
+    # Cgroups need root outside any user namespace (the sandbox joins them itself).
+    usable = plan.drop_uid and not plan.userns
+    layout = cgroups.Cgroups.create(os.getpid()) if usable else cgroups.Cgroups()
     report["cgroups"] = sorted(layout.parents)
     report["cgroup_version"] = layout.version or None
     report["preloaded"] = loaded
@@ -76,50 +79,68 @@ def _preload(modules: list[str]) -> list[str]:
 
 
 def _probe(scratch: str) -> tuple[sandbox.SandboxPlan, dict]:
-    """Find out, in a throwaway child, whether namespaces and mounts work here."""
+    """Find out, in throwaway children, which isolation works here: as root, namespaces plus a
+    uid drop; as another user, an unprivileged user namespace (mapping only that user)."""
     root_mountpoint = os.path.join(scratch, "root")
     os.mkdir(root_mountpoint, 0o755)
     jobs = os.path.join(scratch, "jobs")
     os.mkdir(jobs, 0o711)
     is_root = os.geteuid() == 0
-    namespaces = False
-    if is_root:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                syscalls.unshare(syscalls.CLONE_NEWPID)
-                syscalls.unshare(
-                    syscalls.CLONE_NEWNS
-                    | syscalls.CLONE_NEWNET
-                    | syscalls.CLONE_NEWIPC
-                    | syscalls.CLONE_NEWUTS
-                )
-                syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None)
-                syscalls.mount("tmpfs", root_mountpoint, "tmpfs", 0, "size=64k")
-                syscalls.loopback_up()
-            except BaseException:  # noqa: BLE001
-                os._exit(1)
-            os._exit(0)
-        namespaces = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    namespaces = is_root and _namespaces_work(root_mountpoint, userns=False)
+    # Never for root: a user namespace would map the sandbox onto the host's root user.
+    userns = not is_root and _namespaces_work(root_mountpoint, userns=True)
     plan = sandbox.SandboxPlan(
-        namespaces=namespaces,
+        namespaces=namespaces or userns,
         drop_uid=is_root,
+        userns=userns,
         root_mountpoint=root_mountpoint,
         scratch_dir=jobs,
         python_paths=sandbox.python_paths(),
         address_space_base=_address_space() + (256 << 20),
     )
     report = {
-        "uid_drop": is_root,
-        "namespaces": ["mount", "pid", "net", "ipc", "uts"] if namespaces else [],
+        "uid_drop": plan.drop_uid,
+        "user_namespace": userns,
+        "namespaces": (["user"] if userns else []) + ["mount", "pid", "net", "ipc", "uts"]
+        if plan.namespaces
+        else [],
         "filesystem": "private tmpfs root, read-only OS and Python binds"
-        if namespaces
+        if plan.namespaces
         else "shared host filesystem",
         "python_paths": list(plan.python_paths),
         "rlimits": ["AS", "CPU", "FSIZE", "NOFILE", "NPROC", "CORE"],
         "no_new_privs": True,
     }
     return plan, report
+
+
+def _namespaces_work(root_mountpoint: str, userns: bool) -> bool:
+    """Try, in a child, what a sandbox does: (user,) pid, mount, net namespaces, a tmpfs root
+    with a read-only bind and its own /proc, loopback up."""
+    child = os.fork()
+    if child == 0:
+        try:
+            if userns:
+                syscalls.enter_user_namespace(_PROBE_UID, os.geteuid(), os.getegid())
+            syscalls.unshare(syscalls.CLONE_NEWPID)
+            grandchild = os.fork()
+            if grandchild == 0:
+                try:
+                    syscalls.unshare(
+                        syscalls.CLONE_NEWNS
+                        | syscalls.CLONE_NEWNET
+                        | syscalls.CLONE_NEWIPC
+                        | syscalls.CLONE_NEWUTS
+                    )
+                    sandbox.probe_filesystem(root_mountpoint)
+                    syscalls.loopback_up()
+                except BaseException:  # noqa: BLE001
+                    os._exit(1)
+                os._exit(0)
+            os._exit(os.waitstatus_to_exitcode(os.waitpid(grandchild, 0)[1]))
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
 
 
 def _address_space() -> int:
@@ -196,6 +217,9 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> 
         fallback_dir = os.path.join(plan.scratch_dir, f"job-{spec['job']}")
     pid = 0
     try:
+        if plan.userns:
+            # The slot's uid inside, this (unprivileged) user outside.
+            syscalls.enter_user_namespace(uid, os.geteuid(), os.getegid())
         if plan.namespaces:
             # Only children enter a new pid namespace: the sandbox becomes its pid 1, and when
             # it dies the kernel kills every process it left behind.

@@ -43,11 +43,13 @@ class CelerySettings:
     visibility_timeout: float = 3600.0
     lease_seconds: float = 3600.0
     redispatch_seconds: float = 60.0
+    key_prefix: str = ""  # for Redis keys: several Atlas instances can share one Redis
 
     @classmethod
     def from_env(cls) -> CelerySettings:
         """LMS_BROKER_URL, LMS_DATABASE_URL (as the web app reads them), LMS_CELERY_VISIBILITY_
-        TIMEOUT, LMS_JOB_LEASE_SECONDS (default: the visibility timeout), LMS_REDISPATCH_SECONDS."""
+        TIMEOUT, LMS_JOB_LEASE_SECONDS (default: the visibility timeout), LMS_REDISPATCH_SECONDS,
+        LMS_BROKER_KEY_PREFIX."""
         from lms import REPO_ROOT
         from lms.config import config_from_env
 
@@ -60,6 +62,7 @@ class CelerySettings:
             visibility_timeout=visibility,
             lease_seconds=_seconds("LMS_JOB_LEASE_SECONDS", visibility),
             redispatch_seconds=_seconds("LMS_REDISPATCH_SECONDS", 60.0),
+            key_prefix=os.environ.get("LMS_BROKER_KEY_PREFIX", ""),
         )
 
     @classmethod
@@ -86,17 +89,24 @@ def _seconds(name: str, default: float) -> float:
 def make_celery(settings: CelerySettings) -> Celery:
     """A Celery application that sends and grades jobs with at-least-once delivery."""
     app = Celery("lms", broker=settings.broker_url, set_as_current=False)
+    transport_options: dict[str, Any] = {
+        "visibility_timeout": settings.visibility_timeout,
+        # kombu looks for such messages every interval x throttle seconds (100 s by
+        # default): look every few seconds, so a lost job is back soon after the timeout.
+        "unacked_restore_interval": int(max(1, min(10, settings.visibility_timeout // 4))),
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
+    if settings.key_prefix:
+        transport_options["global_keyprefix"] = settings.key_prefix
     app.conf.update(
         # A job is acknowledged only once graded; a worker lost mid-job gets its job redelivered.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         # Redis re-delivers an unacknowledged message after this long: longer than any job.
-        broker_transport_options={
-            "visibility_timeout": settings.visibility_timeout,
-            "socket_connect_timeout": 3,
-            "socket_timeout": 10,
-        },
+        broker_transport_options=transport_options,
         # A web request must not hang on a dead broker: fail fast, the job stays queued in the DB.
         task_publish_retry_policy={
             "max_retries": 2,
@@ -219,8 +229,10 @@ def jobs_held_by_broker(app: Celery) -> set[int]:
         client = getattr(channel, "client", None)
         if client is None:
             return set()
-        waiting = [json.loads(raw) for raw in client.lrange(GRADING_QUEUE, 0, -1)]
-        delivered = [json.loads(raw)[0] for raw in client.hvals(channel.unacked_key)]
+        # kombu prefixes the keys of the commands it uses itself, not of these two.
+        prefix = getattr(channel, "global_keyprefix", "") or ""
+        waiting = [json.loads(raw) for raw in client.lrange(prefix + GRADING_QUEUE, 0, -1)]
+        delivered = [json.loads(raw)[0] for raw in client.hvals(prefix + channel.unacked_key)]
     return {
         job_id for message in waiting + delivered if (job_id := _job_id_of(message)) is not None
     }
@@ -261,7 +273,8 @@ class Redispatcher(threading.Thread):
     def run(self) -> None:
         """Sweep everything once (a restart picks up what was lost), then periodically."""
         interval = self.app.conf.lms_settings.redispatch_seconds
-        self._sweep(queued_for=0.0)
+        if self._holds_lock(interval):  # else another worker has just swept
+            self._sweep(queued_for=0.0)
         while not self.stopped.wait(interval):
             if self._holds_lock(interval):
                 self._sweep(queued_for=interval)

@@ -17,6 +17,8 @@ def as_utc(moment: datetime) -> datetime:
     The database stores naive UTC timestamps (SQLite has no time zones); reading them as local
     time would shift every evidence age by the server's offset.
     """
+    if moment.tzinfo is UTC:
+        return moment  # the common case (read from the database): no conversion to pay for
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

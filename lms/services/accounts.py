@@ -119,13 +119,11 @@ def authenticate(
             session.rollback()
             return SignIn(user=None, throttled=True, retry_after_seconds=max(retry, 1))
     user = session.scalar(select(User).where(User.email == email))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    ok = ok and user is not None and user.active
-    session.add(
-        LoginAttempt(
-            email=email, remote_addr=remote_addr, succeeded=ok, user_id=user.id if user else None
-        )
-    )
+    user_id, stored_hash = (user.id, user.password_hash) if user else (None, _DUMMY_HASH)
+    active = user is not None and user.active
+    session.commit()  # end the read: the slow hash check must not hold the database
+    ok = check_password_hash(stored_hash, password) and active
+    session.add(LoginAttempt(email=email, remote_addr=remote_addr, succeeded=ok, user_id=user_id))
     session.commit()
     return SignIn(user=user if ok else None)
 

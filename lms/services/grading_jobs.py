@@ -157,6 +157,14 @@ def requeue_abandoned(session: Session) -> int:
     return len(ids)
 
 
+def jobs_ahead(session: Session, submission_id: int) -> int:
+    """How many queued jobs will be taken before this submission's (0 once it runs)."""
+    own = select(GradingJob.id).where(GradingJob.submission_id == submission_id).scalar_subquery()
+    return session.scalar(
+        select(func.count()).where(GradingJob.status == JobStatus.QUEUED, GradingJob.id < own)
+    )
+
+
 def pending_count(session: Session) -> int:
     """How many jobs wait or run."""
     return session.scalar(

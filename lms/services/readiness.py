@@ -7,13 +7,14 @@ and grouped in Python, never one query per trainee.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms import readiness
@@ -23,6 +24,7 @@ from lms.models import (
     GradeCell,
     GradeCellSkill,
     Role,
+    RoleSkill,
     Submission,
     SubmissionPurpose,
     SubmissionStatus,
@@ -102,41 +104,46 @@ def load_evidence(
 ) -> dict[int, list[Evidence]]:
     """Every graded cell of these trainees (default: all), as Evidence, by trainee id.
 
-    Two queries: our graded submissions, and results imported from other systems. Attempts are
-    numbered per trainee and exercise across both, in date order.
+    Four queries: exercises, our graded submissions, their cells (with the cells' skills), and
+    results imported from other systems. Attempts are numbered per trainee and exercise across
+    both sources, in date order.
     """
-    native = (
-        select(Submission.id, Submission.user_id, Exercise.slug, Exercise.kind,
-               Submission.created_at, CellGrade.grade_id, CellGrade.score, CellGrade.max_score,
+    exercises = {eid: (slug, str(kind)) for eid, slug, kind in session.execute(
+        select(Exercise.id, Exercise.slug, Exercise.kind))}
+    graded = (Submission.purpose == SubmissionPurpose.GRADE,
+              Submission.status == SubmissionStatus.GRADED)
+    # Submissions apart from their cells: a timestamp is converted once per submission, not
+    # once per (cell, skill) row, which is most of the cost of reading a large cohort.
+    submissions = {sid: (uid, eid, at) for sid, uid, eid, at in session.execute(_for_trainees(
+        select(Submission.id, Submission.user_id, Submission.exercise_id, Submission.created_at)
+        .where(*graded), Submission.user_id, user_ids))}
+    cells = session.execute(_for_trainees(
+        select(CellGrade.submission_id, CellGrade.grade_id, CellGrade.score, CellGrade.max_score,
                GradeCellSkill.skill_id)
-        .join(Exercise, Exercise.id == Submission.exercise_id)
-        .join(CellGrade, CellGrade.submission_id == Submission.id)
+        .join(Submission, Submission.id == CellGrade.submission_id)
         .join(GradeCell, (GradeCell.exercise_id == Submission.exercise_id)
               & (GradeCell.grade_id == CellGrade.grade_id))
         .join(GradeCellSkill, GradeCellSkill.grade_cell_id == GradeCell.id)
-        .where(Submission.purpose == SubmissionPurpose.GRADE,
-               Submission.status == SubmissionStatus.GRADED,
-               # A hand-graded cell not graded yet says nothing about the skill.
-               CellGrade.needs_manual_grade.is_(False), CellGrade.max_score > 0)
-    )
+        # A hand-graded cell not graded yet says nothing about the skill.
+        .where(*graded, CellGrade.needs_manual_grade.is_(False), CellGrade.max_score > 0),
+        Submission.user_id, user_ids))
+    rows = []
+    for sid, grade_id, score, max_score, skill in cells:
+        uid, eid, at = submissions[sid]
+        slug, kind = exercises[eid]
+        rows.append((("submission", sid), uid, slug, kind, at, grade_id, score, max_score, skill))
     imported = (
-        select(ImportedResult.batch_id, ImportedResult.user_id, Exercise.slug,
-               ImportedResult.kind, ImportedResult.submitted_at, ImportedResult.grade_id,
-               ImportedResult.score, ImportedResult.max_score, GradeCellSkill.skill_id)
-        .join(Exercise, Exercise.id == ImportedResult.exercise_id)
+        select(ImportedResult.user_id, ImportedResult.exercise_id, ImportedResult.kind,
+               ImportedResult.submitted_at, ImportedResult.grade_id, ImportedResult.score,
+               ImportedResult.max_score, GradeCellSkill.skill_id)
         .join(GradeCell, (GradeCell.exercise_id == ImportedResult.exercise_id)
               & (GradeCell.grade_id == ImportedResult.grade_id))
         .join(GradeCellSkill, GradeCellSkill.grade_cell_id == GradeCell.id)
         .where(ImportedResult.max_score > 0)
     )
-    rows = [
-        (("submission", sid), uid, slug, str(kind), at, grade_id, score, max_score, skill)
-        for sid, uid, slug, kind, at, grade_id, score, max_score, skill
-        in session.execute(_for_trainees(native, Submission.user_id, user_ids))
-    ]
     rows += [
-        (("import", at), uid, slug, kind, at, grade_id, score, max_score, skill)
-        for _batch, uid, slug, kind, at, grade_id, score, max_score, skill
+        (("import", at), uid, exercises[eid][0], kind, at, grade_id, score, max_score, skill)
+        for uid, eid, kind, at, grade_id, score, max_score, skill
         in session.execute(_for_trainees(imported, ImportedResult.user_id, user_ids))
     ]
     return _to_evidence(rows)
@@ -148,9 +155,8 @@ def _for_trainees(query: Select, user_column: Any, user_ids: Collection[int] | N
     return query.join(User, User.id == user_column).where(User.role == UserRole.TRAINEE)
 
 
-def _to_evidence(rows: Iterable[tuple]) -> dict[int, list[Evidence]]:
+def _to_evidence(rows: list[tuple]) -> dict[int, list[Evidence]]:
     """Rows (result key, user, exercise, kind, at, grade id, score, max, skill) to Evidence."""
-    rows = list(rows)
     dates: dict[tuple[int, str], dict[tuple, datetime]] = defaultdict(dict)
     for key, uid, slug, _kind, at, *_ in rows:
         dates[(uid, slug)].setdefault(key, at)
@@ -174,12 +180,89 @@ def _to_evidence(rows: Iterable[tuple]) -> dict[int, list[Evidence]]:
     return evidence
 
 
+def data_version(session: Session) -> tuple:
+    """A fingerprint of everything readiness depends on, in one query: when it is unchanged,
+    so is every trainee's readiness (up to the passing of time)."""
+    graded = (Submission.purpose == SubmissionPurpose.GRADE,
+              Submission.status == SubmissionStatus.GRADED)
+    parts = (
+        select(func.count(), func.max(Submission.id)).select_from(Submission).where(*graded),
+        select(func.count(), func.sum(CellGrade.score), func.max(CellGrade.id),
+               func.sum(CellGrade.max_score)).select_from(CellGrade)
+        .where(CellGrade.needs_manual_grade.is_(False)),
+        select(func.count(), func.max(ImportedResult.id)).select_from(ImportedResult),
+        select(func.count(), func.sum(User.id)).select_from(User)
+        .where(User.role == UserRole.TRAINEE, User.active.is_(True)),
+        select(func.count()).select_from(GradeCellSkill),
+        select(func.count(), func.sum(RoleSkill.level * RoleSkill.weight)).select_from(RoleSkill),
+        select(func.max(Exercise.updated_at)).select_from(Exercise),
+    )
+    # One statement of scalar subqueries (one per aggregate), whatever the number of rows.
+    columns = [part.with_only_columns(column).scalar_subquery()
+               for part in parts for column in part.selected_columns]
+    return tuple(session.execute(select(*columns)).one())
+
+
+class ReadinessCache:
+    """Recent cohort readiness per database, reused while the data is unchanged.
+
+    A figure is reused for at most `max_age` seconds (mastery decays with time, slowly: a day
+    moves a weight by 0.4%), and never once anything it depends on changed (`data_version`).
+    """
+
+    def __init__(self, max_age: timedelta = timedelta(minutes=5), size: int = 16) -> None:
+        self.max_age, self.size = max_age, size
+        self._entries: dict[tuple, CohortReadiness] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, now: datetime) -> CohortReadiness | None:
+        """The entry for `key` if it is recent enough."""
+        with self._lock:
+            found = self._entries.get(key)
+        return found if found is not None and now - found.as_of <= self.max_age else None
+
+    def put(self, key: tuple, value: CohortReadiness) -> None:
+        """Keep `value`, dropping the oldest entries beyond `size`."""
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.pop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        """Forget everything (tests measuring the uncached path use it)."""
+        with self._lock:
+            self._entries.clear()
+
+
+cache = ReadinessCache()
+CACHE_MIN_TRAINEES = 50
+
+
 def cohort_readiness(
     session: Session, as_of: datetime | None = None, user_ids: Collection[int] | None = None,
     role_ids: Collection[str] | None = None,
 ) -> CohortReadiness:
-    """Every trainee's (or these trainees') readiness for every role (or these roles)."""
-    moment = as_of or utcnow()
+    """Every trainee's (or these trainees') readiness for every role (or these roles).
+
+    Without `as_of` (now), a cohort's result computed minutes ago on unchanged data is reused.
+    """
+    # The fingerprint scans the graded tables: for a few trainees, computing afresh is cheaper.
+    cohort_sized = user_ids is None or len(user_ids) >= CACHE_MIN_TRAINEES
+    if as_of is None and cohort_sized:
+        now = utcnow()
+        key = (str(session.get_bind().url), id(session.get_bind()), data_version(session),
+               frozenset(user_ids) if user_ids is not None else None,
+               frozenset(role_ids) if role_ids is not None else None)
+        found = cache.get(key, now)
+        if found is None:
+            found = _compute(session, now, user_ids, role_ids)
+            cache.put(key, found)
+        return found
+    return _compute(session, as_of or utcnow(), user_ids, role_ids)
+
+
+def _compute(session: Session, moment: datetime, user_ids: Collection[int] | None,
+             role_ids: Collection[str] | None) -> CohortReadiness:
     roles = load_roles(session, role_ids)
     trainees = list_trainees(session, user_ids)
     evidence = load_evidence(session, user_ids)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from lms.models import Exercise, Role, Submission, SubmissionPurpose, SubmissionStatus, User
+from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, User
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,3 @@ def users_by_id(session: Session, ids: set[int]) -> dict[int, User]:
 def list_users(session: Session) -> list[User]:
     """Every account, by role then e-mail."""
     return list(session.scalars(select(User).order_by(User.role, User.email)))
-
-
-def list_roles(session: Session) -> list[Role]:
-    """The target roles with their required skills."""
-    return list(session.scalars(select(Role).order_by(Role.id).options(selectinload(Role.skills))))

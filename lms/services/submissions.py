@@ -71,6 +71,7 @@ def submit(
     purpose: SubmissionPurpose,
     token: str,
     checks_per_minute: int = 6,
+    submissions_per_minute: int = 10,
 ) -> Queued:
     """Store a notebook unchanged and queue its grading, all or nothing."""
     exercise = get_exercise(session, exercise_slug)
@@ -91,8 +92,8 @@ def submit(
             _l("This form was already submitted; its result is shown below."),
             existing_id=existing,
         )
-    if purpose is SubmissionPurpose.CHECK:
-        _check_rate(session, user_id, checks_per_minute)
+    limit = checks_per_minute if purpose is SubmissionPurpose.CHECK else submissions_per_minute
+    _check_rate(session, user_id, purpose, limit)
     try:
         parsed = parse_notebook(notebook)
         check_belongs_to(parsed, release_notebook(session, exercise), exercise.title)
@@ -118,23 +119,25 @@ def submit(
     return Queued(submission_id=submission.id, job_id=job.id)
 
 
-def _check_rate(session: Session, user_id: int, per_minute: int) -> None:
+def _check_rate(session: Session, user_id: int, purpose: SubmissionPurpose, limit: int) -> None:
+    # Every run costs a sandbox: one trainee must not be able to flood the graders.
     since = utcnow() - timedelta(minutes=1)
     recent = session.scalar(
         select(func.count()).where(
             Submission.user_id == user_id,
-            Submission.purpose == SubmissionPurpose.CHECK,
+            Submission.purpose == purpose,
             Submission.created_at >= since,
         )
     )
-    if recent >= per_minute:
-        raise SubmissionRefused(
-            429,
-            _l(
-                "You can check your work %(n)s times a minute; wait a moment and retry.",
-                n=per_minute,
-            ),
+    if recent < limit:
+        return
+    if purpose is SubmissionPurpose.CHECK:
+        message = _l(
+            "You can check your work %(n)s times a minute; wait a moment and retry.", n=limit
         )
+    else:
+        message = _l("You can submit %(n)s times a minute; wait a moment and retry.", n=limit)
+    raise SubmissionRefused(429, message)
 
 
 def visible_submission(session: Session, submission_id: int, viewer: User) -> Submission | None:

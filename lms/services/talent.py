@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lms.models import (
+    Blob,
     CellGrade,
     Exercise,
     HiringTarget,
@@ -245,10 +246,9 @@ def hiring_plan(session: Session) -> dict[str, tuple[int, date | None]]:
 
 def pipeline(session: Session, cohort: readiness_service.CohortReadiness | None = None
              ) -> list[PipelineCounts]:
-    """Every role's pipeline now (or for the readiness given), in a constant number of queries."""
+    """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
     cohort = cohort or readiness_service.cohort_readiness(session)
-    return _counts(session, cohort.roles, cohort.by_trainee,
-                   current_marks(session, as_of=cohort.as_of))
+    return _counts(session, cohort.roles, cohort.by_trainee, current_marks(session))
 
 
 def _counts(session: Session, roles: list, by_trainee: dict[int, dict[str, Any]],
@@ -311,6 +311,18 @@ def pipeline_history(session: Session, role_id: str, days: int = 365) -> list[Pi
         .order_by(PipelineSnapshot.day)))
 
 
+def pipeline_series(session: Session, now: PipelineCounts, days: int = 365
+                    ) -> list[PipelineSnapshot]:
+    """The stored history of a role's pipeline, ending with today's live figures."""
+    today = utcnow().date()
+    history = [s for s in pipeline_history(session, now.role_id, days) if s.day != today]
+    # Not added to the session: today's point is shown, not stored (`lms snapshot-pipeline`).
+    return history + [PipelineSnapshot(
+        role_id=now.role_id, day=today, trainees=now.trainees, ready=now.ready,
+        almost=now.almost, not_ready=now.not_ready, not_enough_evidence=now.not_enough_evidence,
+        shortlisted=now.shortlisted, interviewing=now.interviewing, hired=now.hired)]
+
+
 # --- a trainee's own data ------------------------------------------------------------------
 
 
@@ -319,8 +331,11 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
     user = session.get(User, trainee_id)
     if user is None:
         raise TalentError(_l("There is no such account."))
-    submissions = session.scalars(select(Submission).where(Submission.user_id == trainee_id)
-                                  .order_by(Submission.id))
+    submissions = list(session.scalars(select(Submission).where(
+        Submission.user_id == trainee_id).order_by(Submission.id)))
+    # The notebooks they handed in, as they sent them (never the graded copy: hidden tests).
+    notebooks = dict(session.execute(select(Blob.sha256, Blob.data).where(
+        Blob.sha256.in_({s.notebook_sha256 for s in submissions}))).all())
     cells = {}
     for cell in session.scalars(select(CellGrade).join(Submission).where(
             Submission.user_id == trainee_id)):
@@ -336,7 +351,8 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
             "id": s.id, "exercise": slugs.get(s.exercise_id), "purpose": s.purpose.value,
             "status": s.status.value, "score": s.score, "max_score": s.max_score,
             "created_at": s.created_at.isoformat(), "flags": list(s.flags or []),
-            "cells": cells.get(s.id, []),
+            "cells": cells.get(s.id, []), "notebook_name": s.notebook_name,
+            "notebook": notebooks.get(s.notebook_sha256, b"").decode("utf-8", "replace"),
         } for s in submissions],
         "imported_results": [{
             "exercise": slugs.get(r.exercise_id), "grade_id": r.grade_id, "score": r.score,

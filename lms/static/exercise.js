@@ -25,13 +25,15 @@
     panel.hidden = false;
     panel.dataset.state = data.status;
     if (!data.finished) {
-      statusLine.replaceChildren(el("span", { class: "spinner" }), document.createTextNode(" " + msg(data.status)));
+      const ahead = data.jobs_ahead ? ` (${data.jobs_ahead} ${msg("ahead")})` : "";
+      statusLine.replaceChildren(el("span", { class: "spinner" }), document.createTextNode(" " + msg(data.status) + ahead));
       body.replaceChildren();
       return;
     }
     statusLine.textContent = data.purpose === "check" ? msg("check") : msg(data.status);
     const parts = [];
     if (data.error) parts.push(el("p", { class: "flash flash-error", role: "alert" }, data.error));
+    if ((data.flags || []).some((f) => f.startsWith("tampered:"))) parts.push(el("p", { class: "flash" }, msg("tampered")));
     if (data.status === "graded") {
       parts.push(el("p", { class: "result-score" }, msg("score") + ": " + fmt(data.score) + " / " + fmt(data.max_score)));
       const table = el("table", { class: "table cells" });

@@ -21,9 +21,9 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from lms.extensions import db
-from lms.models import Exercise, Submission, SubmissionPurpose, UserRole
+from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, UserRole
 from lms.queue import enqueue
-from lms.services import submissions
+from lms.services import grading_jobs, submissions
 from lms.services.blobs import get_blob
 from lms.web.access import STAFF, roles_required, wants_json
 from lms.web.rendering import notebook_cells
@@ -132,6 +132,7 @@ def submit(slug: str):
             purpose=purpose,
             token=request.form.get("token", ""),
             checks_per_minute=current_app.config["CHECK_WORK_PER_MINUTE"],
+            submissions_per_minute=current_app.config["SUBMISSIONS_PER_MINUTE"],
         )
     except submissions.SubmissionRefused as refused:
         return _refused(exercise, refused)
@@ -183,6 +184,8 @@ def status(submission_id: int) -> Response:
     """What the exercise page polls while grading runs."""
     found = _visible_or_404(submission_id)
     body = found.status_json()
+    if found.status is SubmissionStatus.QUEUED:
+        body["jobs_ahead"] = grading_jobs.jobs_ahead(db.session, submission_id)
     if found.feedback_html:
         body["feedback_url"] = url_for(".feedback", submission_id=submission_id)
     body["page_url"] = url_for(".submission", submission_id=submission_id)

@@ -33,7 +33,7 @@ def pipeline(role_id: str):  # noqa: ANN201
     if now is None:
         abort(404)
     return render_template("recruiter/pipeline.html", now=now,
-                           history=talent.pipeline_history(db.session, role_id))
+                           history=talent.pipeline_series(db.session, now))
 
 
 @bp.get("/roles/<role_id>/candidates")

@@ -400,3 +400,83 @@ def test_the_hosts_stdio_is_not_reachable_through_proc(run):
         "import os\n[os.readlink(f'/proc/1/fd/{n}') for n in (0, 1, 2)]",
     )
     assert _result(outcome.outputs[0]) == "['/dev/null', '/dev/null', '/dev/null']"
+
+
+# Run the runtime as an unprivileged user (uid 65534) in a private mount namespace where the
+# directories leading to Python and the repository are made traversable, like a non-root host.
+_AS_NOBODY = r"""
+import os, sys, tempfile
+repo, child = sys.argv[1], sys.argv[2]
+sys.path.insert(0, repo)
+from grading.runtime import syscalls
+syscalls.unshare(syscalls.CLONE_NEWNS)
+syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE, None)
+syscalls.mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777")  # nothing left on the host's /tmp
+needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, repo)}
+blocked = {}
+for path in needed:
+    for depth in range(1, len(path.split("/"))):
+        ancestor = "/".join(path.split("/")[: depth + 1])
+        if not os.stat(ancestor).st_mode & 0o001:
+            blocked.setdefault(ancestor, []).append(path)
+            break
+stash = {a: tempfile.mkdtemp() for a in blocked}
+for ancestor, place in stash.items():
+    syscalls.mount(ancestor, place, None, syscalls.MS_BIND, None)
+for ancestor, paths in blocked.items():
+    syscalls.mount("tmpfs", ancestor, "tmpfs", 0, "mode=0755")
+    for path in paths:
+        os.makedirs(path, exist_ok=True)
+        syscalls.mount(stash[ancestor] + path[len(ancestor):], path, None, syscalls.MS_BIND, None)
+os.setgroups([])
+os.setresgid(65534, 65534, 65534)
+os.setresuid(65534, 65534, 65534)
+os.execve(sys.executable, [sys.executable, "-c", child, repo], {"PATH": "/usr/bin:/bin"})
+"""
+
+_SANDBOXED_RUN = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from grading.runtime import RunRequest, Runtime
+with Runtime(slots=1, preload=()) as rt:
+    outcome = rt.run(RunRequest(cells=(
+        "import os\nos.getuid() != 65534, os.getcwd()",
+        "open('/proc/self/status').read().split('CapEff:')[1].split()[0]",
+        "import socket\nsocket.create_connection(('127.0.0.1', 5432), timeout=1)",
+        f"os.path.exists({sys.argv[1] + '/pyproject.toml'!r})",
+        "while True:\n    pass",
+        "import os, time\nfor _ in range(200):\n    try:\n        if os.fork() == 0:\n"
+        "            time.sleep(60)\n            os._exit(0)\n    except OSError as exc:\n"
+        "        raise SystemExit(f'refused: {exc}')",
+    ), cell_timeout=5))
+    print(json.dumps({"isolation": rt.isolation, "outputs": outcome.outputs,
+                      "issues": [[i.index, i.kind] for i in outcome.issues]}))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to impersonate an unprivileged host")
+def test_an_unprivileged_host_gets_a_user_namespace_sandbox():
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", _AS_NOBODY, str(REPO_ROOT), _SANDBOXED_RUN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    isolation = report["isolation"]
+    assert isolation["sandboxed"] and isolation["user_namespace"]
+    assert not isolation["uid_drop"]
+    assert set(isolation["namespaces"]) >= {"user", "mount", "pid", "net"}
+    outputs = report["outputs"]
+    assert outputs[0][0]["data"]["text/plain"] == "(True, '/home/trainee')"
+    assert outputs[1][0]["data"]["text/plain"] == "'0000000000000000'"  # no capabilities
+    assert _errors(outputs[2]) == ["ConnectionRefusedError"]
+    assert outputs[3][0]["data"]["text/plain"] == "False"  # the repository is not visible
+    assert [i for i in report["issues"] if i[1] == "timeout"] == [[4, "timeout"]]
+    assert _errors(outputs[5]) == ["SystemExit"]  # RLIMIT_NPROC counts this namespace's uid
+    assert "refused" in outputs[5][0]["evalue"]

@@ -19,10 +19,14 @@ from lms.models import GradingJob, JobStatus
 SCALE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 POSTGRES_ADMIN_URL = os.environ.get(
     "LMS_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SCALE_DATABASE = "atlas_scale"
+# One database and one Redis key prefix per test session, so two runs at once (two developers,
+# or the suite and a single test) never see each other's jobs.
+SCALE_DATABASE = f"atlas_scale_{os.getpid()}"
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+REDIS_KEY_PREFIX = f"atlas-test-{os.getpid()}:"
 VISIBILITY_TIMEOUT = 10  # seconds: short, so a killed worker's jobs come back quickly
 LMS = str(Path(sys.executable).with_name("lms"))
+CELERY = str(Path(sys.executable).with_name("celery"))
 
 
 def unavailable(reason: str) -> None:
@@ -30,6 +34,16 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: the scale-out tests must run)")
     pytest.skip(reason)
+
+
+def clear_broker(url: str, prefix: str) -> None:
+    """Delete this session's keys (messages, unacknowledged ones, locks) from Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def run_lms(env: dict[str, str], *args: str, timeout: float = 120) -> str:
@@ -42,11 +56,15 @@ def run_lms(env: dict[str, str], *args: str, timeout: float = 120) -> str:
 class WorkerProcess:
     """One `lms worker` process (its own process group, so it can be killed with its pool)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int,
+                 celery_cli: bool = False) -> None:
         self.log_path = log_path
         self.log = log_path.open("w")
+        command = ([CELERY, "-A", "lms.queue.celery_app", "worker", "--loglevel", "INFO",
+                    "--hostname", "lms-cli@%h"]
+                   if celery_cli else [LMS, "worker"])
         self.process = subprocess.Popen(
-            [LMS, "worker", "--concurrency", str(concurrency)], env=env, stdout=self.log,
+            [*command, "--concurrency", str(concurrency)], env=env, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True)
 
     @property

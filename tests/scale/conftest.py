@@ -1,8 +1,8 @@
 """Fixtures of the scale-out tests: PostgreSQL, Redis and real `lms worker` processes.
 
-They use a database of their own (`atlas_scale`, created if missing) and Redis database 7, so
-they never touch what the other suites use. Without PostgreSQL or Redis they are skipped
-locally, and they fail under CI=true.
+Each session uses a PostgreSQL database of its own (`atlas_scale_<pid>`, dropped at the end) and
+its own key prefix in Redis database 7, so they never touch what other suites or runs use.
+Without PostgreSQL or Redis they are skipped locally, and they fail under CI=true.
 """
 
 from __future__ import annotations
@@ -18,32 +18,34 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.scale.cluster import (
     POSTGRES_ADMIN_URL,
+    REDIS_KEY_PREFIX,
     REDIS_URL,
     SCALE_CONTENT,
     SCALE_DATABASE,
     VISIBILITY_TIMEOUT,
     WorkerProcess,
+    clear_broker,
     run_lms,
     unavailable,
 )
 
 
 @pytest.fixture(scope="session")
-def scale_database_url() -> str:
-    """The URL of the `atlas_scale` PostgreSQL database (created on first use)."""
+def scale_database_url() -> Iterator[str]:
+    """A PostgreSQL database of this session's own, dropped at its end."""
     try:
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT",
                               connect_args={"connect_timeout": 3})
         with admin.connect() as connection:
-            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                       {"name": SCALE_DATABASE})
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{SCALE_DATABASE}"'))
-        admin.dispose()
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{SCALE_DATABASE}"'))
+            connection.execute(text(f'CREATE DATABASE "{SCALE_DATABASE}"'))
     except Exception as error:
         unavailable(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {error}")
     url = make_url(POSTGRES_ADMIN_URL).set(database=SCALE_DATABASE)
-    return url.render_as_string(hide_password=False)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{SCALE_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -63,11 +65,6 @@ def scale_schema(scale_database_url: str, redis_url: str,
                  tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The schema built with `lms db upgrade` and the test content loaded with `lms import`,
     once per session; the environment every process of the tests shares."""
-    engine = create_engine(scale_database_url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
     settings = {
         "LMS_DATABASE_URL": scale_database_url,
         "LMS_BROKER_URL": redis_url,
@@ -76,6 +73,7 @@ def scale_schema(scale_database_url: str, redis_url: str,
         "LMS_REDISPATCH_SECONDS": "5",
         "LMS_INSTANCE_PATH": str(tmp_path_factory.mktemp("scale-instance")),
         "LMS_LOG_FORMAT": "json",
+        "LMS_BROKER_KEY_PREFIX": REDIS_KEY_PREFIX,
     }
     env = {**os.environ, **settings}
     run_lms(env, "db", "upgrade")
@@ -87,13 +85,11 @@ def scale_schema(scale_database_url: str, redis_url: str,
 def scale_env(scale_schema: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """No account, submission or job left from another test, an empty broker; the shared
     environment (also set in this process)."""
-    import redis
-
     engine = create_engine(scale_schema["LMS_DATABASE_URL"])
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE users, submissions RESTART IDENTITY CASCADE"))
     engine.dispose()
-    redis.Redis.from_url(scale_schema["LMS_BROKER_URL"]).flushdb()
+    clear_broker(scale_schema["LMS_BROKER_URL"], REDIS_KEY_PREFIX)
     for name, value in scale_schema.items():
         monkeypatch.setenv(name, value)
     return {**os.environ, **scale_schema}
@@ -106,8 +102,9 @@ def start_worker(
     """Start `lms worker` processes; all of them are stopped at the end of the test."""
     started: list[WorkerProcess] = []
 
-    def start(concurrency: int = 2, wait: bool = True) -> WorkerProcess:
-        worker = WorkerProcess(scale_env, tmp_path / f"worker-{len(started)}.log", concurrency)
+    def start(concurrency: int = 2, wait: bool = True, celery_cli: bool = False) -> WorkerProcess:
+        worker = WorkerProcess(scale_env, tmp_path / f"worker-{len(started)}.log", concurrency,
+                               celery_cli)
         started.append(worker)
         if wait:
             worker.wait_ready()

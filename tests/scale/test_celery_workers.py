@@ -79,6 +79,10 @@ def make_app(env: dict[str, str], broker_url: str | None = None) -> Flask:
         "BROKER_URL": broker_url or env["LMS_BROKER_URL"],
     })
     assert type(app.extensions["lms.queue"]).__name__ == "CeleryQueue"
+    if "ops" not in app.blueprints:  # until create_app registers it
+        from lms.web import ops
+
+        app.register_blueprint(ops.bp)
     return app
 
 
@@ -224,13 +228,27 @@ def test_jobs_left_queued_are_sent_at_worker_start_and_by_the_periodic_sweep(
     db.engine_for(app).dispose()
 
 
-def test_doctor_reports_database_broker_workers_and_sandbox(scale_env, start_worker):
-    """`lms doctor` with a worker up: every check passes, exit status 0."""
-    start_worker(1)
+def test_celery_command_line_worker_grades_and_doctor_sees_it(
+        web, scale_env, start_worker, scale_sessions):
+    """`celery -A lms.queue.celery_app worker` is the same worker as `lms worker`; `lms doctor`
+    then passes every check (exit status 0)."""
+    start_worker(1, celery_cli=True)
+    Trainee(web).submit(RIGHT)
+    wait_for(lambda: job_counts(scale_sessions) == {JobStatus.DONE: 1}, 60, "grading")
+    assert_one_result_each(all_jobs(scale_sessions), 1)
     output = run_lms(scale_env, "doctor")
     for check in ("database", "broker", "workers", "sandbox"):
         assert f"[ok  ] {check}:" in output, output
-    assert "1 answered: lms-" in output
+    assert "1 answered: lms-cli@" in output
+    with db.sessionmaker_for(web)() as session:
+        create_user(session, "admin@example.org", UserRole.ADMIN, PASSWORD)
+    admin = web.test_client()
+    csrf = _CSRF.search(admin.get("/login").get_data(as_text=True)).group(1)
+    admin.post("/login", data={"email": "admin@example.org", "password": PASSWORD,
+                               "csrf_token": csrf})
+    page = admin.get("/admin/ops/").get_data(as_text=True)
+    assert "scale-out mode" in page and '<td data-count="done">1</td>' in page
+    assert "<strong>broker</strong> (ok)" in page and "<strong>workers</strong> (ok)" in page
 
 
 def _snapshot(job: GradingJob) -> tuple:

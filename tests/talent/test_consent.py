@@ -95,3 +95,23 @@ def test_export_all_my_data(client, auth, users, world, session) -> None:  # noq
     assert data["consent"][0]["shared"] is True and data["shared_now"] is True
     assert data["readiness"][0]["role"] == "junior-dev"
     assert users.other_trainee not in response.get_data(as_text=True)
+
+
+def test_export_includes_my_notebooks_but_never_the_graded_copy(client, auth, users, world,  # noqa: ANN001
+                                                                 session, fixture_content) -> None:
+    from lms.models import Submission, SubmissionPurpose
+    from lms.services import submissions
+    from lms.services.blobs import put_blob
+
+    source = (fixture_content / "exercises/squares/squares.ipynb").read_bytes()
+    queued = submissions.submit(session, user_id=world.trainee_id, exercise_slug="squares",
+                                notebook=source, name="mine.ipynb", origin="upload",
+                                purpose=SubmissionPurpose.GRADE, token="t1")
+    session.get(Submission, queued.submission_id).graded_notebook_sha256 = put_blob(
+        session, b'{"hidden": "HIDDEN-TESTS-HERE"}')
+    session.commit()
+    auth.login(users.trainee)
+    data = json.loads(client.get("/skills/my-data.json").get_data(as_text=True))
+    assert data["submissions"][0]["notebook_name"] == "mine.ipynb"
+    assert json.loads(data["submissions"][0]["notebook"]) == json.loads(source)
+    assert "HIDDEN-TESTS-HERE" not in json.dumps(data)

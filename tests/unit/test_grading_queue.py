@@ -162,3 +162,15 @@ def test_enqueue_wakes_an_idle_worker(app, session, queued) -> None:
         queue.stop()
     assert session.scalar(select(Submission.status)).value in ("running", "graded")
     session.rollback()
+
+
+def test_jobs_ahead_counts_the_queue_before_a_submission(session, queued) -> None:
+    first, second = queued(), queued()
+    submission_of = {
+        job_id: session.get(GradingJob, job_id).submission_id for job_id in (first, second)
+    }
+    assert grading_jobs.jobs_ahead(session, submission_of[first]) == 0
+    assert grading_jobs.jobs_ahead(session, submission_of[second]) == 1
+    grading_jobs.claim(session, first, "w1")
+    assert grading_jobs.jobs_ahead(session, submission_of[second]) == 0
+    session.rollback()

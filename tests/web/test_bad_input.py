@@ -163,6 +163,11 @@ def test_check_my_work_is_rate_limited(app, client, trainee, session) -> None:
     assert statuses == [202, 202, 429]
     assert "times a minute" in response.json["error"]
     assert _counts(session)[0] == 2
-    # Graded submissions are not limited by the checks.
+    # Graded submissions have their own allowance, not used up by the checks.
+    app.config["SUBMISSIONS_PER_MINUTE"] = 1
     data = dict(_form(client, trainee), origin="browser", action="submit")
     assert client.post("/exercises/squares/submissions", data=data).status_code == 302
+    data = dict(_form(client, trainee), origin="browser", action="submit")
+    response = client.post("/exercises/squares/submissions", data=data)
+    assert response.status_code == 429
+    assert "submit 1 times a minute" in response.get_data(as_text=True)
