@@ -6,6 +6,7 @@ queries, whatever the number of candidates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -89,7 +90,7 @@ def candidate_list(session: Session, role_id: str, filters: CandidateFilter = Ca
     return CandidateList(role, rows, skills, len(everyone) - len(shared))
 
 
-def parse_filter(args: dict[str, str]) -> CandidateFilter:
+def parse_filter(args: Mapping[str, str]) -> CandidateFilter:
     """A filter from query-string values; anything unknown or malformed is ignored."""
 
     def fraction(name: str) -> float | None:

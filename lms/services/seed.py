@@ -31,7 +31,12 @@ from lms.models import (
 )
 from lms.models.talent import CandidateMark, Cohort, CohortMember, MarkStatus, ReportShare
 from lms.readiness.evidence import EvidenceKind
-from lms.readiness.synthetic import SyntheticCell, SyntheticExercise, generate_cohort
+from lms.readiness.synthetic import (
+    SyntheticCell,
+    SyntheticCohort,
+    SyntheticExercise,
+    generate_cohort,
+)
 from lms.services import readiness as readiness_service
 from lms.services import talent
 from lms.services.accounts import hash_password
@@ -114,7 +119,7 @@ def seed_cohort(session: Session, trainees: int, months: int = 6, seed: int = 0,
     return SeedSummary(slug, trainees, len(exercises), counts[0], counts[1], snapshots, password)
 
 
-def _create_trainees(session: Session, cohort, seed: int, password: str  # noqa: ANN001
+def _create_trainees(session: Session, cohort: SyntheticCohort, seed: int, password: str
                      ) -> dict[str, int]:
     emails = {t.email: t.email.replace("@example.org", f"@seed{seed}.atlas.demo")
               for t in cohort.trainees}
@@ -137,7 +142,7 @@ def _create_trainees(session: Session, cohort, seed: int, password: str  # noqa:
     return by_synthetic
 
 
-def _write_history(session: Session, cohort, users: dict[str, int]  # noqa: ANN001
+def _write_history(session: Session, cohort: SyntheticCohort, users: dict[str, int]
                    ) -> tuple[int, int]:
     rows = session.execute(select(Exercise.slug, Exercise.id, Exercise.release_sha256,
                                   Exercise.notebook_name)).all()
