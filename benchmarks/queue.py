@@ -118,7 +118,8 @@ def _submit(sessions, user_id: int, count: int) -> list[int]:  # noqa: ANN001
         return [submissions.submit(
             session, user_id=user_id, exercise_slug="tiny-sum", notebook=notebook,
             name="tiny-sum.ipynb", origin="upload", purpose=SubmissionPurpose.GRADE,
-            token=secrets.token_hex(16)).job_id for _ in range(count)]
+            token=secrets.token_hex(16), submissions_per_minute=10**9).job_id
+            for _ in range(count)]
 
 
 def _wait_drained(sessions, job_ids: list[int], timeout: float = 1800) -> None:  # noqa: ANN001

@@ -20,11 +20,14 @@ def alembic_config(database_url: str) -> Config:
     # New revision scripts come out ruff-formatted (autogenerate writes very long lines).
     ruff = Path(sys.executable).with_name("ruff")
     if ruff.exists():
-        config.set_section_option("post_write_hooks", "hooks", "ruff_format")
-        config.set_section_option("post_write_hooks", "ruff_format.type", "exec")
-        config.set_section_option("post_write_hooks", "ruff_format.executable", str(ruff))
-        config.set_section_option("post_write_hooks", "ruff_format.options",
-                                  "format REVISION_SCRIPT_FILENAME")
+        hooks = {"ruff_fix": "check --fix --quiet", "ruff_format": "format"}
+        config.set_section_option("post_write_hooks", "hooks", ", ".join(hooks))
+        for name, arguments in hooks.items():
+            config.set_section_option("post_write_hooks", f"{name}.type", "exec")
+            config.set_section_option("post_write_hooks", f"{name}.executable", str(ruff))
+            config.set_section_option(
+                "post_write_hooks", f"{name}.options", f"{arguments} REVISION_SCRIPT_FILENAME"
+            )
     return config
 
 

@@ -28,6 +28,7 @@ class CourseProgress:
     exercises_done: int
     started: bool
     next_exercise: Exercise | None
+    next_lesson: Lesson | None = None  # read first: the exercise's module is not begun yet
 
     @property
     def percent(self) -> int:
@@ -77,15 +78,21 @@ def dashboard(session: Session, user_id: int) -> list[CourseProgress]:
     best = best_scores(session, user_id)
     progress = []
     for course in list_courses(session):
+        pending = [(m, e) for m in course.modules for e in m.exercises if not is_done(e, best)]
         exercises = [e for m in course.modules for e in m.exercises]
-        done = [e for e in exercises if is_done(e, best)]
+        next_module, next_exercise = pending[0] if pending else (None, None)
+        # A module not begun yet starts with its first lesson, not straight with the exercise.
+        begun = next_module is not None and any(e.id in best for e in next_module.exercises)
         progress.append(
             CourseProgress(
                 course=course,
                 exercises_total=len(exercises),
-                exercises_done=len(done),
+                exercises_done=len(exercises) - len(pending),
                 started=any(e.id in best for e in exercises),
-                next_exercise=next((e for e in exercises if not is_done(e, best)), None),
+                next_exercise=next_exercise,
+                next_lesson=next_module.lessons[0]
+                if next_module and next_module.lessons and not begun
+                else None,
             )
         )
     return sorted(progress, key=lambda p: not p.started)

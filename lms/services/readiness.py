@@ -208,9 +208,10 @@ class ReadinessCache:
 
     A figure is reused for at most `max_age` seconds (mastery decays with time, slowly: a day
     moves a weight by 0.4%), and never once anything it depends on changed (`data_version`).
+    Few entries: each holds a whole cohort's evidence (tens of MB for 500 trainees).
     """
 
-    def __init__(self, max_age: timedelta = timedelta(minutes=5), size: int = 16) -> None:
+    def __init__(self, max_age: timedelta = timedelta(minutes=5), size: int = 4) -> None:
         self.max_age, self.size = max_age, size
         self._entries: dict[tuple, CohortReadiness] = {}
         self._lock = threading.Lock()
@@ -275,11 +276,20 @@ def role_readiness(
     session: Session, role_id: str, as_of: datetime | None = None,
     user_ids: Collection[int] | None = None,
 ) -> list[CandidateReadiness] | None:
-    """Trainees best first for one role (None if the role does not exist)."""
-    cohort = cohort_readiness(session, as_of, user_ids, role_ids=[role_id])
-    if not cohort.roles:
+    """Trainees (all, or these) best first for one role (None if the role does not exist)."""
+    if user_ids is not None and len(user_ids) < CACHE_MIN_TRAINEES:
+        cohort = cohort_readiness(session, as_of, user_ids, role_ids=[role_id])
+    else:
+        # The whole cohort's figures, shared with the pipeline and the other roles (one cache
+        # entry for all of them), then only the trainees asked for.
+        cohort = cohort_readiness(session, as_of)
+    if role_id not in {role.id for role in cohort.roles}:
         return None
-    return cohort.ranked(role_id)
+    ranked = cohort.ranked(role_id)
+    if user_ids is None:
+        return ranked
+    wanted = set(user_ids)
+    return [entry for entry in ranked if entry.trainee.id in wanted]
 
 
 def trainee_readiness(

@@ -100,28 +100,9 @@ def data_file(slug: str, name: str) -> Response:
 def submit(slug: str):
     """Hand in the answers typed on the page, or an uploaded .ipynb: stored, then graded."""
     exercise = _exercise_or_404(slug)
-    purpose = (
-        SubmissionPurpose.CHECK
-        if request.form.get("action") == "check"
-        else SubmissionPurpose.GRADE
-    )
-    upload = request.files.get("notebook")
-    if upload is not None and upload.filename:
-        data, name, origin = upload.read(), secure_filename(upload.filename), "upload"
-    elif request.form.get("origin") == "upload":
-        return _refused(
-            exercise,
-            submissions.SubmissionRefused(400, _("Choose a notebook file (.ipynb) to upload.")),
-        )
-    else:
-        answers = {
-            key.removeprefix("answer-"): value
-            for key, value in request.form.items()
-            if key.startswith("answer-")
-        }
-        data = submissions.notebook_from_answers(db.session, exercise, answers)
-        name, origin = exercise.notebook_name, "browser"
+    check = request.form.get("action") == "check"
     try:
+        data, name, origin = _notebook_from_form(exercise)
         queued = submissions.submit(
             db.session,
             user_id=current_user.id,
@@ -129,7 +110,7 @@ def submit(slug: str):
             notebook=data,
             name=name,
             origin=origin,
-            purpose=purpose,
+            purpose=SubmissionPurpose.CHECK if check else SubmissionPurpose.GRADE,
             token=request.form.get("token", ""),
             checks_per_minute=current_app.config["CHECK_WORK_PER_MINUTE"],
             submissions_per_minute=current_app.config["SUBMISSIONS_PER_MINUTE"],
@@ -137,13 +118,30 @@ def submit(slug: str):
     except submissions.SubmissionRefused as refused:
         return _refused(exercise, refused)
     enqueue(queued.job_id)
+    status_url = url_for(".status", submission_id=queued.submission_id)
     if wants_json():
         return jsonify(
             submission_id=queued.submission_id,
+            status_url=status_url,
             next_token=secrets.token_hex(16),
-            status_url=url_for(".status", submission_id=queued.submission_id),
         ), 202
     return redirect(url_for(".submission", submission_id=queued.submission_id))
+
+
+def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
+    """The notebook bytes, file name and origin: the uploaded file, else the typed answers."""
+    upload = request.files.get("notebook")
+    if upload is not None and upload.filename:
+        return upload.read(), secure_filename(upload.filename), "upload"
+    if request.form.get("origin") == "upload":
+        raise submissions.SubmissionRefused(400, _("Choose a notebook file (.ipynb) to upload."))
+    answers = {
+        key.removeprefix("answer-"): value
+        for key, value in request.form.items()
+        if key.startswith("answer-")
+    }
+    data = submissions.notebook_from_answers(db.session, exercise, answers)
+    return data, exercise.notebook_name, "browser"
 
 
 def _refused(exercise: Exercise, refused: submissions.SubmissionRefused):

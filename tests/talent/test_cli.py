@@ -112,3 +112,12 @@ def test_seed_builds_a_cohort_with_history(cli, content, session) -> None:  # no
     assert sum(bool(r["skills"][0]["evidence"]) for r in ranked) >= 9  # a few skip it
     scores = [r["readiness"] for r in ranked]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_snapshot_pipeline_stores_today(cli, world, session) -> None:  # noqa: ANN001
+    from lms.services import talent
+
+    result = cli("snapshot-pipeline")
+    assert result.exit_code == 0 and "Stored 1 snapshot(s)" in result.output
+    stored = talent.pipeline_history(session, "junior-dev")
+    assert [(s.trainees, s.ready) for s in stored] == [(2, 1)]

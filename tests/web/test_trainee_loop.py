@@ -24,7 +24,8 @@ def trainee(auth, users, content):
 def test_dashboard_course_and_lesson(client, trainee) -> None:
     page = client.get("/learn").get_data(as_text=True)
     assert "Introduction" in page and "0 of 1 exercises done" in page
-    assert "/exercises/squares" in page  # what to do next
+    # What to do next: the module's first lesson, then its exercise.
+    assert "Read: Hello lesson" in page and "/exercises/squares" in page
     course = client.get("/courses/intro").get_data(as_text=True)
     assert "Hello lesson" in course and "Squares" in course
     lesson = client.get("/courses/intro/basics/01-hello")
