@@ -35,6 +35,7 @@ CONTENT = ROOT / "tests" / "scale" / "fixtures" / "content"
 LMS = str(Path(sys.executable).with_name("lms"))
 ANSWER = {"add": "def add(a, b):\n    return a + b"}
 WARM_UP_JOBS = 8
+KEY_PREFIX = "atlas-bench:"
 
 
 def main() -> None:
@@ -75,7 +76,7 @@ def _options() -> argparse.Namespace:
 
 
 def _prepare(options: argparse.Namespace) -> dict[str, str]:
-    """A fresh database (migrated, content imported, one trainee) and an empty broker."""
+    """A fresh database (migrated, content imported, one trainee); no message of a past run."""
     import redis
 
     url = make_url(options.database_url)
@@ -84,13 +85,17 @@ def _prepare(options: argparse.Namespace) -> dict[str, str]:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{url.database}"'))
     admin.dispose()
-    redis.Redis.from_url(options.broker_url).flushdb()
+    client = redis.Redis.from_url(options.broker_url)
+    stale = list(client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
+    if stale:
+        client.delete(*stale)
     env = {
         "LMS_DATABASE_URL": options.database_url,
         "LMS_BROKER_URL": options.broker_url,
         "LMS_REDISPATCH_SECONDS": "3600",  # the benchmark sends every job itself
         "LMS_INSTANCE_PATH": "/tmp/atlas-bench-instance",
         "LMS_LOG_FORMAT": "json",
+        "LMS_BROKER_KEY_PREFIX": KEY_PREFIX,  # never touch other keys of that Redis database
     }
     full_env = {**os.environ, **env}
     for command in (["db", "upgrade"], ["import", str(CONTENT)],

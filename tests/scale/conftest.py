@@ -62,7 +62,7 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def scale_schema(scale_database_url: str, redis_url: str,
-                 tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The schema built with `lms db upgrade` and the test content loaded with `lms import`,
     once per session; the environment every process of the tests shares."""
     settings = {
@@ -78,7 +78,8 @@ def scale_schema(scale_database_url: str, redis_url: str,
     env = {**os.environ, **settings}
     run_lms(env, "db", "upgrade")
     run_lms(env, "import", str(SCALE_CONTENT))
-    return settings
+    yield settings
+    clear_broker(redis_url, REDIS_KEY_PREFIX)
 
 
 @pytest.fixture

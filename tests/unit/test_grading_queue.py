@@ -73,7 +73,7 @@ def test_grade_job_carries_source_submission_and_files(session, queued) -> None:
     job_id = queued()
     grade_job, purpose = grading_jobs.build_grade_job(session, job_id)
     assert grade_job.submission == SOURCE and grade_job.job_id == str(job_id)
-    assert '"BEGIN HIDDEN TESTS' in grade_job.source or "BEGIN HIDDEN TESTS" in grade_job.source
+    assert "BEGIN HIDDEN TESTS" in grade_job.source  # the grader gets the source, not the release
     assert grade_job.files == {"data/numbers.txt": b"1\n2\n3\n"} and grade_job.timeout == 10
     assert purpose is SubmissionPurpose.GRADE
 
