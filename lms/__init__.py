@@ -91,12 +91,25 @@ def _register_blueprints(app: Flask) -> None:
         headers,
         instructor,
         learn,
+        ops,
         recruiter,
         skills,
         talent_admin,
     )
 
-    for module in (auth, learn, exercises, instructor, recruiter, admin, skills, talent_admin, api):
+    blueprints = (
+        auth,
+        learn,
+        exercises,
+        instructor,
+        recruiter,
+        admin,
+        skills,
+        talent_admin,
+        ops,
+        api,
+    )
+    for module in blueprints:
         app.register_blueprint(module.bp)
     errors.register(app)
     headers.register(app)

@@ -17,8 +17,8 @@ from lms.queue.embedded import EmbeddedQueue
 class QueueBackend(Protocol):
     """What the web application needs from a queue."""
 
-    def enqueue(self, job_id: int) -> None:
-        """Hand a committed job to the workers."""
+    def enqueue(self, job_id: int) -> bool | None:
+        """Hand a committed job to the workers; False: kept in the database, sent later."""
 
     def start(self) -> None:
         """Start consuming (embedded: start the worker threads)."""
@@ -45,6 +45,8 @@ def backend_name(app: Flask) -> str:
 def init_app(app: Flask) -> None:
     """Create the configured backend (workers start only when `start_workers` is called)."""
     name = backend_name(app)
+    if name == "celery":
+        import lms.queue.celery_backend  # noqa: F401 - registers "celery"
     if name not in BACKENDS:
         raise RuntimeError(f"No grading queue backend {name!r}; known: {sorted(BACKENDS)}.")
     app.extensions["lms.queue"] = BACKENDS[name](app)
@@ -55,6 +57,6 @@ def get_queue(app: Flask | None = None) -> QueueBackend:
     return (app or current_app).extensions["lms.queue"]
 
 
-def enqueue(job_id: int) -> None:
-    """Hand a committed grading job to the current application's queue."""
-    get_queue().enqueue(job_id)
+def enqueue(job_id: int) -> bool | None:
+    """Hand a committed grading job to the queue; False when it could not be sent yet."""
+    return get_queue().enqueue(job_id)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grading.job import GradeJob, GradeResult
 from lms.models import SubmissionPurpose
+from lms.queue import joblog
 from lms.services import grading_jobs
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ class Worker:
 
     def process(self, job_id: int) -> None:
         """Grade an already claimed job and record the outcome (a result or a failure)."""
+        with joblog.job_context(job_id):
+            self._process(job_id)
+
+    def _process(self, job_id: int) -> None:
         graders = self.graders or default_graders()
         with self.sessions() as session:
             grade_job, purpose = grading_jobs.build_grade_job(session, job_id)

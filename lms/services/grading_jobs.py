@@ -87,7 +87,7 @@ def build_grade_job(session: Session, job_id: int) -> tuple[GradeJob, Submission
 
 def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
     """Record a result on the job's submission; a second call for the same job changes nothing."""
-    job = session.get(GradingJob, job_id)
+    job = session.get(GradingJob, job_id, with_for_update=True)
     if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
         session.rollback()
         return False
@@ -119,7 +119,7 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
 
 def record_failure(session: Session, job_id: int, error: str) -> None:
     """The grader crashed on this job: retry it, or after MAX_ATTEMPTS mark it failed for good."""
-    job = session.get(GradingJob, job_id)
+    job = session.get(GradingJob, job_id, with_for_update=True)
     if job is None or job.status is not JobStatus.RUNNING:
         session.rollback()
         return

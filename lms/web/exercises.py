@@ -117,13 +117,17 @@ def submit(slug: str):
         )
     except submissions.SubmissionRefused as refused:
         return _refused(exercise, refused)
-    enqueue(queued.job_id)
+    delayed = enqueue(queued.job_id) is False
+    if delayed:
+        flash(_("Your notebook is saved and queued, but the grading service is unreachable "
+                "right now; it will be graded automatically when it is back."), "error")
     status_url = url_for(".status", submission_id=queued.submission_id)
     if wants_json():
         return jsonify(
             submission_id=queued.submission_id,
             status_url=status_url,
             next_token=secrets.token_hex(16),
+            queue_delayed=delayed,
         ), 202
     return redirect(url_for(".submission", submission_id=queued.submission_id))
 
