@@ -217,6 +217,10 @@ def _build_filesystem(plan: SandboxPlan, uid: int, limits: Limits) -> None:
     for path in _SYSTEM_DIRS:
         _expose(path, root)
     _populate_etc(root, uid)
+    # /tmp and /home first: the interpreter may live below them (a venv in a CI checkout under
+    # /tmp), and its read-only bind must land on top of the fresh tmpfs, not be hidden by it.
+    _tmpfs(root + "/tmp", f"size={limits.tmp_bytes},mode=1777")
+    os.makedirs(root + "/home", mode=0o755)
     for path in plan.python_paths:
         _bind_readonly(path, root + path)
     _populate_dev(root, limits)
@@ -228,8 +232,6 @@ def _build_filesystem(plan: SandboxPlan, uid: int, limits: Limits) -> None:
         syscalls.MS_NOSUID | syscalls.MS_NODEV | syscalls.MS_NOEXEC,
         None,
     )
-    _tmpfs(root + "/tmp", f"size={limits.tmp_bytes},mode=1777")
-    os.makedirs(root + "/home", mode=0o755)
     _tmpfs(root + WORKDIR, f"size={limits.workdir_bytes},mode=0700,uid={uid},gid={uid}")
     os.chdir(root)
     syscalls.pivot_root_here()

@@ -343,3 +343,13 @@ def test_files_larger_than_the_working_directory_are_refused(runtime, runtime_li
     too_big = {"huge.bin": b"\0" * runtime_limits.workdir_bytes}
     with pytest.raises(ValueError, match="workdir_bytes"):
         runtime.run(RunRequest(cells=("1",), files=too_big))
+
+
+def test_every_interpreter_directory_is_readable_inside_the_sandbox(run):
+    """The venv may live below /tmp or /home (a CI checkout): its bind must not be hidden by the
+    sandbox's own tmpfs there, or lazily imported modules vanish."""
+    from grading.runtime.sandbox import python_paths
+
+    paths = list(python_paths())
+    outcome = run(f"import os\nprint(all(os.listdir(p) for p in {paths!r}))")
+    assert outcome.outputs[0] == ({"output_type": "stream", "name": "stdout", "text": "True\n"},)
