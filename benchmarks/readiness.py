@@ -16,36 +16,10 @@ from collections.abc import Callable
 
 from scipy.stats import spearmanr
 
-from lms.readiness import Role, RoleSkill, estimate_cohort_masteries, score_cohort
-from lms.readiness.synthetic import generate_cohort
+from lms.readiness import estimate_cohort_masteries, score_cohort
+from lms.readiness.synthetic import EXAMPLE_ROLES, generate_cohort
 
-ROLES = (
-    Role(
-        "data-engineer",
-        (
-            RoleSkill("sql-joins", 0.7, weight=2, critical=True),
-            RoleSkill("pandas-cleaning", 0.7, weight=1, critical=True),
-            RoleSkill("data-modelling", 0.6, weight=1),
-            RoleSkill("pipeline-orchestration", 0.6, weight=1),
-        ),
-    ),
-    Role(
-        "data-analyst",
-        (
-            RoleSkill("python-basics", 0.6, weight=1, critical=True),
-            RoleSkill("data-quality", 0.7, weight=2, critical=True),
-            RoleSkill("sql-joins", 0.6, weight=1),
-        ),
-    ),
-    Role(
-        "platform-engineer",
-        (
-            RoleSkill("pipeline-orchestration", 0.75, weight=2, critical=True),
-            RoleSkill("python-basics", 0.7, weight=1),
-            RoleSkill("data-modelling", 0.5, weight=1),
-        ),
-    ),
-)
+ROLES = EXAMPLE_ROLES
 
 
 def best_time(run: Callable[[], object], repeats: int) -> float:

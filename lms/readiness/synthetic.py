@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from lms.readiness.evidence import Evidence, EvidenceKind
+from lms.readiness.roles import Role, RoleSkill
 
 # One track's worth of skills: what a trainee's 60 exercises over six months exercise.
 DEFAULT_SKILLS: tuple[str, ...] = (
@@ -280,3 +281,33 @@ def _grade_cell(
         halves = int(round(cell.max_score * 2))
         return float(rng.binomial(halves, chance)) / 2
     return cell.max_score if rng.random() < chance else 0.0
+
+
+# Roles over the synthetic catalogue's skills, for the ranking tests and the benchmark.
+EXAMPLE_ROLES = (
+    Role(
+        "data-engineer",
+        (
+            RoleSkill("sql-joins", 0.7, weight=2, critical=True),
+            RoleSkill("pandas-cleaning", 0.7, weight=1, critical=True),
+            RoleSkill("data-modelling", 0.6, weight=1),
+            RoleSkill("pipeline-orchestration", 0.6, weight=1),
+        ),
+    ),
+    Role(
+        "data-analyst",
+        (
+            RoleSkill("python-basics", 0.6, weight=1, critical=True),
+            RoleSkill("data-quality", 0.7, weight=2, critical=True),
+            RoleSkill("sql-joins", 0.6, weight=1),
+        ),
+    ),
+    Role(
+        "platform-engineer",
+        (
+            RoleSkill("pipeline-orchestration", 0.75, weight=2, critical=True),
+            RoleSkill("python-basics", 0.7, weight=1),
+            RoleSkill("data-modelling", 0.5, weight=1),
+        ),
+    ),
+)
