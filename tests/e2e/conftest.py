@@ -3,9 +3,10 @@ Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,27 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+@contextlib.contextmanager
+def _serving(app) -> Iterator[str]:
+    from lms.extensions import db
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        db.engine_for(app).dispose()
+
+
+@pytest.fixture
+def serve() -> Callable[..., contextlib.AbstractContextManager[str]]:
+    """`with serve(app) as base_url:` serves an app on a free local port in a thread."""
+    return _serving
 
 
 @pytest.fixture
@@ -39,16 +61,11 @@ def live_server(app_factory, fixture_content: Path, password_hash: str) -> Itera
         session.commit()
     queue = get_queue(app)
     queue.start()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with _serving(app) as base_url:
+            yield base_url
     finally:
-        server.shutdown()
-        thread.join(10)
         queue.stop()
-        db.engine_for(app).dispose()
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +17,7 @@ PRIVATE = "other@example.org"
 
 
 @pytest.fixture
-def talent_server(app_factory, fixture_content, password_hash: str) -> Iterator[str]:
+def talent_server(app_factory, fixture_content, password_hash: str, serve) -> Iterator[str]:
     """The app with the fixture content, a recruiter, a ready trainee who shared their report and
     a trainee who did not, served on a free local port; its base URL."""
     from lms.extensions import db
@@ -51,15 +49,8 @@ def talent_server(app_factory, fixture_content, password_hash: str) -> Iterator[
         )
         shared_id = session.scalar(select(User.id).where(User.email == SHARED))
         talent.set_sharing(session, shared_id, True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        db.engine_for(app).dispose()
+    with serve(app) as base_url:
+        yield base_url
 
 
 def _sign_in(page: Page, base: str, email: str) -> None:
