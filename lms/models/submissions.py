@@ -106,14 +106,27 @@ class CellGrade(Base):
     score: Mapped[float] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     needs_manual_grade: Mapped[bool]
+    # An instructor's grade replaces `score`; the grader's own score is kept in `auto_score`
+    # (None until a person grades the cell), with who graded it, when, and their comment.
+    auto_score: Mapped[float | None] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    manually_graded_at: Mapped[datetime | None]
     submission: Mapped[Submission] = relationship(back_populates="cells")
 
+    @property
+    def manually_graded(self) -> bool:
+        """Whether an instructor set this cell's score."""
+        return self.manually_graded_at is not None
+
     def to_json(self) -> dict[str, Any]:
-        """The cell's grade as the status endpoint shows it."""
+        """The cell's grade as the status endpoint shows it (the trainee may see all of it)."""
         return {
             "grade_id": self.grade_id,
             "kind": self.kind,
             "score": self.score,
             "max_score": self.max_score,
             "needs_manual_grade": self.needs_manual_grade,
+            "manually_graded": self.manually_graded,
+            "comment": self.comment,
         }

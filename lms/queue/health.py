@@ -64,7 +64,9 @@ def check_database(database_url: str) -> CheckResult:
             "database",
             "fail",
             f"cannot connect to {where}: {_first_line(error)}",
-            "start the database or fix LMS_DATABASE_URL",
+            "run `lms db upgrade` to create an embedded SQLite database"
+            if database_url.startswith("sqlite")
+            else "start the database or fix LMS_DATABASE_URL",
         )
     heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
     if current != heads:
