@@ -187,9 +187,11 @@ def data_version(session: Session) -> tuple:
               Submission.status == SubmissionStatus.GRADED)
     parts = (
         select(func.count(), func.max(Submission.id)).select_from(Submission).where(*graded),
+        # An instructor's grade changes a score in place: its time changes the fingerprint even
+        # when two grades happen to leave the sum as it was.
         select(func.count(), func.sum(CellGrade.score), func.max(CellGrade.id),
-               func.sum(CellGrade.max_score)).select_from(CellGrade)
-        .where(CellGrade.needs_manual_grade.is_(False)),
+               func.sum(CellGrade.max_score), func.max(CellGrade.manually_graded_at))
+        .select_from(CellGrade).where(CellGrade.needs_manual_grade.is_(False)),
         select(func.count(), func.max(ImportedResult.id)).select_from(ImportedResult),
         select(func.count(), func.sum(User.id)).select_from(User)
         .where(User.role == UserRole.TRAINEE, User.active.is_(True)),

@@ -43,7 +43,8 @@
       data.cells.forEach((cell) => {
         const row = el("tr", { "data-grade-id": cell.grade_id });
         const cls = cell.needs_manual_grade ? "cell-manual" : (cell.score >= cell.max_score ? "cell-ok" : "cell-bad");
-        const pts = cell.needs_manual_grade ? msg("manual") : fmt(cell.score) + " / " + fmt(cell.max_score);
+        let pts = cell.needs_manual_grade ? msg("manual") : fmt(cell.score) + " / " + fmt(cell.max_score);
+        if (cell.manually_graded) pts += " (" + msg("byInstructor") + ")";
         row.append(el("td", {}, cell.grade_id), el("td", { class: cls }, pts));
         table.append(row);
       });

@@ -1,0 +1,259 @@
+"""Instructors grade what needs a human: the queue, one submission's hand-graded cells, a grade.
+
+Manual answers and task cells come back from the grader with `needs_manual_grade`; an
+instructor's grade replaces the cell's score (the grader's is kept), and the submission's total
+and flag are recomputed from its cells, as nbgrader's gradebook does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import (
+    CellGrade,
+    Exercise,
+    Submission,
+    SubmissionPurpose,
+    SubmissionStatus,
+    User,
+    UserRole,
+    utcnow,
+)
+from lms.services.blobs import get_blob
+
+HAND_GRADED_KINDS = ("manual", "task")
+MAX_COMMENT_LENGTH = 5000
+QUEUE_LIMIT = 500
+
+
+class ManualGradeRefused(Exception):
+    """A grade we cannot record; the message says what was wrong and what to do."""
+
+    def __init__(self, message: object, status: int = 400) -> None:
+        super().__init__(message)  # a lazy string: translated when shown
+        self.status = status
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A submission waiting for a person: who, which exercise, how many cells."""
+
+    submission: Submission
+    trainee: User
+    waiting_cells: int
+
+
+@dataclass(frozen=True)
+class GradingSheet:
+    """What the grading page needs about one submission."""
+
+    submission: Submission
+    trainee: User
+    notebook: dict[str, Any]  # the executed notebook (hidden tests included) or, failing it, the
+    # notebook as handed in
+    executed: bool
+    hand_graded: list[CellGrade]
+    graders: dict[int, User]
+    newer_attempt_id: int | None  # the trainee's latest graded attempt, when this is not it
+
+    @property
+    def cells_by_grade_id(self) -> dict[str, CellGrade]:
+        """Every cell grade of the submission (tests too), by grade id."""
+        return {cell.grade_id: cell for cell in self.submission.cells}
+
+    @property
+    def waiting(self) -> int:
+        """How many cells still wait for a grade."""
+        return sum(1 for cell in self.hand_graded if cell.needs_manual_grade)
+
+
+def _latest_graded_attempts() -> Any:
+    """The id of each trainee's latest graded attempt at each exercise (a subquery)."""
+    return (
+        select(func.max(Submission.id))
+        .where(
+            Submission.purpose == SubmissionPurpose.GRADE,
+            Submission.status == SubmissionStatus.GRADED,
+        )
+        .group_by(Submission.user_id, Submission.exercise_id)
+    )
+
+
+def _waiting_cells() -> Any:
+    """Per submission, how many of its cells wait for a person (a subquery)."""
+    return (
+        select(CellGrade.submission_id, func.count().label("cells"))
+        .where(CellGrade.needs_manual_grade.is_(True))
+        .group_by(CellGrade.submission_id)
+        .subquery()
+    )
+
+
+def grading_queue(
+    session: Session, exercise_id: int | None = None, limit: int = QUEUE_LIMIT
+) -> list[QueueEntry]:
+    """Trainees' latest graded attempts with cells needing a manual grade, oldest first."""
+    waiting = _waiting_cells()
+    query = (
+        select(Submission, User, waiting.c.cells)
+        .join(waiting, waiting.c.submission_id == Submission.id)
+        .join(User, User.id == Submission.user_id)
+        .where(Submission.id.in_(_latest_graded_attempts()), User.role == UserRole.TRAINEE)
+        .options(selectinload(Submission.exercise))
+        .order_by(Submission.created_at, Submission.id)
+        .limit(limit)
+    )
+    if exercise_id is not None:
+        query = query.where(Submission.exercise_id == exercise_id)
+    return [QueueEntry(sub, user, cells) for sub, user, cells in session.execute(query)]
+
+
+def queue_sizes(session: Session) -> dict[int, int]:
+    """Per exercise id, how many trainees' latest attempts wait for a manual grade."""
+    waiting = _waiting_cells()
+    rows = session.execute(
+        select(Submission.exercise_id, func.count())
+        .join(waiting, waiting.c.submission_id == Submission.id)
+        .join(User, User.id == Submission.user_id)
+        .where(Submission.id.in_(_latest_graded_attempts()), User.role == UserRole.TRAINEE)
+        .group_by(Submission.exercise_id)
+    )
+    return dict(rows.all())
+
+
+def exercise_by_slug(session: Session, slug: str) -> Exercise | None:
+    """The exercise with this slug."""
+    return session.scalar(select(Exercise).where(Exercise.slug == slug))
+
+
+def exercises(session: Session) -> list[Exercise]:
+    """Every exercise, by slug (the queue's filter)."""
+    return list(session.scalars(select(Exercise).order_by(Exercise.slug)))
+
+
+def grading_sheet(session: Session, submission_id: int) -> GradingSheet | None:
+    """One submission with its hand-graded cells and its notebook (None if there is none)."""
+    submission = session.scalar(
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .options(selectinload(Submission.cells), selectinload(Submission.exercise))
+    )
+    if submission is None:
+        return None
+    executed = submission.graded_notebook_sha256 is not None
+    data = get_blob(
+        session, submission.graded_notebook_sha256 if executed else submission.notebook_sha256
+    )
+    try:
+        notebook = json.loads(data)
+    except ValueError:
+        notebook = {}  # refused by the grader as not a notebook: nothing to show but the cells
+    hand_graded = [c for c in submission.cells if c.kind in HAND_GRADED_KINDS]
+    grader_ids = {c.graded_by_id for c in hand_graded if c.graded_by_id is not None}
+    people = session.scalars(select(User).where(User.id.in_(grader_ids | {submission.user_id})))
+    by_id = {user.id: user for user in people}
+    latest = session.scalar(
+        select(func.max(Submission.id)).where(
+            Submission.user_id == submission.user_id,
+            Submission.exercise_id == submission.exercise_id,
+            Submission.purpose == SubmissionPurpose.GRADE,
+            Submission.status == SubmissionStatus.GRADED,
+        )
+    )
+    return GradingSheet(
+        submission=submission,
+        trainee=by_id[submission.user_id],
+        notebook=notebook if isinstance(notebook, dict) else {},
+        executed=executed,
+        hand_graded=hand_graded,
+        graders={uid: by_id[uid] for uid in grader_ids if uid in by_id},
+        newer_attempt_id=latest if latest is not None and latest > submission.id else None,
+    )
+
+
+def parse_score(text: str | float, max_score: float) -> float:
+    """A score typed by a person ("1.5" or "1,5"), between 0 and `max_score`; else refused."""
+    if isinstance(text, str):
+        cleaned = text.strip().replace(",", ".")
+        if not cleaned:
+            raise ManualGradeRefused(
+                _l("Enter a score between 0 and %(max)s.", max=f"{max_score:g}")
+            )
+        try:
+            value = float(cleaned)
+        except ValueError:
+            value = math.nan
+    else:
+        value = float(text)
+    if not math.isfinite(value):
+        raise ManualGradeRefused(
+            _l("The score must be a number between 0 and %(max)s, such as 1.5.",
+               max=f"{max_score:g}")
+        )
+    if value < 0:
+        raise ManualGradeRefused(_l("The score cannot be negative: enter 0 or more."))
+    if value > max_score:
+        raise ManualGradeRefused(
+            _l("The score cannot be above the cell's %(max)s points.", max=f"{max_score:g}")
+        )
+    return value
+
+
+def record_grade(
+    session: Session,
+    *,
+    submission_id: int,
+    grade_id: str,
+    score: str | float,
+    comment: str,
+    grader_id: int,
+) -> CellGrade:
+    """Set a hand-graded cell's score and comment, then the submission's total; all or nothing."""
+    submission = session.get(Submission, submission_id, with_for_update=True)
+    try:
+        cell = _gradable_cell(submission, grade_id)
+        value = parse_score(score, cell.max_score)
+        comment = (comment or "").strip().replace("\r\n", "\n")
+        if len(comment) > MAX_COMMENT_LENGTH:
+            raise ManualGradeRefused(
+                _l("The comment is %(n)s characters long; keep it under %(max)s.",
+                   n=len(comment), max=MAX_COMMENT_LENGTH)
+            )
+    except ManualGradeRefused:
+        session.rollback()
+        raise
+    if cell.manually_graded_at is None:
+        cell.auto_score = cell.score
+    cell.score, cell.needs_manual_grade = value, False
+    cell.comment = comment or None
+    cell.graded_by_id, cell.manually_graded_at = grader_id, utcnow()
+    submission.score = sum(c.score for c in submission.cells)
+    submission.needs_manual_grade = any(c.needs_manual_grade for c in submission.cells)
+    session.commit()
+    return cell
+
+
+def _gradable_cell(submission: Submission | None, grade_id: str) -> CellGrade:
+    if submission is None:
+        raise ManualGradeRefused(_l("There is no such submission."), status=404)
+    if submission.status is not SubmissionStatus.GRADED:
+        raise ManualGradeRefused(
+            _l("This submission is not graded (it is %(status)s): there is nothing to grade yet.",
+               status=submission.status.value),
+            status=409,
+        )
+    cell = next((c for c in submission.cells if c.grade_id == grade_id), None)
+    if cell is None or cell.kind not in HAND_GRADED_KINDS:
+        raise ManualGradeRefused(
+            _l("This submission has no hand-graded cell %(grade_id)s; reload the page and pick "
+               "a cell from it.", grade_id=grade_id or "–")
+        )
+    return cell
+
