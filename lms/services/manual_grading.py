@@ -115,6 +115,12 @@ def grading_queue(
     return [QueueEntry(sub, user, cells) for sub, user, cells in session.execute(query)]
 
 
+def next_to_grade(session: Session, after: int) -> int | None:
+    """The oldest submission in the queue other than `after`, to grade next."""
+    entries = grading_queue(session, limit=2)
+    return next((e.submission.id for e in entries if e.submission.id != after), None)
+
+
 def queue_sizes(session: Session) -> dict[int, int]:
     """Per exercise id, how many trainees' latest attempts wait for a manual grade."""
     waiting = _waiting_cells()

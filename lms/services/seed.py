@@ -63,13 +63,23 @@ class SeedSummary:
 
 
 def catalogue(session: Session, rng: np.random.Generator) -> tuple[SyntheticExercise, ...]:
-    """The imported exercises in course order, as the simulator takes them (cells with skills)."""
-    ordered: list[Exercise] = []
+    """The imported exercises as the simulator takes them (cells with skills): the courses run
+    side by side, each spread over the whole period in its own order, as a centre runs its
+    tracks in parallel (one course after another would leave the first track's evidence months
+    old, decayed, by the end)."""
     courses = session.scalars(select(Course).order_by(Course.position, Course.slug).options(
         selectinload(Course.modules).selectinload(Module.exercise_links)
         .selectinload(ModuleExercise.exercise)))
-    for course in courses:
-        ordered += [e for m in course.modules for e in m.exercises if e not in ordered]
+    paced = sorted(
+        ((position + 1) / len(exercises), number, exercise)
+        for number, course in enumerate(courses)
+        for exercises in [[e for m in course.modules for e in m.exercises]]
+        for position, exercise in enumerate(exercises)
+    )
+    ordered: list[Exercise] = []
+    for _, _, exercise in paced:
+        if exercise not in ordered:
+            ordered.append(exercise)
     rest = session.scalars(select(Exercise).order_by(Exercise.slug))
     ordered += [e for e in rest if e not in ordered]
     cells = session.scalars(select(GradeCell).options(selectinload(GradeCell.skills))

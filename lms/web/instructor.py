@@ -72,6 +72,7 @@ def _grading_page(submission_id: int, status: int = 200, error: dict | None = No
         by_grade_id={c.grade_id: c for c in cells if c.grade_id},
         error=error,
         max_comment=manual_grading.MAX_COMMENT_LENGTH,
+        next_id=manual_grading.next_to_grade(db.session, submission_id),
     ), status
 
 

@@ -208,6 +208,8 @@ def test_grading_a_cell_updates_totals_and_flags(client, auth, users, session, g
     assert _queue(session) == [graded["other"]]
     page = client.get(f"/instructor/submissions/{sid}/grading").get_data(as_text=True)
     assert "Every cell is graded" in page and "5.5 / 6" in page
+    next_link = f'href="/instructor/submissions/{graded["other"]}/grading" id="next-to-grade"'
+    assert next_link in page
 
     # A second grade overrides the first; the grader's score is still the grader's.
     assert _grade(auth, sid, "explain", "2").status_code == 302
