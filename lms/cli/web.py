@@ -157,11 +157,34 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
         queue.stop()
 
 
+def _seed_demo_cohort(app: Flask, trainees: int) -> None:
+    from lms.services.seed import SeedError, seed_cohort
+
+    with _session(app) as session:
+        try:
+            summary = seed_cohort(session, trainees)
+        except SeedError as already:  # a second `lms demo` on the same database keeps its cohort
+            click.echo(f"Synthetic cohort kept: {already}")
+            return
+    click.echo(
+        f"Synthetic cohort {summary.cohort}: {summary.trainees} trainees with"
+        f" {summary.submissions} graded submissions (their password: {summary.password})."
+    )
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare everything, print the accounts, exit.")
-def demo(host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--trainees",
+    default=60,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Synthetic trainees with months of graded history, so the recruiter pages have a "
+    "cohort to show (0: none; made once per database).",
+)
+def demo(host: str, port: int, no_serve: bool, trainees: int) -> None:
     """Migrate, import courses/ and exercises/, create one account per role, and serve."""
     from lms.migrations import upgrade
     from lms.models import User
@@ -185,6 +208,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
             else:
                 set_password(session, user, password)
             click.echo(f"  {role:<10}  {email:<24}  {password}")
+    if trainees:
+        _seed_demo_cohort(app, trainees)
     if no_serve:
         return
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")

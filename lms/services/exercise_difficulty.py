@@ -57,5 +57,7 @@ def cell_difficulty(session: Session) -> dict[int, list[CellDifficulty]]:
     for exercise_id, grade_id, kind, position, graded, missed_count in rows:
         key = (position is None, position or 0, grade_id)
         ordered[exercise_id].append((key, CellDifficulty(grade_id, kind, graded, missed_count)))
-    return {eid: [cell for _, cell in sorted(cells, key=lambda item: item[0])]
-            for eid, cells in ordered.items()}
+    return {
+        eid: [cell for _, cell in sorted(cells, key=lambda item: item[0])]
+        for eid, cells in ordered.items()
+    }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
@@ -96,16 +96,24 @@ def _waiting_cells() -> Any:
     )
 
 
+def _in_queue(query: Select) -> Select:
+    """`query` over Submission narrowed to the queue: a trainee's latest graded attempt at an
+    exercise, with cells waiting for a person (attempts it superseded are not worth grading)."""
+    waiting = _waiting_cells()
+    return (
+        query.join(waiting, waiting.c.submission_id == Submission.id)
+        .join(User, User.id == Submission.user_id)
+        .where(Submission.id.in_(_latest_graded_attempts()), User.role == UserRole.TRAINEE)
+        .add_columns(waiting.c.cells)
+    )
+
+
 def grading_queue(
     session: Session, exercise_id: int | None = None, limit: int = QUEUE_LIMIT
 ) -> list[QueueEntry]:
     """Trainees' latest graded attempts with cells needing a manual grade, oldest first."""
-    waiting = _waiting_cells()
     query = (
-        select(Submission, User, waiting.c.cells)
-        .join(waiting, waiting.c.submission_id == Submission.id)
-        .join(User, User.id == Submission.user_id)
-        .where(Submission.id.in_(_latest_graded_attempts()), User.role == UserRole.TRAINEE)
+        _in_queue(select(Submission, User))
         .options(selectinload(Submission.exercise))
         .order_by(Submission.created_at, Submission.id)
         .limit(limit)
@@ -123,13 +131,9 @@ def next_to_grade(session: Session, after: int) -> int | None:
 
 def queue_sizes(session: Session) -> dict[int, int]:
     """Per exercise id, how many trainees' latest attempts wait for a manual grade."""
-    waiting = _waiting_cells()
+    queued = _in_queue(select(Submission.exercise_id)).subquery()
     rows = session.execute(
-        select(Submission.exercise_id, func.count())
-        .join(waiting, waiting.c.submission_id == Submission.id)
-        .join(User, User.id == Submission.user_id)
-        .where(Submission.id.in_(_latest_graded_attempts()), User.role == UserRole.TRAINEE)
-        .group_by(Submission.exercise_id)
+        select(queued.c.exercise_id, func.count()).group_by(queued.c.exercise_id)
     )
     return dict(rows.all())
 
@@ -200,8 +204,10 @@ def parse_score(text: str | float, max_score: float) -> float:
         value = float(text)
     if not math.isfinite(value):
         raise ManualGradeRefused(
-            _l("The score must be a number between 0 and %(max)s, such as 1.5.",
-               max=f"{max_score:g}")
+            _l(
+                "The score must be a number between 0 and %(max)s, such as 1.5.",
+                max=f"{max_score:g}",
+            )
         )
     if value < 0:
         raise ManualGradeRefused(_l("The score cannot be negative: enter 0 or more."))
@@ -222,6 +228,7 @@ def record_grade(
     grader_id: int,
 ) -> CellGrade:
     """Set a hand-graded cell's score and comment, then the submission's total; all or nothing."""
+    # Locked: two instructors grading one submission at once must not lose a total.
     submission = session.get(Submission, submission_id, with_for_update=True)
     try:
         cell = _gradable_cell(submission, grade_id)
@@ -229,8 +236,11 @@ def record_grade(
         comment = (comment or "").strip().replace("\r\n", "\n")
         if len(comment) > MAX_COMMENT_LENGTH:
             raise ManualGradeRefused(
-                _l("The comment is %(n)s characters long; keep it under %(max)s.",
-                   n=len(comment), max=MAX_COMMENT_LENGTH)
+                _l(
+                    "The comment is %(n)s characters long; keep it under %(max)s.",
+                    n=len(comment),
+                    max=MAX_COMMENT_LENGTH,
+                )
             )
     except ManualGradeRefused:
         session.rollback()
@@ -251,15 +261,19 @@ def _gradable_cell(submission: Submission | None, grade_id: str) -> CellGrade:
         raise ManualGradeRefused(_l("There is no such submission."), status=404)
     if submission.status is not SubmissionStatus.GRADED:
         raise ManualGradeRefused(
-            _l("This submission is not graded (it is %(status)s): there is nothing to grade yet.",
-               status=submission.status.value),
+            _l(
+                "This submission is not graded (it is %(status)s): there is nothing to grade yet.",
+                status=submission.status.value,
+            ),
             status=409,
         )
     cell = next((c for c in submission.cells if c.grade_id == grade_id), None)
     if cell is None or cell.kind not in HAND_GRADED_KINDS:
         raise ManualGradeRefused(
-            _l("This submission has no hand-graded cell %(grade_id)s; reload the page and pick "
-               "a cell from it.", grade_id=grade_id or "–")
+            _l(
+                "This submission has no hand-graded cell %(grade_id)s; reload the page and pick "
+                "a cell from it.",
+                grade_id=grade_id or "–",
+            )
         )
     return cell
-

@@ -95,7 +95,5 @@ def review_cells(notebook: dict[str, Any]) -> list[ReviewCell]:
             if isinstance(output, dict) and (rendered := _output_html(output)) is not None
         )
         role = _role(nbgrader) or ("text" if cell_type == "markdown" else "code")
-        cells.append(
-            ReviewCell(position, cell_type, nbgrader.get("grade_id"), role, html, outputs)
-        )
+        cells.append(ReviewCell(position, cell_type, nbgrader.get("grade_id"), role, html, outputs))
     return cells

@@ -32,31 +32,44 @@ skills:
 
 def _essay_notebook() -> str:
     def meta(grade_id: str, **flags: object) -> dict:
-        nbgrader = {"grade_id": grade_id, "schema_version": 3, "locked": False,
-                    "solution": False, "grade": False}
+        nbgrader = {
+            "grade_id": grade_id,
+            "schema_version": 3,
+            "locked": False,
+            "solution": False,
+            "grade": False,
+        }
         nbgrader.update(flags)
         return {"nbgrader": nbgrader}
 
     cells = [
-        nbformat.v4.new_markdown_cell("# Essay\n\nWrite `double(x)`, then explain it.",
-                                      metadata=meta("intro", locked=True)),
+        nbformat.v4.new_markdown_cell(
+            "# Essay\n\nWrite `double(x)`, then explain it.", metadata=meta("intro", locked=True)
+        ),
         nbformat.v4.new_code_cell(
             "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-            metadata=meta("double", solution=True)),
+            metadata=meta("double", solution=True),
+        ),
         nbformat.v4.new_code_cell(
             "assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(0) == 0  # HIDDEN-X\n"
             "### END HIDDEN TESTS",
-            metadata=meta("test_double", grade=True, locked=True, points=1)),
+            metadata=meta("test_double", grade=True, locked=True, points=1),
+        ),
         nbformat.v4.new_markdown_cell(
             "### BEGIN SOLUTION\nBecause doubling is multiplying by two.\n### END SOLUTION",
-            metadata=meta("explain", grade=True, solution=True, points=2)),
-        nbformat.v4.new_markdown_cell("Review a classmate's code (graded by hand).",
-                                      metadata=meta("review_task", task=True, locked=True,
-                                                    points=3)),
+            metadata=meta("explain", grade=True, solution=True, points=2),
+        ),
+        nbformat.v4.new_markdown_cell(
+            "Review a classmate's code (graded by hand).",
+            metadata=meta("review_task", task=True, locked=True, points=3),
+        ),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     notebook.metadata["language_info"] = {"name": "python"}
     return nbformat.writes(notebook)
 
@@ -84,15 +97,22 @@ def _hand_in(session, email: str, answers: dict[str, str], slug: str = "essay") 
     exercise = submissions.get_exercise(session, slug)
     notebook = submissions.notebook_from_answers(session, exercise, answers)
     queued = submissions.submit(
-        session, user_id=_user_id(session, email), exercise_slug=slug, notebook=notebook,
-        name="essay.ipynb", origin="browser", purpose=SubmissionPurpose.GRADE,
+        session,
+        user_id=_user_id(session, email),
+        exercise_slug=slug,
+        notebook=notebook,
+        name="essay.ipynb",
+        origin="browser",
+        purpose=SubmissionPurpose.GRADE,
         token=secrets.token_hex(16),
     )
     return queued.submission_id
 
 
-GOOD = {"double": "def double(x):\n    return 2 * x",
-        "explain": "Doubling **multiplies** by two.\n\n<script>alert(1)</script>"}
+GOOD = {
+    "double": "def double(x):\n    return 2 * x",
+    "explain": "Doubling **multiplies** by two.\n\n<script>alert(1)</script>",
+}
 
 
 @pytest.fixture
@@ -100,8 +120,9 @@ def graded(session, users, essay_content, run_jobs):
     """Two trainees' attempts, graded by the real grader: the first trainee twice."""
     ids = {
         "old": _hand_in(session, users.trainee, {**GOOD, "explain": "First try."}),
-        "other": _hand_in(session, users.other_trainee, {**GOOD, "double": "def double(x):\n"
-                                                          "    return x"}),
+        "other": _hand_in(
+            session, users.other_trainee, {**GOOD, "double": "def double(x):\n    return x"}
+        ),
     }
     assert run_jobs() == 2
     ids["latest"] = _hand_in(session, users.trainee, GOOD)
@@ -117,8 +138,12 @@ def _state(session, submission_id: int) -> dict:
     row = session.get(Submission, submission_id)
     state = row.status_json()
     state["cells"] = {
-        c.grade_id: {**c.to_json(), "auto_score": c.auto_score, "graded_by_id": c.graded_by_id,
-                     "manually_graded_at": c.manually_graded_at}
+        c.grade_id: {
+            **c.to_json(),
+            "auto_score": c.auto_score,
+            "graded_by_id": c.graded_by_id,
+            "manually_graded_at": c.manually_graded_at,
+        }
         for c in row.cells
     }
     session.rollback()
@@ -132,8 +157,10 @@ def _queue(session) -> list[int]:
 
 
 def _grade(auth, submission_id: int, grade_id: str, score: str, comment: str = ""):
-    return auth.post(f"/instructor/submissions/{submission_id}/grading",
-                     {"grade_id": grade_id, "score": score, "comment": comment})
+    return auth.post(
+        f"/instructor/submissions/{submission_id}/grading",
+        {"grade_id": grade_id, "score": score, "comment": comment},
+    )
 
 
 def test_the_grader_leaves_written_answers_and_tasks_to_a_person(session, graded) -> None:
@@ -154,17 +181,21 @@ def test_queue_lists_latest_attempts_oldest_first(client, auth, users, session, 
     # The trainee's older attempt is superseded by the latest; the other trainee's came first.
     assert f'data-submission-id="{graded["old"]}"' not in html
     assert html.index(f'data-submission-id="{graded["other"]}"') < html.index(
-        f'data-submission-id="{graded["latest"]}"')
+        f'data-submission-id="{graded["latest"]}"'
+    )
     entries = manual_grading.grading_queue(session)
     assert [(e.submission.id, e.waiting_cells) for e in entries] == [
-        (graded["other"], 2), (graded["latest"], 2)]
+        (graded["other"], 2),
+        (graded["latest"], 2),
+    ]
     session.rollback()
 
 
 def test_queue_filters_by_exercise(client, auth, users, graded) -> None:
     auth.login(users.instructor)
     assert f'data-submission-id="{graded["latest"]}"' in client.get(
-        "/instructor/grading?exercise=essay").get_data(as_text=True)
+        "/instructor/grading?exercise=essay"
+    ).get_data(as_text=True)
     squares = client.get("/instructor/grading?exercise=squares").get_data(as_text=True)
     assert "data-submission-id=" not in squares and "Nothing waits for a grade." in squares
     missing = client.get("/instructor/grading?exercise=nope")
@@ -218,13 +249,16 @@ def test_grading_a_cell_updates_totals_and_flags(client, auth, users, session, g
     assert _state(session, sid)["score"] == 6.0
 
 
-@pytest.mark.parametrize(("score", "message"), [
-    ("-1", "cannot be negative"),
-    ("2.5", "cannot be above the cell&#39;s 2 points"),
-    ("abc", "must be a number between 0 and 2"),
-    ("nan", "must be a number between 0 and 2"),
-    ("", "Enter a score between 0 and 2"),
-])
+@pytest.mark.parametrize(
+    ("score", "message"),
+    [
+        ("-1", "cannot be negative"),
+        ("2.5", "cannot be above the cell&#39;s 2 points"),
+        ("abc", "must be a number between 0 and 2"),
+        ("nan", "must be a number between 0 and 2"),
+        ("", "Enter a score between 0 and 2"),
+    ],
+)
 def test_bad_scores_are_refused_and_change_nothing(
     client, auth, users, session, graded, score: str, message: str
 ) -> None:
@@ -267,8 +301,9 @@ def test_grading_needs_a_csrf_token(client, auth, users, session, graded) -> Non
     auth.login(users.instructor)
     sid = graded["latest"]
     before = _state(session, sid)
-    response = client.post(f"/instructor/submissions/{sid}/grading",
-                           data={"grade_id": "explain", "score": "2"})
+    response = client.post(
+        f"/instructor/submissions/{sid}/grading", data={"grade_id": "explain", "score": "2"}
+    )
     assert response.status_code == 400
     assert _state(session, sid) == before
 
@@ -298,9 +333,15 @@ def test_trainee_sees_the_manual_score_and_comment(client, auth, users, graded) 
     auth.login(users.trainee)
     status = client.get(f"/submissions/{sid}.json").get_json()
     explain = next(c for c in status["cells"] if c["grade_id"] == "explain")
-    assert explain == {"grade_id": "explain", "kind": "manual", "score": 1.5, "max_score": 2.0,
-                       "needs_manual_grade": False, "manually_graded": True,
-                       "comment": "Say **why** it doubles."}
+    assert explain == {
+        "grade_id": "explain",
+        "kind": "manual",
+        "score": 1.5,
+        "max_score": 2.0,
+        "needs_manual_grade": False,
+        "manually_graded": True,
+        "comment": "Say **why** it doubles.",
+    }
     assert status["score"] == 2.5 and status["needs_manual_grade"] is True
     assert "HIDDEN-X" not in json.dumps(status)
     page = client.get(f"/submissions/{sid}").get_data(as_text=True)
@@ -320,16 +361,28 @@ def test_a_manual_grade_is_evidence_for_readiness(app, session, users, graded) -
     before = readiness.data_version(session)
     session.rollback()
     grader = _user_id(session, users.instructor)
-    manual_grading.record_grade(session, submission_id=graded["latest"], grade_id="explain",
-                                score="2", comment="", grader_id=grader)
+    manual_grading.record_grade(
+        session,
+        submission_id=graded["latest"],
+        grade_id="explain",
+        score="2",
+        comment="",
+        grader_id=grader,
+    )
     evidence = readiness.load_evidence(session, [trainee])[trainee]
     explain = [e for e in evidence if e.grade_id == "explain"]
     assert [(e.score, e.submission_id) for e in explain] == [(2.0, graded["latest"])]
     changed = readiness.data_version(session)
     assert changed != before
     # Re-grading changes the fingerprint even if the sum of scores comes out the same.
-    manual_grading.record_grade(session, submission_id=graded["latest"], grade_id="explain",
-                                score="2", comment="same score", grader_id=grader)
+    manual_grading.record_grade(
+        session,
+        submission_id=graded["latest"],
+        grade_id="explain",
+        score="2",
+        comment="same score",
+        grader_id=grader,
+    )
     assert readiness.data_version(session) != changed
     session.rollback()
 
@@ -344,12 +397,13 @@ def test_where_trainees_struggle(client, auth, users, session, graded) -> None:
     auth.login(users.instructor)
     _grade(auth, graded["latest"], "explain", "2")
     _grade(auth, graded["other"], "explain", "0.5")
-    cells = {c.grade_id: c for c in
-             exercise_difficulty.cell_difficulty(session)[essay]}
+    cells = {c.grade_id: c for c in exercise_difficulty.cell_difficulty(session)[essay]}
     assert (cells["explain"].graded, cells["explain"].missed) == (2, 1)
     assert cells["explain"].missed_share == 0.5
     assert [c.grade_id for c in exercise_difficulty.cell_difficulty(session)[essay]] == [
-        "test_double", "explain"]  # notebook order
+        "test_double",
+        "explain",
+    ]  # notebook order
     session.rollback()
     html = client.get("/instructor/").get_data(as_text=True)
     assert "Where trainees struggle" in html
@@ -384,12 +438,27 @@ def test_french_grading_pages(client, auth, users, graded) -> None:
 
 def test_cell_grade_rows_survive_a_regrade_of_another_cell(session, users, graded) -> None:
     grader = _user_id(session, users.instructor)
-    manual_grading.record_grade(session, submission_id=graded["latest"], grade_id="review_task",
-                                score=1, comment="ok", grader_id=grader)
+    manual_grading.record_grade(
+        session,
+        submission_id=graded["latest"],
+        grade_id="review_task",
+        score=1,
+        comment="ok",
+        grader_id=grader,
+    )
     with pytest.raises(manual_grading.ManualGradeRefused):
-        manual_grading.record_grade(session, submission_id=graded["latest"], grade_id="explain",
-                                    score=9, comment="", grader_id=grader)
-    task = session.scalar(select(CellGrade).where(CellGrade.submission_id == graded["latest"],
-                                                  CellGrade.grade_id == "review_task"))
+        manual_grading.record_grade(
+            session,
+            submission_id=graded["latest"],
+            grade_id="explain",
+            score=9,
+            comment="",
+            grader_id=grader,
+        )
+    task = session.scalar(
+        select(CellGrade).where(
+            CellGrade.submission_id == graded["latest"], CellGrade.grade_id == "review_task"
+        )
+    )
     assert (task.score, task.comment, task.needs_manual_grade) == (1.0, "ok", False)
     session.rollback()
