@@ -105,11 +105,13 @@ def test_demo_prepares_everything(
     monkeypatch,
 ) -> None:
     monkeypatch.chdir(fixture_content)  # `lms demo` imports the content of the current folder
-    result = _run("demo", "--no-serve")
+    result = _run("demo", "--no-serve", "--trainees", "5")
     assert result.exit_code == 0, result.output
     for role in ("trainee", "instructor", "recruiter", "admin"):
         assert f"{role}@atlas.demo" in result.output
-    again = _run("demo", "--no-serve")  # a second start resets the passwords, creates nothing
+    assert "Synthetic cohort seed-0: 5 trainees" in result.output
+    again = _run("demo", "--no-serve", "--trainees", "5")  # resets passwords, creates nothing
     assert again.exit_code == 0
-    assert len(_query(database_url, select(User))) == 4
+    assert "Synthetic cohort kept" in again.output
+    assert len(_query(database_url, select(User))) == 4 + 5
     assert [c.slug for c in _query(database_url, select(Course))] == ["intro"]

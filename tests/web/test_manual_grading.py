@@ -188,7 +188,15 @@ def test_queue_lists_latest_attempts_oldest_first(client, auth, users, session, 
         (graded["other"], 2),
         (graded["latest"], 2),
     ]
+    essay = submissions.get_exercise(session, "essay").id
+    assert manual_grading.queue_sizes(session) == {essay: 2}
     session.rollback()
+
+
+def test_instructor_page_links_to_the_queue(client, auth, users, graded) -> None:
+    auth.login(users.instructor)
+    html = client.get("/instructor/").get_data(as_text=True)
+    assert "To grade (2)" in html and 'href="/instructor/grading?exercise=essay">2</a>' in html
 
 
 def test_queue_filters_by_exercise(client, auth, users, graded) -> None:
