@@ -232,7 +232,7 @@ def _status(
         return "ready", (f"{shown}; score {score:.2f} >= {policy.ready_score:.2f}",)
 
     reasons = [
-        f"critical skill {line.skill} not demonstrated: lower bound {line.low:.2f}"
+        f"critical skill {line.skill} not demonstrated: lower bound {line.low:.3f}"
         f" < target {line.target:.2f} (estimate {line.mastery:.2f})"
         for line in undemonstrated
     ]
