@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from lms.config import _load_or_create_secret_key, config_from_env
@@ -55,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, User
@@ -31,7 +31,10 @@ def exercise_activity(session: Session) -> list[ExerciseActivity]:
                 Submission.exercise_id,
                 func.count().label("attempts"),
                 func.count(func.distinct(Submission.user_id)).label("trainees"),
-                func.avg(Submission.score).label("mean"),
+                # a rejected file is not an attempt at the exercise: it must not pull the mean
+                func.avg(
+                    case((Submission.status == SubmissionStatus.GRADED, Submission.score))
+                ).label("mean"),
             )
             .where(graded)
             .group_by(Submission.exercise_id)
