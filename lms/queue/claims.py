@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from lms.models import GradingJob, JobStatus, Submission, SubmissionStatus, utcnow
+from lms.models import GradingJob, JobStatus, SubmissionStatus, utcnow
 from lms.services import grading_jobs
 
 
@@ -131,14 +131,7 @@ def release(session: Session, job_id: int, worker: str) -> bool:
         == 1
     )
     if released:
-        session.execute(
-            update(Submission)
-            .where(
-                Submission.id
-                == select(GradingJob.submission_id).where(GradingJob.id == job_id).scalar_subquery()
-            )
-            .values(status=SubmissionStatus.QUEUED)
-        )
+        grading_jobs.set_submission_status(session, job_id, SubmissionStatus.QUEUED)
     session.commit()
     return released
 

@@ -55,16 +55,21 @@ def claim(session: Session, job_id: int, worker: str) -> bool:
         == 1
     )
     if taken:
-        session.execute(
-            update(Submission)
-            .where(
-                Submission.id
-                == select(GradingJob.submission_id).where(GradingJob.id == job_id).scalar_subquery()
-            )
-            .values(status=SubmissionStatus.RUNNING)
-        )
+        set_submission_status(session, job_id, SubmissionStatus.RUNNING)
     session.commit()
     return taken
+
+
+def set_submission_status(session: Session, job_id: int, status: SubmissionStatus) -> None:
+    """Move the submission of a job to `status` (the caller commits)."""
+    session.execute(
+        update(Submission)
+        .where(
+            Submission.id
+            == select(GradingJob.submission_id).where(GradingJob.id == job_id).scalar_subquery()
+        )
+        .values(status=status)
+    )
 
 
 def build_grade_job(session: Session, job_id: int) -> tuple[GradeJob, SubmissionPurpose]:
