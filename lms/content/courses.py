@@ -19,7 +19,7 @@ class CourseLoader(Reporter):
     def load_courses(
         self, courses_dir: Path, exercises_dir: Path, exercise_slugs: set[str]
     ) -> list[Course]:
-        """Every courses/<slug>/course.yml, sorted by slug."""
+        """Every courses/<slug>/course.yml, by `order` then slug."""
         courses: list[Course] = []
         if not courses_dir.is_dir():
             return courses
@@ -29,7 +29,7 @@ class CourseLoader(Reporter):
             course = self.load_course(folder, exercises_dir, exercise_slugs)
             if course is not None:
                 courses.append(course)
-        return courses
+        return sorted(courses, key=lambda course: (course.order, course.slug))
 
     def load_course(
         self, folder: Path, exercises_dir: Path, exercise_slugs: set[str]
@@ -46,7 +46,7 @@ class CourseLoader(Reporter):
             file,
             what,
             {"slug", "title", "track", "language", "summary", "modules"},
-            {"title_fr", "summary_fr"},
+            {"title_fr", "summary_fr", "order"},
         )
         slug = self.slug(data, "slug", file, what)
         if slug is not None and slug != folder.name:
@@ -62,6 +62,7 @@ class CourseLoader(Reporter):
         language = self.choice(data, "language", LANGUAGES, file, what)
         summary = self.text(data, "summary", file, what)
         summary_fr = self.text(data, "summary_fr", file, what)
+        order = self.number(data, "order", file, what, low=0)
         modules: list[Module] = []
         if "modules" in data:
             entries = self.mapping_items(
@@ -99,6 +100,7 @@ class CourseLoader(Reporter):
             summary=summary,
             summary_fr=summary_fr,
             modules=modules,
+            order=100 if order is None else order,
         )
 
     def load_module(

@@ -107,6 +107,7 @@ class Course:
     summary: str
     summary_fr: str | None
     modules: list[Module]
+    order: float = 100  # where the course is listed: lowest first, then by slug
 
 
 @dataclass(frozen=True)

@@ -336,3 +336,18 @@ def test_a_french_lesson_without_title_is_reported(tree: Path) -> None:
     (tree / "courses/demo-course/lessons/01-intro.fr.md").write_text("Pas de titre.\n")
     problems = problems_of(tree)
     assert ("courses/demo-course/lessons/01-intro.fr.md", 1) in {(f, n) for f, n, _ in problems}
+
+
+def test_courses_are_listed_by_order_then_slug(tree: Path) -> None:
+    second = tree / "courses" / "another-course"
+    shutil.copytree(tree / "courses" / "demo-course", second)
+    edit(tree, "courses/another-course/course.yml", "slug: demo-course", "slug: another-course")
+    assert [c.slug for c in load_content(tree).courses] == ["another-course", "demo-course"]
+    edit(tree, "courses/demo-course/course.yml", "slug: demo-course", "slug: demo-course\norder: 1")
+    assert [c.slug for c in load_content(tree).courses] == ["demo-course", "another-course"]
+
+
+def test_a_negative_course_order_is_reported(tree: Path) -> None:
+    edit(tree, "courses/demo-course/course.yml", "slug: demo-course", "slug: demo-course\norder: -1")
+    problems = problems_of(tree)
+    assert ("courses/demo-course/course.yml", 2) in {(f, n) for f, n, _ in problems}
