@@ -348,6 +348,8 @@ def test_courses_are_listed_by_order_then_slug(tree: Path) -> None:
 
 
 def test_a_negative_course_order_is_reported(tree: Path) -> None:
-    edit(tree, "courses/demo-course/course.yml", "slug: demo-course", "slug: demo-course\norder: -1")
+    edit(
+        tree, "courses/demo-course/course.yml", "slug: demo-course", "slug: demo-course\norder: -1"
+    )
     problems = problems_of(tree)
     assert ("courses/demo-course/course.yml", 2) in {(f, n) for f, n, _ in problems}
