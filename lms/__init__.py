@@ -10,7 +10,7 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
-from lms.config import _load_or_create_secret_key, config_from_env
+from lms.config import config_from_env, load_or_create_secret_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _load_or_create_secret_key(instance)
+        app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
     if "SESSION_COOKIE_SECURE" not in (test_config or {}):
         # Secure cookies need HTTPS; the debug server and tests speak plain HTTP.
         secure = os.environ.get("LMS_COOKIE_SECURE", "1" if not (app.debug or app.testing) else "0")

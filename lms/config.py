@@ -10,7 +10,7 @@ from typing import Any
 SECRET_KEY_FILE = "secret_key"
 
 
-def _load_or_create_secret_key(instance_path: Path) -> str:
+def load_or_create_secret_key(instance_path: Path) -> str:
     """The secret key from LMS_SECRET_KEY, else one kept in the instance folder (mode 0600)."""
     from_env = os.environ.get("LMS_SECRET_KEY")
     if from_env:
@@ -27,9 +27,20 @@ def _load_or_create_secret_key(instance_path: Path) -> str:
     return key
 
 
+class ConfigError(ValueError):
+    """A setting in the environment is malformed (the message says which and how to fix it)."""
+
+
 def _int_env(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={value!r} is not a whole number; unset it or set e.g. {name}={default}."
+        ) from None
 
 
 def config_from_env(instance_path: Path) -> dict[str, Any]:
