@@ -11,15 +11,8 @@ from __future__ import annotations
 from nbformat.notebooknode import NotebookNode, from_dict
 
 from grading.runtime import RunOutcome, RunRequest
+from grading.runtime.outcome import TIMEOUT_ERROR
 from grading.sanitize import Findings, cell_label
-
-# nbgrader's Execute.error_on_timeout, the output it gives a cell that timed out
-TIMEOUT_OUTPUT = {
-    "output_type": "error",
-    "ename": "CellTimeoutError",
-    "evalue": "",
-    "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"],
-}
 
 _REASONS = {
     "timeout": "it ran longer than the time limit",
@@ -87,7 +80,7 @@ def run_code_cells(
         findings.add(f"{issue.kind}:{label}", f"Cell {position + 1} ({label}): {reason}.")
         if issue.kind == "timeout":
             if not _has_error(cell):
-                cell.outputs.append(from_dict(dict(TIMEOUT_OUTPUT)))
+                cell.outputs.append(from_dict(dict(TIMEOUT_ERROR)))
         elif issue.kind != "output-limit":
             if not _has_error(cell):
                 cell.outputs.append(_error_output("CellAborted", reason))

@@ -92,15 +92,6 @@ class Exercise:
         """Ids of the grade and task cells."""
         return frozenset(info.grade_id for info in self.grade_cells)
 
-    @property
-    def hidden_test_sources(self) -> tuple[str, ...]:
-        """The full source of every cell that holds hidden tests (to prove they never leak)."""
-        return tuple(
-            self.source_cells[info.grade_id].source
-            for info in self.grade_cells
-            if info.has_hidden_tests
-        )
-
 
 class RecordCells(NbGraderPreprocessor):
     """Record nbgrader cells into `resources['atlas'][key]`, as nbgrader's SaveCells records them

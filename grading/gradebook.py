@@ -58,12 +58,6 @@ class ExerciseGradebook:
         self.exercise = exercise
         self.cells = exercise.source_cells if version == "source" else exercise.release_cells
 
-    def __enter__(self) -> ExerciseGradebook:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
     def find_source_cell(self, name: str, notebook: str, assignment: str) -> SourceCell:
         """The instructor's version of cell `name` (MissingEntry if the exercise has none)."""
         try:

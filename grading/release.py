@@ -30,6 +30,15 @@ def _ignored(path: Path, root: Path) -> bool:
     )
 
 
+def _data_files(root: Path) -> list[Path]:
+    """The files under `root` nbgrader copies beside a notebook: not notebooks, not ignored."""
+    return [
+        path
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.suffix != ".ipynb" and not _ignored(path, root)
+    ]
+
+
 def release_folder(src: Path, dst: Path, header_json: str | None = None) -> list[Path]:
     """Release every notebook under `src` into `dst` (same relative paths) and copy the other
     files beside them; returns the released notebooks. Raises SourceError for a bad notebook,
@@ -50,11 +59,10 @@ def release_folder(src: Path, dst: Path, header_json: str | None = None) -> list
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         written.append(target)
-    for path in sorted(src.rglob("*")):
-        if path.is_file() and path.suffix != ".ipynb" and not _ignored(path, src):
-            target = dst / path.relative_to(src)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    for path in _data_files(src):
+        target = dst / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
     return written
 
 
@@ -63,11 +71,7 @@ def exercise_files(folder: Path, max_total_bytes: int = 256 * 1024 * 1024) -> di
     names), by relative path: what nbgrader copies beside each notebook it grades. Raises
     ValueError when they add up to more than `max_total_bytes` (not an exercise folder)."""
     folder = Path(folder)
-    paths = [
-        path
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.suffix != ".ipynb" and not _ignored(path, folder)
-    ]
+    paths = _data_files(folder)
     total = sum(path.stat().st_size for path in paths)
     if total > max_total_bytes:
         raise ValueError(
