@@ -6,7 +6,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from lms.content.fields import IGNORED_DIRS, Reporter
+from lms.content.fields import Reporter
 from lms.content.model import LANGUAGES, TRACKS, Course, Lesson, Module
 from lms.content.yaml_lines import LineDict, LineList
 
@@ -21,11 +21,7 @@ class CourseLoader(Reporter):
     ) -> list[Course]:
         """Every courses/<slug>/course.yml, by `order` then slug."""
         courses: list[Course] = []
-        if not courses_dir.is_dir():
-            return courses
-        for folder in sorted(p for p in courses_dir.iterdir() if p.is_dir()):
-            if folder.name in IGNORED_DIRS or folder.name.startswith("."):
-                continue
+        for folder in self.content_folders(courses_dir):
             course = self.load_course(folder, exercises_dir, exercise_slugs)
             if course is not None:
                 courses.append(course)

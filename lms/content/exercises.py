@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lms.content.fields import IGNORED_DIRS, SLUG, Reporter
+from lms.content.fields import SLUG, Reporter
 from lms.content.model import EXERCISE_KINDS, Exercise
 from lms.content.notebook import NotebookProblem, grade_cells_of, line_of_grade_id
 from lms.content.yaml_lines import LineDict, LineList
@@ -20,11 +20,7 @@ class ExerciseLoader(Reporter):
     def load_exercises(self, exercises_dir: Path, skill_ids: set[str]) -> dict[str, Exercise]:
         """Every folder of exercises/, sorted by slug."""
         exercises: dict[str, Exercise] = {}
-        if not exercises_dir.is_dir():
-            return exercises
-        for folder in sorted(p for p in exercises_dir.iterdir() if p.is_dir()):
-            if folder.name in IGNORED_DIRS or folder.name.startswith("."):
-                continue
+        for folder in self.content_folders(exercises_dir):
             exercise = self.load_exercise(folder, skill_ids)
             if exercise is not None:
                 exercises[exercise.slug] = exercise

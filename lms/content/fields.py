@@ -38,6 +38,16 @@ class Reporter:
         """Record one problem."""
         self.problems.append(Problem(file, line, message))
 
+    def content_folders(self, parent: Path) -> list[Path]:
+        """The sub-folders of `parent` that hold content, sorted by name (none if it is absent)."""
+        if not parent.is_dir():
+            return []
+        return sorted(
+            path
+            for path in parent.iterdir()
+            if path.is_dir() and path.name not in IGNORED_DIRS and not path.name.startswith(".")
+        )
+
     def read_yaml(self, path: Path, what: str) -> LineDict | None:
         """Parse a YAML file that must hold a mapping; report and return None when it cannot."""
         file = self.rel(path)

@@ -111,15 +111,6 @@ class Course:
 
 
 @dataclass(frozen=True)
-class GradeCell:
-    """A grade cell of a source notebook, when `grading.validate_source` is not available."""
-
-    grade_id: str
-    kind: str  # test | manual | task
-    max_score: float
-
-
-@dataclass(frozen=True)
 class Exercise:
     """An exercise (exercises/<slug>/): the nbgrader source notebook, its data files and skills."""
 

@@ -201,8 +201,9 @@ def estimate_cohort_masteries(
         chunk = list(evidence_by_trainee[trainee])
         items.extend(chunk)
         owners.extend([number] * len(chunk))
+    now = as_utc(as_of).timestamp()
     seconds = np.fromiter(map(datetime.timestamp, map(_AT, items)), float, len(items))
-    happened = seconds <= as_utc(as_of).timestamp()  # later evidence did not exist yet
+    happened = seconds <= now  # later evidence did not exist yet
     if not happened.all():
         items = list(compress(items, happened))
         owners = list(compress(owners, happened))
@@ -236,7 +237,7 @@ def estimate_cohort_masteries(
     score_array = np.fromiter(scores, float, count)
     max_array = np.fromiter(max_scores, float, count)
     fractions = np.clip(score_array / max_array, 0.0, 1.0)
-    ages_days = (as_utc(as_of).timestamp() - seconds) / SECONDS_PER_DAY
+    ages_days = (now - seconds) / SECONDS_PER_DAY
     weights = _weights(is_assessment, is_retry, ages_days, results, model)
 
     alpha = model.prior_alpha + np.bincount(pairs, weights * fractions, pair_count)

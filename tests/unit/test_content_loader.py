@@ -353,3 +353,14 @@ def test_a_negative_course_order_is_reported(tree: Path) -> None:
     )
     problems = problems_of(tree)
     assert ("courses/demo-course/course.yml", 2) in {(f, n) for f, n, _ in problems}
+
+
+def test_tool_and_hidden_folders_are_not_content(tree: Path) -> None:
+    # Jupyter and Python drop these next to real content; loading them would report bogus
+    # "missing course.yml / exercise.yml" problems.
+    for parent in ("courses", "exercises"):
+        for name in (".ipynb_checkpoints", "__pycache__", ".git"):
+            (tree / parent / name).mkdir()
+    bundle = load_content(tree)
+    assert [c.slug for c in bundle.courses] == ["demo-course"]
+    assert list(bundle.exercises) == ["demo-exercise"]
