@@ -9,12 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from lms.api.openapi import openapi_document
 from lms.extensions import csrf, db
-from lms.models import Role
 from lms.services import api_tokens, candidates, talent
 from lms.services import readiness as readiness_service
 
@@ -31,9 +29,11 @@ def authenticate() -> Any:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     user = api_tokens.user_for_token(db.session, token.strip()) if scheme == "Bearer" else None
     if user is None:
-        response = jsonify(error="Send a valid API token: Authorization: Bearer <token>"
-                                 " (create one with `lms create-token --email ...`).",
-                           status=401)
+        response = jsonify(
+            error="Send a valid API token: Authorization: Bearer <token>"
+            " (create one with `lms create-token --email ...`).",
+            status=401,
+        )
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="atlas"'
         return response
@@ -57,13 +57,27 @@ def openapi() -> Any:
 def roles() -> Any:
     """Target roles, their required skills and the hiring plan."""
     plan = talent.hiring_plan(db.session)
-    return jsonify([{
-        "id": role.id, "name": role.name, "track": role.track,
-        "wanted": plan.get(role.id, (0, None))[0],
-        "wanted_by": _iso(plan.get(role.id, (0, None))[1]),
-        "skills": [{"skill": s.skill_id, "level": s.level, "weight": s.weight,
-                    "critical": s.critical} for s in role.skills],
-    } for role in db.session.scalars(select(Role).order_by(Role.id))])
+    return jsonify(
+        [
+            {
+                "id": role.id,
+                "name": role.name,
+                "track": role.track,
+                "wanted": plan.get(role.id, (0, None))[0],
+                "wanted_by": _iso(plan.get(role.id, (0, None))[1]),
+                "skills": [
+                    {
+                        "skill": s.skill_id,
+                        "level": s.level,
+                        "weight": s.weight,
+                        "critical": s.critical,
+                    }
+                    for s in role.skills
+                ],
+            }
+            for role in talent.target_roles(db.session)
+        ]
+    )
 
 
 @bp.get("/roles/<role_id>/readiness")
@@ -72,8 +86,9 @@ def role_readiness(role_id: str) -> Any:
     shared = talent.shared_trainee_ids(db.session)
     ranked = readiness_service.role_readiness(db.session, role_id, user_ids=shared)
     if ranked is None:
-        return jsonify(error=f"There is no role {role_id!r}; GET /api/v1/roles lists them.",
-                       status=404), 404
+        return jsonify(
+            error=f"There is no role {role_id!r}; GET /api/v1/roles lists them.", status=404
+        ), 404
     return jsonify([{"id": entry.trainee.id, **entry.as_json()} for entry in ranked])
 
 
@@ -87,6 +102,12 @@ def candidate(trainee_id: int) -> Any:
     report = candidates.candidate_report(db.session, trainee_id)
     if report is None:
         return jsonify(error="No shared report for this candidate.", status=404), 404
-    return jsonify({"id": trainee_id, "email": report.trainee.email,
-                    "name": report.trainee.name, "as_of": report.as_of.isoformat(),
-                    "roles": [r.as_json() for r in report.readiness.values()]})
+    return jsonify(
+        {
+            "id": trainee_id,
+            "email": report.trainee.email,
+            "name": report.trainee.name,
+            "as_of": report.as_of.isoformat(),
+            "roles": [r.as_json() for r in report.readiness.values()],
+        }
+    )

@@ -21,6 +21,10 @@ class UserRole(enum.StrEnum):
     ADMIN = "admin"
 
 
+# Who sees every trainee's work, hidden tests included.
+STAFF_ROLES = (UserRole.INSTRUCTOR, UserRole.ADMIN)
+
+
 class User(UserMixin, Base):
     """A person who signs in."""
 
@@ -41,6 +45,11 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot sign in
         """Whether the account may sign in."""
         return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the user is an instructor or an admin."""
+        return self.role in STAFF_ROLES
 
     @property
     def name(self) -> str:

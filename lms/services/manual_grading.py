@@ -27,6 +27,7 @@ from lms.models import (
     utcnow,
 )
 from lms.services.blobs import get_blob
+from lms.services.submissions import submission_with_cells
 
 HAND_GRADED_KINDS = ("manual", "task")
 MAX_COMMENT_LENGTH = 5000
@@ -138,11 +139,6 @@ def queue_sizes(session: Session) -> dict[int, int]:
     return dict(rows.all())
 
 
-def exercise_by_slug(session: Session, slug: str) -> Exercise | None:
-    """The exercise with this slug."""
-    return session.scalar(select(Exercise).where(Exercise.slug == slug))
-
-
 def exercises(session: Session) -> list[Exercise]:
     """Every exercise, by slug (the queue's filter)."""
     return list(session.scalars(select(Exercise).order_by(Exercise.slug)))
@@ -150,11 +146,7 @@ def exercises(session: Session) -> list[Exercise]:
 
 def grading_sheet(session: Session, submission_id: int) -> GradingSheet | None:
     """One submission with its hand-graded cells and its notebook (None if there is none)."""
-    submission = session.scalar(
-        select(Submission)
-        .where(Submission.id == submission_id)
-        .options(selectinload(Submission.cells), selectinload(Submission.exercise))
-    )
+    submission = submission_with_cells(session, submission_id)
     if submission is None:
         return None
     executed = submission.graded_notebook_sha256 is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
@@ -57,20 +57,18 @@ def is_done(exercise: Exercise, best: dict[int, float]) -> bool:
     return exercise.id in best and best[exercise.id] >= exercise.max_score
 
 
+def _courses_with_contents() -> Select[tuple[Course]]:
+    return select(Course).options(
+        selectinload(Course.modules).selectinload(Module.lessons),
+        selectinload(Course.modules)
+        .selectinload(Module.exercise_links)
+        .selectinload(ModuleExercise.exercise),
+    )
+
+
 def list_courses(session: Session) -> list[Course]:
     """Every course, in catalogue order, with modules, lessons and exercises loaded."""
-    return list(
-        session.scalars(
-            select(Course)
-            .order_by(Course.position, Course.slug)
-            .options(
-                selectinload(Course.modules).selectinload(Module.lessons),
-                selectinload(Course.modules)
-                .selectinload(Module.exercise_links)
-                .selectinload(ModuleExercise.exercise),
-            )
-        )
-    )
+    return list(session.scalars(_courses_with_contents().order_by(Course.position, Course.slug)))
 
 
 def dashboard(session: Session, user_id: int) -> list[CourseProgress]:
@@ -100,7 +98,7 @@ def dashboard(session: Session, user_id: int) -> list[CourseProgress]:
 
 def get_course(session: Session, slug: str) -> Course | None:
     """The course with this slug, with its modules, lessons and exercises."""
-    return next((c for c in list_courses(session) if c.slug == slug), None)
+    return session.scalar(_courses_with_contents().where(Course.slug == slug))
 
 
 def get_lesson(

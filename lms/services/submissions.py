@@ -17,7 +17,6 @@ from lms.models import (
     Submission,
     SubmissionPurpose,
     User,
-    UserRole,
     utcnow,
 )
 from lms.services.blobs import get_blob, put_blob
@@ -27,8 +26,6 @@ from lms.services.notebooks import (
     fill_answers,
     parse_notebook,
 )
-
-STAFF_ROLES = (UserRole.INSTRUCTOR, UserRole.ADMIN)
 
 
 class SubmissionRefused(Exception):
@@ -140,16 +137,21 @@ def _check_rate(session: Session, user_id: int, purpose: SubmissionPurpose, limi
     raise SubmissionRefused(429, message)
 
 
-def visible_submission(session: Session, submission_id: int, viewer: User) -> Submission | None:
-    """The submission if `viewer` may see it (its author, or staff); None otherwise."""
-    submission = session.scalar(
+def submission_with_cells(session: Session, submission_id: int) -> Submission | None:
+    """The submission with its cell grades and its exercise loaded (None if there is none)."""
+    return session.scalar(
         select(Submission)
         .where(Submission.id == submission_id)
         .options(selectinload(Submission.cells), selectinload(Submission.exercise))
     )
+
+
+def visible_submission(session: Session, submission_id: int, viewer: User) -> Submission | None:
+    """The submission if `viewer` may see it (its author, or staff); None otherwise."""
+    submission = submission_with_cells(session, submission_id)
     if submission is None:
         return None
-    if submission.user_id == viewer.id or viewer.role in STAFF_ROLES:
+    if submission.user_id == viewer.id or viewer.is_staff:
         return submission
     return None
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
     Blob,
@@ -55,9 +55,11 @@ def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = N
     """The trainees (among these, default all) whose report recruiters may see. Two queries."""
     latest = select(func.max(ReportShare.id)).group_by(ReportShare.trainee_id)
     explicit_query = select(ReportShare.trainee_id, ReportShare.shared).where(
-        ReportShare.id.in_(latest))
+        ReportShare.id.in_(latest)
+    )
     default_query = select(CohortMember.user_id, Cohort.default_sharing).join(
-        Cohort, Cohort.id == CohortMember.cohort_id)
+        Cohort, Cohort.id == CohortMember.cohort_id
+    )
     if trainee_ids is not None:
         ids = list(trainee_ids)
         explicit_query = explicit_query.where(ReportShare.trainee_id.in_(ids))
@@ -95,15 +97,22 @@ class ConsentEvent:
 
 def consent_history(session: Session, trainee_id: int) -> list[ConsentEvent]:
     """The trainee's choices and their cohort's default changes, oldest first."""
-    events = [ConsentEvent(row.at, row.shared, "trainee") for row in session.scalars(
-        select(ReportShare).where(ReportShare.trainee_id == trainee_id))]
-    cohort = session.execute(select(Cohort).join(
-        CohortMember, CohortMember.cohort_id == Cohort.id).where(
-        CohortMember.user_id == trainee_id)).scalar_one_or_none()
+    events = [
+        ConsentEvent(row.at, row.shared, "trainee")
+        for row in session.scalars(select(ReportShare).where(ReportShare.trainee_id == trainee_id))
+    ]
+    cohort = session.execute(
+        select(Cohort)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.user_id == trainee_id)
+    ).scalar_one_or_none()
     if cohort is not None:
-        events += [ConsentEvent(change.at, change.default_sharing, "cohort", cohort.name)
-                   for change in session.scalars(select(CohortSharingChange).where(
-                       CohortSharingChange.cohort_id == cohort.id))]
+        events += [
+            ConsentEvent(change.at, change.default_sharing, "cohort", cohort.name)
+            for change in session.scalars(
+                select(CohortSharingChange).where(CohortSharingChange.cohort_id == cohort.id)
+            )
+        ]
     return sorted(events, key=lambda e: e.at)
 
 
@@ -112,38 +121,54 @@ def consent_history(session: Session, trainee_id: int) -> list[ConsentEvent]:
 
 def list_cohorts(session: Session) -> list[tuple[Cohort, int]]:
     """Every cohort with its number of trainees."""
-    counts = dict(session.execute(select(CohortMember.cohort_id, func.count())
-                                  .group_by(CohortMember.cohort_id)).all())
+    counts = dict(
+        session.execute(
+            select(CohortMember.cohort_id, func.count()).group_by(CohortMember.cohort_id)
+        ).all()
+    )
     return [(c, counts.get(c.id, 0)) for c in session.scalars(select(Cohort).order_by(Cohort.slug))]
 
 
-def create_cohort(session: Session, slug: str, name: str, default_sharing: bool = False,
-                  by_user_id: int | None = None) -> Cohort:
+def create_cohort(
+    session: Session,
+    slug: str,
+    name: str,
+    default_sharing: bool = False,
+    by_user_id: int | None = None,
+) -> Cohort:
     """Create a cohort (its default sharing recorded as its first change)."""
     slug = slug.strip().lower()
     if not slug or not slug.replace("-", "").isalnum() or len(slug) > 80:
-        raise TalentError(_l("A cohort id is letters, digits and dashes (%(slug)s is not).",
-                             slug=slug))
+        raise TalentError(
+            _l("A cohort id is letters, digits and dashes (%(slug)s is not).", slug=slug)
+        )
     if session.scalar(select(Cohort.id).where(Cohort.slug == slug)) is not None:
         raise TalentError(_l("A cohort %(slug)s already exists.", slug=slug))
     cohort = Cohort(slug=slug, name=name.strip() or slug, default_sharing=default_sharing)
     session.add(cohort)
     session.flush()
-    session.add(CohortSharingChange(cohort_id=cohort.id, default_sharing=default_sharing,
-                                    by_user_id=by_user_id, at=utcnow()))
+    session.add(
+        CohortSharingChange(
+            cohort_id=cohort.id, default_sharing=default_sharing, by_user_id=by_user_id, at=utcnow()
+        )
+    )
     session.commit()
     return cohort
 
 
-def set_cohort_default(session: Session, cohort_id: int, default_sharing: bool,
-                       by_user_id: int | None) -> Cohort:
+def set_cohort_default(
+    session: Session, cohort_id: int, default_sharing: bool, by_user_id: int | None
+) -> Cohort:
     """An admin sets whether the cohort's trainees share by default (their own choice wins)."""
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         raise TalentError(_l("There is no such cohort."))
     cohort.default_sharing = default_sharing
-    session.add(CohortSharingChange(cohort_id=cohort.id, default_sharing=default_sharing,
-                                    by_user_id=by_user_id, at=utcnow()))
+    session.add(
+        CohortSharingChange(
+            cohort_id=cohort.id, default_sharing=default_sharing, by_user_id=by_user_id, at=utcnow()
+        )
+    )
     session.commit()
     return cohort
 
@@ -153,16 +178,24 @@ def add_members(session: Session, cohort_id: int, emails: Iterable[str]) -> int:
     wanted = sorted({e.strip().lower() for e in emails if e.strip()})
     if session.get(Cohort, cohort_id) is None:
         raise TalentError(_l("There is no such cohort."))
-    found = dict(session.execute(select(User.email, User.id).where(
-        User.email.in_(wanted), User.role == UserRole.TRAINEE)).all())
+    found = dict(
+        session.execute(
+            select(User.email, User.id).where(User.email.in_(wanted), User.role == UserRole.TRAINEE)
+        ).all()
+    )
     missing = [e for e in wanted if e not in found]
     if missing:
-        raise TalentError(_l("No trainee account for: %(emails)s. Nothing was changed.",
-                             emails=", ".join(missing)))
+        raise TalentError(
+            _l(
+                "No trainee account for: %(emails)s. Nothing was changed.",
+                emails=", ".join(missing),
+            )
+        )
     ids = list(found.values())
     session.execute(delete(CohortMember).where(CohortMember.user_id.in_(ids)))
-    session.add_all(CohortMember(user_id=uid, cohort_id=cohort_id, joined_at=utcnow())
-                    for uid in ids)
+    session.add_all(
+        CohortMember(user_id=uid, cohort_id=cohort_id, joined_at=utcnow()) for uid in ids
+    )
     session.commit()
     return len(ids)
 
@@ -170,27 +203,35 @@ def add_members(session: Session, cohort_id: int, emails: Iterable[str]) -> int:
 # --- marks ---------------------------------------------------------------------------------
 
 
-def mark_candidate(session: Session, trainee_id: int, role_id: str, status: MarkStatus | str,
-                   by_user_id: int) -> CandidateMark:
+def mark_candidate(
+    session: Session, trainee_id: int, role_id: str, status: MarkStatus | str, by_user_id: int
+) -> CandidateMark:
     """A recruiter marks a candidate who shared their report (shortlisted/interviewing/hired)."""
     try:
         status = MarkStatus(status)
     except ValueError:
-        raise TalentError(_l("Unknown mark %(mark)s: use one of %(marks)s.", mark=status,
-                             marks=", ".join(m.value for m in MarkStatus))) from None
+        raise TalentError(
+            _l(
+                "Unknown mark %(mark)s: use one of %(marks)s.",
+                mark=status,
+                marks=", ".join(m.value for m in MarkStatus),
+            )
+        ) from None
     if session.get(Role, role_id) is None:
         raise TalentError(_l("There is no role %(role)s.", role=role_id))
     if not is_shared(session, trainee_id):
         raise TalentError(_l("This trainee has not shared their report."))
-    mark = CandidateMark(trainee_id=trainee_id, role_id=role_id, status=status,
-                         by_user_id=by_user_id, at=utcnow())
+    mark = CandidateMark(
+        trainee_id=trainee_id, role_id=role_id, status=status, by_user_id=by_user_id, at=utcnow()
+    )
     session.add(mark)
     session.commit()
     return mark
 
 
-def current_marks(session: Session, role_id: str | None = None,
-                  as_of: datetime | None = None) -> dict[tuple[int, str], CandidateMark]:
+def current_marks(
+    session: Session, role_id: str | None = None, as_of: datetime | None = None
+) -> dict[tuple[int, str], CandidateMark]:
     """The latest mark per (trainee, role), as of a moment (cleared marks left out). One query."""
     query = select(CandidateMark).order_by(CandidateMark.at, CandidateMark.id)
     if role_id is not None:
@@ -204,8 +245,11 @@ def current_marks(session: Session, role_id: str | None = None,
 def mark_history(session: Session, trainee_id: int) -> list[tuple[CandidateMark, str]]:
     """Every mark on a trainee, oldest first, with who made it."""
     rows = session.execute(
-        select(CandidateMark, User.email).outerjoin(User, User.id == CandidateMark.by_user_id)
-        .where(CandidateMark.trainee_id == trainee_id).order_by(CandidateMark.at, CandidateMark.id))
+        select(CandidateMark, User.email)
+        .outerjoin(User, User.id == CandidateMark.by_user_id)
+        .where(CandidateMark.trainee_id == trainee_id)
+        .order_by(CandidateMark.at, CandidateMark.id)
+    )
     return [(mark, email or "?") for mark, email in rows]
 
 
@@ -235,6 +279,11 @@ class PipelineCounts:
         return self.not_ready + self.not_enough_evidence
 
 
+def target_roles(session: Session) -> list[Role]:
+    """Every target role with its required skills loaded (one query for all), by id."""
+    return list(session.scalars(select(Role).order_by(Role.id).options(selectinload(Role.skills))))
+
+
 def hiring_plan(session: Session) -> dict[str, tuple[int, date | None]]:
     """Role id -> (hires wanted, latest deadline)."""
     plan: dict[str, tuple[int, date | None]] = {}
@@ -244,15 +293,20 @@ def hiring_plan(session: Session) -> dict[str, tuple[int, date | None]]:
     return plan
 
 
-def pipeline(session: Session, cohort: readiness_service.CohortReadiness | None = None
-             ) -> list[PipelineCounts]:
+def pipeline(
+    session: Session, cohort: readiness_service.CohortReadiness | None = None
+) -> list[PipelineCounts]:
     """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
     cohort = cohort or readiness_service.cohort_readiness(session)
     return _counts(session, cohort.roles, cohort.by_trainee, current_marks(session))
 
 
-def _counts(session: Session, roles: list, by_trainee: dict[int, dict[str, Any]],
-            marks: dict[tuple[int, str], CandidateMark]) -> list[PipelineCounts]:
+def _counts(
+    session: Session,
+    roles: list,
+    by_trainee: dict[int, dict[str, Any]],
+    marks: dict[tuple[int, str], CandidateMark],
+) -> list[PipelineCounts]:
     plan = hiring_plan(session)
     names = dict(session.execute(select(Role.id, Role.name)).all())
     result = []
@@ -260,11 +314,22 @@ def _counts(session: Session, roles: list, by_trainee: dict[int, dict[str, Any]]
         statuses = Counter(scores[role.id].status for scores in by_trainee.values())
         marked = Counter(m.status for (_, rid), m in marks.items() if rid == role.id)
         wanted, by = plan.get(role.id, (0, None))
-        result.append(PipelineCounts(
-            role.id, names.get(role.id, role.id), len(by_trainee), statuses["ready"],
-            statuses["almost"], statuses["not ready"], statuses["not enough evidence"],
-            marked[MarkStatus.SHORTLISTED], marked[MarkStatus.INTERVIEWING],
-            marked[MarkStatus.HIRED], wanted, by))
+        result.append(
+            PipelineCounts(
+                role.id,
+                names.get(role.id, role.id),
+                len(by_trainee),
+                statuses["ready"],
+                statuses["almost"],
+                statuses["not ready"],
+                statuses["not enough evidence"],
+                marked[MarkStatus.SHORTLISTED],
+                marked[MarkStatus.INTERVIEWING],
+                marked[MarkStatus.HIRED],
+                wanted,
+                by,
+            )
+        )
     return result
 
 
@@ -278,26 +343,36 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     trainees = readiness_service.list_trainees(session)
     evidence = readiness_service.load_evidence(session)
     per_trainee = {tid: evidence.get(tid, ()) for tid in trainees}
-    joined = dict(session.execute(select(User.id, User.created_at).where(
-        User.id.in_(list(trainees)))).all())
-    all_marks = list(session.scalars(select(CandidateMark).order_by(CandidateMark.at,
-                                                                    CandidateMark.id)))
+    joined = dict(
+        session.execute(select(User.id, User.created_at).where(User.id.in_(list(trainees)))).all()
+    )
+    all_marks = list(
+        session.scalars(select(CandidateMark).order_by(CandidateMark.at, CandidateMark.id))
+    )
     stored = 0
     for day in sorted(set(days)):
         moment = datetime.combine(day, time.max, tzinfo=UTC)
         # Only people who had joined by then count: the pipeline of that day, not today's.
-        present = {tid: ev for tid, ev in per_trainee.items()
-                   if joined[tid] <= moment}
+        present = {tid: ev for tid, ev in per_trainee.items() if joined[tid] <= moment}
         scored = score_cohort(present, roles, moment)
         latest = {(m.trainee_id, m.role_id): m for m in all_marks if m.at <= moment}
         marks = {k: m for k, m in latest.items() if m.status != MarkStatus.CLEARED}
         session.execute(delete(PipelineSnapshot).where(PipelineSnapshot.day == day))
         for counts in _counts(session, roles, scored, marks):
-            session.add(PipelineSnapshot(
-                role_id=counts.role_id, day=day, trainees=counts.trainees, ready=counts.ready,
-                almost=counts.almost, not_ready=counts.not_ready,
-                not_enough_evidence=counts.not_enough_evidence, shortlisted=counts.shortlisted,
-                interviewing=counts.interviewing, hired=counts.hired))
+            session.add(
+                PipelineSnapshot(
+                    role_id=counts.role_id,
+                    day=day,
+                    trainees=counts.trainees,
+                    ready=counts.ready,
+                    almost=counts.almost,
+                    not_ready=counts.not_ready,
+                    not_enough_evidence=counts.not_enough_evidence,
+                    shortlisted=counts.shortlisted,
+                    interviewing=counts.interviewing,
+                    hired=counts.hired,
+                )
+            )
             stored += 1
     session.commit()
     return stored
@@ -306,21 +381,36 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
 def pipeline_history(session: Session, role_id: str, days: int = 365) -> list[PipelineSnapshot]:
     """A role's stored daily snapshots over the last `days` days, oldest first."""
     since = utcnow().date() - timedelta(days=days)
-    return list(session.scalars(select(PipelineSnapshot).where(
-        PipelineSnapshot.role_id == role_id, PipelineSnapshot.day >= since)
-        .order_by(PipelineSnapshot.day)))
+    return list(
+        session.scalars(
+            select(PipelineSnapshot)
+            .where(PipelineSnapshot.role_id == role_id, PipelineSnapshot.day >= since)
+            .order_by(PipelineSnapshot.day)
+        )
+    )
 
 
-def pipeline_series(session: Session, now: PipelineCounts, days: int = 365
-                    ) -> list[PipelineSnapshot]:
+def pipeline_series(
+    session: Session, now: PipelineCounts, days: int = 365
+) -> list[PipelineSnapshot]:
     """The stored history of a role's pipeline, ending with today's live figures."""
     today = utcnow().date()
     history = [s for s in pipeline_history(session, now.role_id, days) if s.day != today]
     # Not added to the session: today's point is shown, not stored (`lms snapshot-pipeline`).
-    return history + [PipelineSnapshot(
-        role_id=now.role_id, day=today, trainees=now.trainees, ready=now.ready,
-        almost=now.almost, not_ready=now.not_ready, not_enough_evidence=now.not_enough_evidence,
-        shortlisted=now.shortlisted, interviewing=now.interviewing, hired=now.hired)]
+    return history + [
+        PipelineSnapshot(
+            role_id=now.role_id,
+            day=today,
+            trainees=now.trainees,
+            ready=now.ready,
+            almost=now.almost,
+            not_ready=now.not_ready,
+            not_enough_evidence=now.not_enough_evidence,
+            shortlisted=now.shortlisted,
+            interviewing=now.interviewing,
+            hired=now.hired,
+        )
+    ]
 
 
 # --- a trainee's own data ------------------------------------------------------------------
@@ -331,37 +421,74 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
     user = session.get(User, trainee_id)
     if user is None:
         raise TalentError(_l("There is no such account."))
-    submissions = list(session.scalars(select(Submission).where(
-        Submission.user_id == trainee_id).order_by(Submission.id)))
+    submissions = list(
+        session.scalars(
+            select(Submission).where(Submission.user_id == trainee_id).order_by(Submission.id)
+        )
+    )
     # The notebooks they handed in, as they sent them (never the graded copy: hidden tests).
-    notebooks = dict(session.execute(select(Blob.sha256, Blob.data).where(
-        Blob.sha256.in_({s.notebook_sha256 for s in submissions}))).all())
+    notebooks = dict(
+        session.execute(
+            select(Blob.sha256, Blob.data).where(
+                Blob.sha256.in_({s.notebook_sha256 for s in submissions})
+            )
+        ).all()
+    )
     cells = {}
-    for cell in session.scalars(select(CellGrade).join(Submission).where(
-            Submission.user_id == trainee_id)):
+    for cell in session.scalars(
+        select(CellGrade).join(Submission).where(Submission.user_id == trainee_id)
+    ):
         cells.setdefault(cell.submission_id, []).append(cell.to_json())
     slugs = dict(session.execute(select(Exercise.id, Exercise.slug)).all())
-    imported = session.scalars(select(ImportedResult).where(ImportedResult.user_id == trainee_id)
-                               .order_by(ImportedResult.id))
+    imported = session.scalars(
+        select(ImportedResult)
+        .where(ImportedResult.user_id == trainee_id)
+        .order_by(ImportedResult.id)
+    )
     readiness = readiness_service.trainee_readiness(session, trainee_id)
     return {
-        "account": {"email": user.email, "name": user.display_name, "role": user.role.value,
-                    "locale": user.locale, "created_at": user.created_at.isoformat()},
-        "submissions": [{
-            "id": s.id, "exercise": slugs.get(s.exercise_id), "purpose": s.purpose.value,
-            "status": s.status.value, "score": s.score, "max_score": s.max_score,
-            "created_at": s.created_at.isoformat(), "flags": list(s.flags or []),
-            "cells": cells.get(s.id, []), "notebook_name": s.notebook_name,
-            "notebook": notebooks.get(s.notebook_sha256, b"").decode("utf-8", "replace"),
-        } for s in submissions],
-        "imported_results": [{
-            "exercise": slugs.get(r.exercise_id), "grade_id": r.grade_id, "score": r.score,
-            "max_score": r.max_score, "kind": r.kind, "submitted_at": r.submitted_at.isoformat(),
-        } for r in imported],
-        "consent": [{"at": e.at.isoformat(), "shared": e.shared, "source": e.source,
-                     "detail": e.detail} for e in consent_history(session, trainee_id)],
+        "account": {
+            "email": user.email,
+            "name": user.display_name,
+            "role": user.role.value,
+            "locale": user.locale,
+            "created_at": user.created_at.isoformat(),
+        },
+        "submissions": [
+            {
+                "id": s.id,
+                "exercise": slugs.get(s.exercise_id),
+                "purpose": s.purpose.value,
+                "status": s.status.value,
+                "score": s.score,
+                "max_score": s.max_score,
+                "created_at": s.created_at.isoformat(),
+                "flags": list(s.flags or []),
+                "cells": cells.get(s.id, []),
+                "notebook_name": s.notebook_name,
+                "notebook": notebooks.get(s.notebook_sha256, b"").decode("utf-8", "replace"),
+            }
+            for s in submissions
+        ],
+        "imported_results": [
+            {
+                "exercise": slugs.get(r.exercise_id),
+                "grade_id": r.grade_id,
+                "score": r.score,
+                "max_score": r.max_score,
+                "kind": r.kind,
+                "submitted_at": r.submitted_at.isoformat(),
+            }
+            for r in imported
+        ],
+        "consent": [
+            {"at": e.at.isoformat(), "shared": e.shared, "source": e.source, "detail": e.detail}
+            for e in consent_history(session, trainee_id)
+        ],
         "shared_now": is_shared(session, trainee_id),
-        "marks": [{"role": m.role_id, "status": m.status.value, "at": m.at.isoformat()}
-                  for m, _ in mark_history(session, trainee_id)],
+        "marks": [
+            {"role": m.role_id, "status": m.status.value, "at": m.at.isoformat()}
+            for m, _ in mark_history(session, trainee_id)
+        ],
         "readiness": [r.as_json() for r in readiness.values()],
     }

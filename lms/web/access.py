@@ -11,10 +11,11 @@ from flask_login import current_user
 
 from lms.extensions import login_manager
 from lms.models import UserRole
+from lms.models.accounts import STAFF_ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-STAFF = (UserRole.INSTRUCTOR, UserRole.ADMIN)
+STAFF = STAFF_ROLES
 
 
 def wants_json() -> bool:

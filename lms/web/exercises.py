@@ -34,6 +34,16 @@ SUBMITTERS = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
 # The grader's feedback page is untrusted HTML (it echoes the trainee's code): shown in a sandboxed
 # frame that may run no script, load nothing and submit nothing.
 FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+NOTEBOOK_MIMETYPE = "application/x-ipynb+json"
+
+
+def _attachment(sha256: str, mimetype: str, filename: str) -> Response:
+    """A stored blob, served as a download named `filename`."""
+    return Response(
+        get_blob(db.session, sha256),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _exercise_or_404(slug: str) -> Exercise:
@@ -71,12 +81,7 @@ def exercise(slug: str):
 def download(slug: str) -> Response:
     """The release notebook (what nbgrader hands out: no solutions, no hidden tests)."""
     exercise = _exercise_or_404(slug)
-    data = get_blob(db.session, exercise.release_sha256)
-    return Response(
-        data,
-        mimetype="application/x-ipynb+json",
-        headers={"Content-Disposition": f'attachment; filename="{exercise.notebook_name}"'},
-    )
+    return _attachment(exercise.release_sha256, NOTEBOOK_MIMETYPE, exercise.notebook_name)
 
 
 @bp.get("/exercises/<slug>/files/<path:name>")
@@ -87,12 +92,7 @@ def data_file(slug: str, name: str) -> Response:
     found = next((f for f in exercise.files if f.path == name), None)
     if found is None:
         abort(404)
-    filename = found.path.rsplit("/", 1)[-1]
-    return Response(
-        get_blob(db.session, found.sha256),
-        mimetype="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return _attachment(found.sha256, "application/octet-stream", found.path.rsplit("/", 1)[-1])
 
 
 @bp.post("/exercises/<slug>/submissions")
@@ -119,8 +119,13 @@ def submit(slug: str):
         return _refused(exercise, refused)
     delayed = enqueue(queued.job_id) is False
     if delayed:
-        flash(_("Your notebook is saved and queued, but the grading service is unreachable "
-                "right now; it will be graded automatically when it is back."), "error")
+        flash(
+            _(
+                "Your notebook is saved and queued, but the grading service is unreachable "
+                "right now; it will be graded automatically when it is back."
+            ),
+            "error",
+        )
     status_url = url_for(".status", submission_id=queued.submission_id)
     if wants_json():
         return jsonify(
@@ -212,11 +217,7 @@ def feedback(submission_id: int) -> Response:
 def submitted_notebook(submission_id: int) -> Response:
     """The notebook exactly as it was handed in."""
     found = _visible_or_404(submission_id)
-    return Response(
-        get_blob(db.session, found.notebook_sha256),
-        mimetype="application/x-ipynb+json",
-        headers={"Content-Disposition": f'attachment; filename="{found.notebook_name}"'},
-    )
+    return _attachment(found.notebook_sha256, NOTEBOOK_MIMETYPE, found.notebook_name)
 
 
 @bp.get("/submissions/<int:submission_id>/graded.ipynb")
@@ -226,8 +227,4 @@ def graded_notebook(submission_id: int) -> Response:
     found = _visible_or_404(submission_id)
     if found.graded_notebook_sha256 is None:
         abort(404)
-    return Response(
-        get_blob(db.session, found.graded_notebook_sha256),
-        mimetype="application/x-ipynb+json",
-        headers={"Content-Disposition": f'attachment; filename="graded-{found.id}.ipynb"'},
-    )
+    return _attachment(found.graded_notebook_sha256, NOTEBOOK_MIMETYPE, f"graded-{found.id}.ipynb")

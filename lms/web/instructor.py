@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.extensions import db
-from lms.services import exercise_difficulty, manual_grading, staff
+from lms.services import exercise_difficulty, manual_grading, staff, submissions
 from lms.services.manual_grading import ManualGradeRefused
 from lms.web.access import STAFF, roles_required
 from lms.web.notebook_review import review_cells
@@ -47,7 +47,7 @@ def exercise_submissions(slug: str):
 def grading_queue():
     """Trainees' latest attempts with answers waiting for a person, oldest first."""
     slug = request.args.get("exercise", "").strip()
-    exercise = manual_grading.exercise_by_slug(db.session, slug) if slug else None
+    exercise = submissions.get_exercise(db.session, slug) if slug else None
     if slug and exercise is None:
         flash(_("There is no exercise %(slug)s: showing every exercise.", slug=slug), "error")
     entries = manual_grading.grading_queue(db.session, exercise.id if exercise else None)

@@ -81,7 +81,7 @@ def test_openapi_describes_every_route(app, client) -> None:  # noqa: ANN001
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
             routes |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes == described
     for path, ops in document["paths"].items():
@@ -98,3 +98,25 @@ def test_api_posts_need_no_csrf_token(client, token) -> None:  # noqa: ANN001
     # No POST route yet; a POST is refused as a method, not as a missing CSRF token.
     response = client.post("/api/v1/roles", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 405
+
+
+def test_roles_load_their_skills_in_one_query(app, client, token, world, session) -> None:  # noqa: ANN001
+    from lms.models import Role, RoleSkill
+    from tests.talent.test_query_count import counting
+
+    with counting(app) as before:
+        assert _get(client, "/roles", token).status_code == 200
+    session.add_all(
+        Role(
+            id=f"extra-{n}",
+            name=f"Extra {n}",
+            track="data",
+            skills=[RoleSkill(skill_id="testing", level=2, weight=1, critical=False)],
+        )
+        for n in range(3)
+    )
+    session.commit()
+    with counting(app) as after:
+        roles = _get(client, "/roles", token).get_json()
+    assert {s["skill"] for r in roles if r["id"] == "extra-2" for s in r["skills"]} == {"testing"}
+    assert len(after) == len(before)

@@ -168,6 +168,15 @@ def test_owner_and_staff_see_the_submission(app, client, auth, users, world, end
         auth.logout()
 
 
+def test_only_staff_are_offered_the_executed_notebook(client, auth, users, world) -> None:
+    graded = f"/submissions/{world['submission_id']}/graded.ipynb"
+    for email, offered in ((users.trainee, False), (users.instructor, True), (users.admin, True)):
+        auth.login(email)
+        page = client.get(f"/submissions/{world['submission_id']}").get_data(as_text=True)
+        assert (graded in page) is offered, email
+        auth.logout()
+
+
 def test_missing_things_are_404(client, auth, users, world) -> None:
     auth.login(users.trainee)
     for url in (
