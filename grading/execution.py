@@ -16,6 +16,7 @@ from grading.sanitize import Findings, cell_label
 
 _REASONS = {
     "timeout": "it ran longer than the time limit",
+    "budget": "the notebook used up its time budget",
     "memory": "it used more memory than allowed",
     "output-limit": "it printed more output than allowed",
     "died": "the Python process running it stopped",
@@ -24,6 +25,10 @@ _REASONS = {
     "processes": "it started more processes than allowed",
     "sandbox": "the grading sandbox failed",
 }
+_VIOLATION = (
+    "The run was stopped because something in the notebook wrote to the grader's report "
+    "channel ({what}); cells not reported before that score 0."
+)
 
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
@@ -49,15 +54,20 @@ def run_code_cells(
     timeout: float,
     env: dict[str, str],
     findings: Findings,
+    budget: float | None = None,
 ) -> RunOutcome:
     """Run every code cell of `nb` in order through `runtime.run` and store the outputs and
-    execution counts in the cells; record what went wrong in `findings`."""
+    execution counts in the cells; record what went wrong in `findings`.
+
+    A protocol violation (the sandbox's reports were forged or broken) is one flag,
+    `protocol-violation:<what>`; every cell it left unreported gets an error output (score 0)."""
     positions = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     request = RunRequest(
         cells=tuple(nb.cells[i].source for i in positions),
         files=dict(files),
         cell_timeout=timeout,
         env=dict(env),
+        budget=budget,
     )
     outcome: RunOutcome = runtime.run(request)  # type: ignore[attr-defined]
     for k, position in enumerate(positions):
@@ -70,6 +80,10 @@ def run_code_cells(
     stopped_at: int | None = None  # first request index from which cells may not have run
     for issue in outcome.issues:
         reason = _REASONS.get(issue.kind, issue.kind)
+        if issue.kind == "protocol-violation":
+            findings.add(f"protocol-violation:{issue.detail}", _VIOLATION.format(what=issue.detail))
+            stopped_at = 0 if stopped_at is None else stopped_at
+            continue
         if issue.index is None or not 0 <= issue.index < len(positions):
             findings.add(f"{issue.kind}:notebook", f"The notebook could not finish: {reason}.")
             stopped_at = 0 if stopped_at is None else stopped_at
@@ -84,7 +98,7 @@ def run_code_cells(
         elif issue.kind != "output-limit":
             if not _has_error(cell):
                 cell.outputs.append(_error_output("CellAborted", reason))
-            if issue.kind in ("died", "memory", "cpu-time", "processes", "sandbox"):
+            if issue.kind in ("died", "budget", "memory", "cpu-time", "processes", "sandbox"):
                 stopped_at = issue.index if stopped_at is None else min(stopped_at, issue.index)
 
     if stopped_at is not None:

@@ -21,19 +21,24 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Code cells to run in order, in a fresh directory holding `files`."""
+    """Code cells to run in order, in a fresh directory holding `files`: each cell may run
+    `cell_timeout` seconds, the whole run `budget` seconds (None: limits.default_budget, i.e.
+    max(60, 10 x cell_timeout)), both timed by the host."""
 
     cells: tuple[str, ...]
     files: dict[str, bytes] = field(default_factory=dict)
     cell_timeout: float = 30.0
     env: dict[str, str] = field(default_factory=dict)
+    budget: float | None = None
 
 
 @dataclass(frozen=True)
 class CellIssue:
     """Something that happened while running one cell (index into `RunRequest.cells`), or the
-    whole run (index None): kind is one of timeout, memory, output-limit, died, cpu-time,
-    file-size, processes, sandbox."""
+    whole run (index None): kind is one of timeout, budget, memory, output-limit, died,
+    cpu-time, file-size, processes, sandbox, protocol-violation (run-wide; detail is what was
+    violated: oversized, malformed, too-deep, bad-field, bad-output, unknown-frame,
+    out-of-order, output-bytes, after-end)."""
 
     index: int | None
     kind: str

@@ -1,9 +1,12 @@
-"""Per-job `pids` and `memory` cgroups (v1, or v2 where the host has no v1 controllers).
+"""Per-job `pids`, `memory` and `cpu` cgroups (v1, or v2 where the host has no v1 controllers).
 
 RLIMIT_NPROC alone is a poor process limit (ignored for root, shared by every process of a uid),
 so each job gets a pids cgroup with a maximum, and a memory cgroup whose limit the kernel
-enforces by OOM-killing inside the job only. After the job, what is left is killed and the
-cgroups removed; the OOM and pids counters say why a sandbox died.
+enforces by OOM-killing inside the job only, and a cpu cgroup that bounds the job's share of
+the processors: an equal weight (v1 cpu.shares 1024, v2 cpu.weight 100) so jobs share fairly
+under contention, and a quota (cpu.cfs_quota_us / cpu.max) of `Limits.cpu_cores` processors, so
+one job's processes cannot take the whole machine from the others. After the job, what is left
+is killed and the cgroups removed; the OOM and pids counters say why a sandbox died.
 
 v1 (hybrid hosts): `atlas-<pid>` under the fork server's own cgroup of each controller.
 v2 (unified hosts, e.g. a default Debian 12): `atlas-<pid>` under the root cgroup, because a
@@ -19,7 +22,8 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-CONTROLLERS = ("pids", "memory")
+CONTROLLERS = ("pids", "memory", "cpu")
+CPU_PERIOD_US = 100_000
 
 # What each version calls the same thing.
 _FILES = {
@@ -58,6 +62,7 @@ class Cgroups:
                 "probe",
                 memory=64 << 20,
                 processes=8,
+                cpu_cores=1.0,
             )
         except OSError:
             return False
@@ -185,7 +190,9 @@ class JobCgroups:
     version: int = 1
 
     @classmethod
-    def create(cls, cgroups: Cgroups, name: str, memory: int, processes: int) -> JobCgroups:
+    def create(
+        cls, cgroups: Cgroups, name: str, memory: int, processes: int, cpu_cores: float = 1.0
+    ) -> JobCgroups:
         """Make the job's cgroups with their limits set."""
         paths: dict[str, str] = {}
         try:
@@ -202,6 +209,15 @@ class JobCgroups:
                 # No swap beyond the limit, where the kernel accounts swap (may be absent).
                 swap = str(memory) if cgroups.version == 1 else "0"
                 _write(paths["memory"], files["memory.swap"], swap, optional=True)
+            if "cpu" in paths:
+                quota = max(1000, int(cpu_cores * CPU_PERIOD_US))
+                if cgroups.version == 1:
+                    _write(paths["cpu"], "cpu.shares", "1024")
+                    _write(paths["cpu"], "cpu.cfs_period_us", str(CPU_PERIOD_US))
+                    _write(paths["cpu"], "cpu.cfs_quota_us", str(quota))
+                else:
+                    _write(paths["cpu"], "cpu.weight", "100")
+                    _write(paths["cpu"], "cpu.max", f"{quota} {CPU_PERIOD_US}")
         except OSError:
             cls(paths, cgroups.version).destroy()
             raise
@@ -222,6 +238,9 @@ class JobCgroups:
         elif memory:
             result["oom_kills"] = _read_pairs(memory, "memory.events").get("oom_kill", 0)
             result["memory_peak"] = _read_int(memory, "memory.peak")
+        if "cpu" in self.paths:
+            stat = _read_pairs(self.paths["cpu"], "cpu.stat")
+            result["cpu_throttled"] = stat.get("nr_throttled", 0)
         if "pids" in self.paths:
             result["pids_max_hits"] = _read_pairs(self.paths["pids"], "pids.events").get("max", 0)
         return result

@@ -23,8 +23,11 @@ def unsafe_opt_out() -> bool:
 
 def describe(probe: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
     """The isolation report for `lms doctor`, from the fork server's probe and the limits."""
-    sandboxed = bool(probe.get("namespaces")) and (
-        bool(probe.get("uid_drop")) or bool(probe.get("user_namespace"))
+    filter_report = probe.get("seccomp") or {"enabled": False, "reason": "not probed"}
+    sandboxed = (
+        bool(probe.get("namespaces"))
+        and (bool(probe.get("uid_drop")) or bool(probe.get("user_namespace")))
+        and bool(filter_report.get("enabled"))
     )
     return {
         "sandboxed": sandboxed,
@@ -37,6 +40,11 @@ def describe(probe: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         "cgroup_version": probe.get("cgroup_version"),
         "rlimits": probe.get("rlimits", []),
         "no_new_privs": probe.get("no_new_privs", False),
+        "seccomp": filter_report,
+        # Each job's cpu cgroup: an equal weight under contention, at most `cores` processors.
+        "cpu_share": {"weight": "equal", "cores": limits.get("cpu_cores")}
+        if probe.get("cpu_cgroup")
+        else None,
         "bubblewrap": shutil.which("bwrap") or None,
         "bubblewrap_used": False,
         "python_paths_visible": probe.get("python_paths", []),
@@ -58,8 +66,11 @@ def check(report: dict[str, Any]) -> None:
         return
     raise SandboxUnavailable(
         "No sandbox is available on this host: it needs either root (mount/pid/network "
-        "namespaces and a uid drop) or unprivileged user namespaces that allow mounts; found "
-        f"uid_drop={report['uid_drop']}, namespaces={report['namespaces'] or 'none'}. Run the "
+        "namespaces and a uid drop) or unprivileged user namespaces that allow mounts, and a "
+        "seccomp filter (libseccomp2 and the pyseccomp package); found "
+        f"uid_drop={report['uid_drop']}, namespaces={report['namespaces'] or 'none'}, "
+        f"seccomp={report['seccomp'].get('enabled')} "
+        f"({report['seccomp'].get('reason') or 'ok'}). Run the "
         "grader as root (e.g. in its container, with CAP_SYS_ADMIN), enable user namespaces "
         f"(sysctl kernel.unprivileged_userns_clone=1 / AppArmor), or set {UNSAFE_ENV}=1 to run "
         "trainee code unsandboxed at your own risk."

@@ -7,16 +7,26 @@ from typing import Any
 
 from grading.runtime.outputs import OutputCaps
 
+BUDGET_FLOOR = 60.0
+BUDGET_CELLS = 10
+
+
+def default_budget(cell_timeout: float) -> float:
+    """Seconds a whole notebook may run when no budget is given: max(60, 10 x cell timeout)."""
+    return max(BUDGET_FLOOR, BUDGET_CELLS * cell_timeout)
+
 
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use. Memory is enforced by a memory cgroup when the host offers
     one and by RLIMIT_AS (MemoryError in the cell) in any case; processes by a pids cgroup and
-    RLIMIT_NPROC of the per-slot uid; the working directory and /tmp are size-capped tmpfs."""
+    RLIMIT_NPROC of the job's own uid; processor time by a cpu cgroup (an equal share, at most
+    `cpu_cores` processors); the working directory and /tmp are size-capped tmpfs."""
 
     memory_bytes: int = 1 << 30
     cpu_seconds: int = 600
     processes: int = 64
+    cpu_cores: float = 1.0  # the job's cpu cgroup quota, in processors
     file_size_bytes: int = 64 << 20
     open_files: int = 256
     workdir_bytes: int = 256 << 20

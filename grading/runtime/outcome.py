@@ -1,7 +1,10 @@
 """Assembles a RunOutcome from what a sandbox reported and how it ended.
 
-Outputs coming back from a sandbox were produced next to trainee code, so they are checked
-against the nbformat v4 output shapes before they are kept. A cell that timed out gets the error
+Outputs coming back from a sandbox were produced next to trainee code, so every frame is
+type-checked (protocol.check_sandbox_frame) and must come in order: `start i` once, for the next
+cell only; `done i` for the cell that started (or a blank one); progress for the running cell.
+Anything else raises ProtocolError, which the host turns into a `protocol-violation` issue and
+the end of the run. A cell that timed out gets the error
 nbgrader 0.9 appends (CellTimeoutError); when the sandbox dies, the cell it died in and every
 later code cell get an error output saying why, and an issue naming the reason.
 """
@@ -12,6 +15,7 @@ import signal
 from typing import Any
 
 from grading.runtime import CellIssue, RunOutcome
+from grading.runtime.protocol import ProtocolError
 
 # nbgrader's Execute.error_on_timeout, appended to a cell whose execution timed out.
 TIMEOUT_ERROR = {
@@ -46,36 +50,48 @@ class OutcomeBuilder:
         self._next = 0
         self._fatal: str | None = None
         self._progress: list[dict[str, Any]] = []  # the running cell's outputs so far
+        self._violation: str | None = None
+        self._budget: float | None = None
 
-    def started(self, index: Any) -> None:
-        """The sandbox began running cell `index`."""
-        if index == self._next and isinstance(index, int) and index < len(self.cells):
-            self.running = index
+    def started(self, index: int) -> None:
+        """The sandbox began running cell `index` (once, and only the next cell)."""
+        if index != self._next or self.running is not None or index >= len(self.cells):
+            raise ProtocolError(
+                f"start of cell {index} while expecting {self._next}", "out-of-order"
+            )
+        self.running = index
 
     def progress(self, message: dict[str, Any]) -> None:
-        """The running cell's outputs so far (kept in case it never finishes)."""
-        raw = message.get("outputs")
-        if message.get("i") == self._next and isinstance(raw, list):
-            self._progress = [o for o in raw if _valid_output(o)]
+        """The running cell's outputs so far (kept in case it never finishes). A late report
+        for a cell that already finished is dropped (the capture thread races the cell's end)."""
+        index = message["i"]
+        if index < self._next:
+            return
+        if index != self.running:
+            raise ProtocolError(f"progress of cell {index} that is not running", "out-of-order")
+        self._progress = list(message["outputs"])
 
-    def done(self, message: dict[str, Any]) -> bool:
-        """The sandbox finished a cell: keep its (validated) outputs and issues; False when the
-        report is out of order (the sandbox is then not to be trusted further)."""
-        index = message.get("i")
-        if index != self._next or not isinstance(index, int) or index >= len(self.cells):
-            self.protocol_violation(f"unexpected report for cell {index!r}")
-            return False
+    def done(self, message: dict[str, Any]) -> None:
+        """The sandbox finished a cell: keep its (type-checked) outputs and issues."""
+        index = message["i"]
+        blank = index < len(self.cells) and not self.cells[index].strip()
+        if (
+            index != self._next
+            or index >= len(self.cells)
+            or not (self.running == index or (blank and self.running is None))
+        ):
+            raise ProtocolError(
+                f"report of cell {index} while expecting {self._next}", "out-of-order"
+            )
         self._next += 1
         self.running = None
         self._progress = []
-        raw = message.get("outputs")
-        outputs = [o for o in (raw if isinstance(raw, list) else []) if _valid_output(o)]
+        outputs = list(message["outputs"])
         count = message.get("count")
-        self.counts[index] = count if isinstance(count, int) and count > 0 else None
-        issues = message.get("issues")
-        for kind, detail in issues.items() if isinstance(issues, dict) else ():
+        self.counts[index] = count if count is not None and count > 0 else None
+        for kind, detail in message.get("issues", {}).items():
             if kind in _ISSUE_KINDS:
-                self.issues.append(CellIssue(index, kind, str(detail)[:500]))
+                self.issues.append(CellIssue(index, kind, detail[:500]))
         if index not in self._timed_out:
             _append_reply_error(outputs, message.get("reply"))
         if index in self._timed_out:
@@ -84,7 +100,11 @@ class OutcomeBuilder:
             ):
                 outputs.append(dict(TIMEOUT_ERROR))
         self.outputs[index] = outputs
-        return True
+
+    @property
+    def next_cell(self) -> int:
+        """The index of the first cell not reported yet (len(cells) once all are)."""
+        return self._next
 
     def timed_out(self, index: int) -> bool:
         """Whether cell `index` already passed its timeout."""
@@ -105,13 +125,16 @@ class OutcomeBuilder:
         """The sandbox reported it could not be set up or its executor failed."""
         self._fatal = detail[:500]
 
-    def protocol_violation(self, detail: str) -> None:
-        """The sandbox sent something malformed or oversized (it is being killed)."""
-        self.issues.append(
-            CellIssue(
-                self.running, "output-limit", f"the sandbox's output was rejected: {detail}"[:500]
-            )
-        )
+    def protocol_violation(self, what: str, detail: str) -> None:
+        """The sandbox sent something malformed, oversized or out of order (it is being
+        killed): one run-wide issue whose detail is `what`, the flag's machine-readable part."""
+        if self._violation is None:
+            self._violation = f"{detail} ({what})"[:500]
+            self.issues.append(CellIssue(None, "protocol-violation", what))
+
+    def budget_spent(self, budget: float) -> None:
+        """The notebook's time budget ran out (the sandbox is being killed)."""
+        self._budget = budget
 
     def finish(
         self, ended: bool, exit_report: dict[str, Any] | None, killed_for: str | None
@@ -146,6 +169,10 @@ class OutcomeBuilder:
 
     def _why_stopped(self, report: dict[str, Any], killed_for: str | None) -> tuple[str, str]:
         signum = report.get("signal")
+        if self._violation:
+            return "died", f"the sandbox broke the grading protocol: {self._violation}"
+        if self._budget is not None:
+            return "budget", f"the notebook used up its time budget of {self._budget:g} s"
         if self._fatal:
             return "sandbox", self._fatal
         if report.get("oom_kills"):
@@ -185,7 +212,7 @@ class OutcomeBuilder:
                     "traceback": [f"\x1b[0;31mDeadKernelError\x1b[0m: {evalue}"],
                 },
             ]
-            later_kind = "died" if kind == "timeout" else kind
+            later_kind = "died" if kind in ("timeout", "budget") else kind
             self.issues.append(CellIssue(index, kind if index == first else later_kind, detail))
 
 
@@ -215,23 +242,3 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-
-
-def _valid_output(output: Any) -> bool:
-    if not isinstance(output, dict):
-        return False
-    kind = output.get("output_type")
-    if kind == "stream":
-        return output.get("name") in ("stdout", "stderr") and isinstance(output.get("text"), str)
-    if kind in ("display_data", "execute_result"):
-        if not isinstance(output.get("data"), dict) or not isinstance(output.get("metadata"), dict):
-            return False
-        return kind == "display_data" or isinstance(output.get("execution_count"), int | None)
-    if kind == "error":
-        return (
-            isinstance(output.get("ename"), str)
-            and isinstance(output.get("evalue"), str)
-            and isinstance(output.get("traceback"), list)
-            and all(isinstance(line, str) for line in output["traceback"])
-        )
-    return False

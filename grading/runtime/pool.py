@@ -24,14 +24,17 @@ from typing import Any
 
 from grading.runtime import RunOutcome, RunRequest, protocol
 from grading.runtime.isolation import SandboxUnavailable, check, describe
-from grading.runtime.limits import Limits
+from grading.runtime.limits import Limits, default_budget
 from grading.runtime.outcome import OutcomeBuilder
 
 DEFAULT_PRELOAD = ("numpy", "pandas")
 _START_TIMEOUT = 120.0
 _SETUP_TIMEOUT = 30.0  # from spawn to the first cell: fork, mounts, the request's files
-_IDLE_TIMEOUT = 30.0  # between cells, only our own code runs: silence means a wedged sandbox
+# Between two cells only the executor's own code runs; this allowance is added to the next
+# cell's clock once (never re-armed by a frame), so a slow host does not eat into the cell's time.
+_BETWEEN_CELLS = 5.0
 _EXIT_TIMEOUT = 10.0
+UID_RANGE = 4096
 _instances = itertools.count()
 
 
@@ -119,9 +122,12 @@ class Runtime:
         self.slots = slots or os.cpu_count() or 1
         self._preload = preload
         instance = next(_instances)
-        # A distinct uid per slot: RLIMIT_NPROC then counts one sandbox, and no two sandboxes
-        # running at once could signal or read each other even without namespaces.
-        self.uid_base = 1_000_000 + ((os.getpid() * 8 + instance) % 50_000) * 256
+        # A fresh uid per job, rotating through a block of UID_RANGE: RLIMIT_NPROC then counts
+        # one sandbox, no two sandboxes alive at once (at most two per slot: the running one and
+        # its standby) could signal or read each other, and nothing a job left with its uid in
+        # the kernel (a keyring, a message queue) is there for the next trainee on the slot.
+        self.uid_base = 1_000_000 + ((os.getpid() * 8 + instance) % 50_000) * UID_RANGE
+        self._uids = itertools.count()
         self._free_slots: list[int] = list(range(self.slots))
         self._slot_ready = threading.Condition()
         self._server_lock = threading.Lock()
@@ -130,7 +136,8 @@ class Runtime:
         self._standby: dict[int, tuple[socket.socket, socket.socket]] = {}
         self._server = _ForkServer(preload)
         self.isolation = describe(self._server.probe, self.limits.to_json())
-        self.isolation["sandbox_uids"] = [self.uid_base, self.uid_base + self.slots - 1]
+        self.isolation["sandbox_uids"] = [self.uid_base, self.uid_base + UID_RANGE - 1]
+        self.isolation["uid_per_job"] = True
         try:
             check(self.isolation)
         except SandboxUnavailable:
@@ -142,7 +149,7 @@ class Runtime:
     @property
     def sandbox_uids(self) -> range:
         """The uids sandboxes of this runtime run as."""
-        return range(self.uid_base, self.uid_base + self.slots)
+        return range(self.uid_base, self.uid_base + UID_RANGE)
 
     def run(self, request: RunRequest) -> RunOutcome:
         """Run the request's cells in one fresh sandbox and return every cell's outputs."""
@@ -194,7 +201,7 @@ class Runtime:
         host_data, sandbox_data = socket.socketpair()
         spec = {
             "job": f"{os.getpid()}-{next(self._jobs)}",
-            "uid": self.uid_base + slot,
+            "uid": self.uid_base + next(self._uids) % UID_RANGE,
             "limits": self.limits.to_json(),
         }
         fds = [sandbox_ctl.fileno(), sandbox_data.fileno()]
@@ -271,10 +278,20 @@ def _validate(request: RunRequest, limits: Limits) -> None:
         )
     if request.cell_timeout <= 0:
         raise ValueError("cell_timeout must be positive (seconds)")
+    if request.budget is not None and request.budget <= 0:
+        raise ValueError("budget must be positive (seconds) or None for the default")
 
 
 class _Watch:
-    """Drives one sandbox: sends the request, relays timeouts, collects the outcome."""
+    """Drives one sandbox: sends the request, enforces the deadlines, collects the outcome.
+
+    The host keeps every clock itself and trusts no frame: a cell's deadline is armed when the
+    previous cell's report arrives (plus a short allowance for the executor's own step between
+    cells) and a `start` frame can only bring it closer, never push it back; the notebook's
+    budget runs from the first frame and nothing moves it. Bytes kept are counted per cell and
+    per run; any frame that is oversized, malformed, nested too deep, mistyped or out of order
+    ends the run as a protocol violation.
+    """
 
     def __init__(
         self, request: RunRequest, limits: Limits, ctl: socket.socket, data: socket.socket
@@ -285,13 +302,25 @@ class _Watch:
         self.data = data
         self.outcome = OutcomeBuilder(request.cells, request.cell_timeout)
         # JSON escaping can grow kept text several times over (control characters: 6x).
-        max_frame = 8 * limits.output.keep_cell_bytes + (1 << 20)
-        self.readers = {ctl: protocol.FrameReader(1 << 16), data: protocol.FrameReader(max_frame)}
+        self.max_frame = 8 * limits.output.keep_cell_bytes + (1 << 20)
+        self.max_run_bytes = (
+            8 * limits.output.keep_run_bytes + (1 << 20) + (64 << 10) * len(request.cells)
+        )
+        self.kept_bytes = 0
+        self.readers = {
+            ctl: protocol.FrameReader(1 << 16),
+            data: protocol.FrameReader(self.max_frame),
+        }
         self.exit_report: dict[str, Any] | None = None
         self.heard_from_sandbox = False
         self.ended = False
+        self.violated = False
         self.killed_for: str | None = None
-        self.deadline = time.monotonic() + _SETUP_TIMEOUT
+        self.budget = (
+            request.budget if request.budget is not None else default_budget(request.cell_timeout)
+        )
+        self.budget_end: float | None = None
+        self.deadline = time.monotonic() + _SETUP_TIMEOUT + request.cell_timeout
         self.kill_at: float | None = None
         self.give_up_at: float | None = None
         self.pids: dict[str, Any] = {}
@@ -309,7 +338,8 @@ class _Watch:
             if not self._check_timers(now):
                 self._last_resort()
                 break
-            wake = min(t for t in (self._next_deadline(), self.kill_at, self.give_up_at) if t)
+            timers = (self._next_deadline(), self.budget_end, self.kill_at, self.give_up_at)
+            wake = min(t for t in timers if t is not None)
             for key, _ in selector.select(max(0.0, wake - now)):
                 sock = key.fileobj
                 if sock in self.readers and not self._read(sock):
@@ -361,6 +391,8 @@ class _Watch:
             return False
 
     def _read(self, sock: socket.socket) -> bool:
+        if sock is self.data and self.violated:
+            return False  # nothing the sandbox says counts any more
         try:
             chunk = sock.recv(1 << 20)
         except BlockingIOError:
@@ -370,45 +402,69 @@ class _Watch:
         if not chunk:
             return False
         try:
-            messages = self.readers[sock].feed(chunk)
+            for message, size in self.readers[sock].feed_sized(chunk):
+                self._handle(sock, message, size)
         except protocol.ProtocolError as exc:
-            self.outcome.protocol_violation(str(exc))
-            self._kill("it broke the output protocol")
+            if sock is self.ctl:
+                raise  # our own supervisor, outside the sandbox: a bug, not an attack
+            self._violation(exc.what, str(exc))
             return False
-        for message in messages:
-            self._handle(sock, message)
         return True
 
-    def _handle(self, sock: socket.socket, message: dict[str, Any]) -> None:
+    def _violation(self, what: str, detail: str) -> None:
+        self.violated = True
+        self.outcome.protocol_violation(what, detail)
+        self._kill("it broke the grading protocol")
+
+    def _handle(self, sock: socket.socket, message: dict[str, Any], size: int) -> None:
         now = time.monotonic()
         kind = message["t"]
-        if sock is self.data:
-            self.heard_from_sandbox = True
         if sock is self.ctl:
+            protocol.check_supervisor_frame(message)
             if kind == "exit":
                 self.exit_report = message
             elif kind == "spawned":
                 self.pids = message
             return
+        self.heard_from_sandbox = True
+        protocol.check_sandbox_frame(message)
+        if self.ended:
+            raise protocol.ProtocolError("a frame after the end of the run", "after-end")
+        if self.budget_end is None:
+            self.budget_end = now + self.budget
         if kind == "start":
-            self.outcome.started(message.get("i"))
-            self.deadline = now + self.request.cell_timeout
+            self.outcome.started(message["i"])
+            self.deadline = min(self.deadline, now + self.request.cell_timeout)
         elif kind == "done":
-            if not self.outcome.done(message):
-                self._kill("it broke the output protocol")
+            self.kept_bytes += size
+            if self.kept_bytes > self.max_run_bytes:
+                raise protocol.ProtocolError(
+                    f"the run's reports exceed {self.max_run_bytes} bytes", "output-bytes"
+                )
+            self.outcome.done(message)
             self.kill_at = None
-            self.deadline = now + _IDLE_TIMEOUT
+            self.deadline = now + _BETWEEN_CELLS + self.request.cell_timeout
         elif kind == "progress":
             self.outcome.progress(message)
         elif kind == "end":
+            if self.outcome.next_cell < len(self.request.cells):
+                raise protocol.ProtocolError(
+                    "the end of the run before its last cell", "out-of-order"
+                )
             self.ended = True
+            self.deadline = min(self.deadline, now + _EXIT_TIMEOUT)
         elif kind == "fatal":
-            self.outcome.fatal(str(message.get("detail", "")))
+            self.outcome.fatal(message.get("detail", ""))
 
     def _check_timers(self, now: float) -> bool:
         """Interrupt, then kill, as deadlines pass; False once waiting any longer is pointless."""
         if self.give_up_at is not None:
             return now < self.give_up_at
+        if self.budget_end is not None and now >= self.budget_end and not self.ended:
+            if self.killed_for is None:
+                self.outcome.budget_spent(self.budget)
+            self._kill("the notebook used up its time budget")
+            return True
         if self.kill_at is not None:
             if now >= self.kill_at:
                 self._kill("the cell ignored the interrupt")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from grading.runtime import syscalls
 from grading.runtime.cgroups import JobCgroups
 from grading.runtime.limits import Limits
+from grading.runtime.seccomp import Filter
 
 WORKDIR = "/home/trainee"
 HOSTNAME = "sandbox"
@@ -152,9 +153,12 @@ def prepare(
     return fallback_dir
 
 
-def confine(plan: SandboxPlan, uid: int, limits: Limits, workdir: str, keep_fd: int) -> None:
-    """The irreversible half: rlimits, the drop to `uid`, an environment built from nothing,
-    every inherited file descriptor but `keep_fd` closed."""
+def confine(
+    plan: SandboxPlan, uid: int, limits: Limits, workdir: str, keep_fd: int, filter_: Filter
+) -> None:
+    """The irreversible half: rlimits, the drop to `uid` (a fresh one per job), a new session
+    keyring, the seccomp filter, an environment built from nothing, every inherited file
+    descriptor but `keep_fd` closed."""
     _set_rlimits(plan, limits, with_memory_cap=True)
     if plan.drop_uid:
         os.setgroups([])
@@ -167,7 +171,11 @@ def confine(plan: SandboxPlan, uid: int, limits: Limits, workdir: str, keep_fd: 
     if plan.userns:
         # Already the slot's uid inside the user namespace, with every capability over it.
         syscalls.drop_capabilities()
+    # A keyring of this job's own: the fork server's session keyring is not inherited, and the
+    # filter below then refuses every keyring call (keys would outlive the job).
+    syscalls.join_session_keyring()
     syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1)
+    filter_.load()
     os.chdir(workdir)
     os.environ.clear()
     os.environ.update(base_environment(os.path.dirname(sys.executable)))

@@ -40,6 +40,9 @@ PR_CAPBSET_DROP = 24
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 
+_KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219, "ppc64le": 283, "s390x": 280}
+KEYCTL_JOIN_SESSION_KEYRING = 1
+
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 
 
@@ -74,6 +77,14 @@ def pivot_root_here() -> None:
         _check(_libc.syscall(ctypes.c_long(number), b".", b"."), "pivot_root")
         umount2(".", MNT_DETACH)
     os.chdir("/")
+
+
+def join_session_keyring() -> None:
+    """keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring (best effort
+    where the keyring facility or the call number is unknown)."""
+    number = _KEYCTL.get(platform.machine())
+    if number is not None:
+        _libc.syscall(ctypes.c_long(number), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), None)
 
 
 def prctl(option: int, value: int) -> None:

@@ -22,7 +22,7 @@ import tempfile
 import time
 import traceback
 
-from grading.runtime import cgroups, executor, protocol, sandbox, syscalls
+from grading.runtime import cgroups, executor, protocol, sandbox, seccomp, syscalls
 from grading.runtime.limits import Limits
 
 _SCRATCH_PREFIX = "atlas-runtime-"
@@ -42,15 +42,18 @@ def main(control_fd: int, preload: list[str]) -> None:
     executor.warm_up()
     shell = executor.build_shell()
     plan, report = _probe(scratch)
+    filter_ = seccomp.Filter()
+    report["seccomp"] = filter_.report()
     # Cgroups need root outside any user namespace (the sandbox joins them itself).
     usable = plan.drop_uid and not plan.userns
     layout = cgroups.Cgroups.create(os.getpid()) if usable else cgroups.Cgroups()
     report["cgroups"] = sorted(layout.parents)
     report["cgroup_version"] = layout.version or None
+    report["cpu_cgroup"] = "cpu" in layout.parents
     report["preloaded"] = loaded
     control.send(json.dumps({"t": "hello", "pid": os.getpid(), "isolation": report}).encode())
     try:
-        _serve(control, shell, plan, layout)
+        _serve(control, shell, plan, layout, filter_)
     finally:
         _wait_for_supervisors(timeout=10.0)
         layout.remove()
@@ -151,7 +154,7 @@ def _address_space() -> int:
     return 0
 
 
-def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, layout) -> None:
+def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, layout, filter_) -> None:
     while True:
         _reap()
         ready, _, _ = select.select([control], [], [], 1.0)
@@ -164,7 +167,7 @@ def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, layout) -> 
         pid = os.fork()
         if pid == 0:
             try:
-                _supervise(spec, fds, control, shell, plan, layout)
+                _supervise(spec, fds, control, shell, plan, layout, filter_)
             except BaseException:  # noqa: BLE001 - a supervisor must never return into the loop
                 traceback.print_exc()
             os._exit(1)
@@ -194,7 +197,7 @@ def _reap() -> None:
             return
 
 
-def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> None:
+def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout, filter_) -> None:
     control.close()
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -207,7 +210,7 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> 
     uid = int(spec["uid"])
     try:
         job_cgroups = cgroups.JobCgroups.create(
-            layout, f"job-{spec['job']}", limits.memory_bytes, limits.processes
+            layout, f"job-{spec['job']}", limits.memory_bytes, limits.processes, limits.cpu_cores
         )
     except OSError as exc:
         protocol.send(data, {"t": "fatal", "detail": f"cannot create the job's cgroups: {exc}"})
@@ -227,7 +230,7 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> 
         pid = os.fork()
         if pid == 0:
             ctl.close()
-            _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir)
+            _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir, filter_)
         data.close()
         try:
             protocol.send(ctl, {"t": "spawned", "pid": pid, "supervisor": os.getpid()})
@@ -259,7 +262,7 @@ def _supervise(spec, fds, control, shell, plan: sandbox.SandboxPlan, layout) -> 
     os._exit(0)
 
 
-def _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir) -> None:
+def _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir, filter_) -> None:
     try:
         if plan.namespaces:
             syscalls.unshare(
@@ -272,7 +275,7 @@ def _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir) ->
         # A standby sandbox waits here, still privileged but running only our code, until the
         # host sends a request (or closes the socket, which ends it the same way).
         select.select([data], [], [])
-        sandbox.confine(plan, uid, limits, workdir, data.fileno())
+        sandbox.confine(plan, uid, limits, workdir, data.fileno(), filter_)
         kernel = os.fork()
     except BaseException as exc:  # noqa: BLE001
         try:
