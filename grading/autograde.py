@@ -95,6 +95,7 @@ def _process(
         timeout=job.timeout,
         env={"NBGRADER_EXECUTION": execution},
         findings=findings,
+        budget=job.budget,
     )
     nb, _ = LimitOutput()(nb, {})
     cells = score_cells(nb, exercise, findings)

@@ -11,7 +11,8 @@ import base64
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["graded", "rejected"]
+# failed: the grader itself could not grade this submission (it is kept; `error` says why).
+Status = Literal["graded", "rejected", "failed"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class GradeJob:
 
     `source` is the instructor's nbgrader source notebook (JSON text), `submission` the trainee's
     file exactly as received (bytes: it may not even be text), `files` the exercise's data files
-    placed beside the notebook when it runs, `timeout` the per-cell wall-clock limit in seconds.
+    placed beside the notebook when it runs, `timeout` the per-cell wall-clock limit in seconds,
+    `budget` the whole notebook's (None: max(60, 10 x timeout)).
     """
 
     source: str
@@ -29,6 +31,7 @@ class GradeJob:
     files: dict[str, bytes] = field(default_factory=dict)
     timeout: float = 30.0
     job_id: str | None = None
+    budget: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable form (bytes as base64)."""
@@ -39,6 +42,7 @@ class GradeJob:
             "files": {k: base64.b64encode(v).decode("ascii") for k, v in self.files.items()},
             "timeout": self.timeout,
             "job_id": self.job_id,
+            "budget": self.budget,
         }
 
     @classmethod
@@ -51,6 +55,7 @@ class GradeJob:
             files={k: base64.b64decode(v) for k, v in data.get("files", {}).items()},
             timeout=float(data.get("timeout", 30.0)),
             job_id=data.get("job_id"),
+            budget=None if data.get("budget") is None else float(data["budget"]),
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -28,7 +29,7 @@ from grading.runtime.limits import Limits, default_budget
 from grading.runtime.outcome import OutcomeBuilder
 
 DEFAULT_PRELOAD = ("numpy", "pandas")
-_START_TIMEOUT = 120.0
+_START_STALL = 120.0  # seconds without any processor time used: the fork server is stuck
 _SETUP_TIMEOUT = 30.0  # from spawn to the first cell: fork, mounts, the request's files
 # Between two cells only the executor's own code runs; this allowance is added to the next
 # cell's clock once (never re-armed by a frame), so a slow host does not eat into the cell's time.
@@ -76,16 +77,32 @@ class _ForkServer:
         server_end.close()
         self.sock = host_end
         self.lock = threading.Lock()
-        self.sock.settimeout(_START_TIMEOUT)
-        try:
-            hello = json.loads(self.sock.recv(1 << 16) or b"{}")
-        except (TimeoutError, ValueError):
-            hello = {}
-        self.sock.settimeout(None)
-        if hello.get("t") != "hello":
+        hello = self._wait_for_hello()
+        if hello.get("t") != "hello" or not isinstance(hello.get("isolation"), dict):
             self.close()
             raise SandboxUnavailable("the grading fork server did not start (see its stderr)")
         self.probe: dict[str, Any] = hello["isolation"]
+
+    def _wait_for_hello(self) -> dict[str, Any]:
+        """The server's hello, however long a busy machine makes it take: give up only when
+        the server has exited, or has used no processor time at all for _START_STALL seconds
+        (stuck, not slow). A fixed deadline would turn an oversubscribed host into a failure."""
+        used, last_progress = _cpu_seconds(self.process.pid), time.monotonic()
+        while True:
+            ready, _, _ = select.select([self.sock], [], [], 1.0)
+            if ready:
+                try:
+                    hello = json.loads(self.sock.recv(1 << 16) or b"{}")
+                except (OSError, ValueError):
+                    return {}
+                return hello if isinstance(hello, dict) else {}
+            if self.process.poll() is not None:
+                return {}
+            now_used = _cpu_seconds(self.process.pid)
+            if now_used > used:
+                used, last_progress = now_used, time.monotonic()
+            elif time.monotonic() - last_progress > _START_STALL:
+                return {}
 
     def spawn(self, spec: dict[str, Any], fds: list[int]) -> None:
         """Ask for one sandbox, handing it the two sockets it will talk on."""
@@ -105,6 +122,17 @@ class _ForkServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """Processor time used by `pid` and its waited-for children (the fork server's probes)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after the name.
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 class Runtime:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -10,6 +13,11 @@ import click
 from lms.cli import main
 
 _NOTEBOOK = click.Path(exists=True, dir_okay=False, path_type=Path)
+log = logging.getLogger(__name__)
+_FAILED = (
+    "The grader itself failed on this notebook ({error}); the file was not changed. Run "
+    "`lms grade` on it again, and report the error if it repeats."
+)
 
 
 @main.command("release")
@@ -45,10 +53,45 @@ def release_command(source: Path, output: Path, header: Path | None) -> None:
         raise click.ClickException(f"{source}: {exc}") from exc
 
 
+def _failed(job, max_score: float, error: BaseException):
+    from grading import GradeResult
+
+    return GradeResult(
+        submission=job.name,
+        status="failed",
+        max_score=max_score,
+        error=_FAILED.format(error=f"{type(error).__name__}: {str(error)[:300]}"),
+    )
+
+
+def _grade_each(jobs: list, max_score: float, max_bytes: int) -> list:
+    """Grade every job, in parallel up to the runtime's slots; a job the grader fails on gets a
+    `failed` result instead of ending the batch (the others keep theirs)."""
+    from grading import grade
+    from grading.runtime import get_runtime
+
+    try:
+        runtime = get_runtime()
+    except Exception as error:  # noqa: BLE001 - no sandbox: every submission says so
+        log.exception("the grading runtime did not start")
+        return [_failed(job, max_score, error) for job in jobs]
+
+    def one(job):
+        try:
+            return grade(job, runtime, max_bytes=max_bytes)
+        except Exception as error:  # noqa: BLE001 - one notebook never costs the others theirs
+            log.exception("grading %s failed", job.name)
+            return _failed(job, max_score, error)
+
+    workers = min(getattr(runtime, "slots", None) or os.cpu_count() or 1, len(jobs))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, jobs))
+
+
 def _table(results: list) -> str:
     rows = [("submission", "status", "score", "manual?", "flags / error")]
     for r in results:
-        detail = r.error if r.status == "rejected" else ", ".join(r.flags)
+        detail = r.error if r.status in ("rejected", "failed") else ", ".join(r.flags)
         score = f"{r.score:g} / {r.max_score:g}" if r.status == "graded" else "-"
         manual = "yes" if r.needs_manual_grade else "no"
         rows.append((r.submission, r.status, score, manual, detail or ""))
@@ -78,6 +121,12 @@ def _table(results: list) -> str:
     help="Per-cell time limit in seconds (nbgrader's default is 30).",
 )
 @click.option(
+    "--budget",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Time limit of a whole notebook in seconds [default: max(60, 10 x --timeout)].",
+)
+@click.option(
     "--data",
     "data_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -101,19 +150,21 @@ def grade_command(
     source: Path,
     submissions: tuple[Path, ...],
     timeout: float,
+    budget: float | None,
     data_dir: Path | None,
     max_mb: float,
     feedback_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Grade submissions against an nbgrader source notebook, exactly as nbgrader autograde
-    would, in the sandbox. Exits 0 when every submission got an answer (rejections included)."""
-    from grading import GradeJob, SourceError, grade_many, validate_source
+    would, in the sandbox. Prints an answer for every submission; exits 0 when each was graded
+    or rejected, 1 when the grader failed on one (its answer has status "failed")."""
+    from grading import GradeJob, SourceError, validate_source
     from grading.release import exercise_files
 
     try:
         source_json = source.read_text(encoding="utf-8")
-        validate_source(source_json)
+        max_score = sum(info.max_score for info in validate_source(source_json))
     except (SourceError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{source}: {exc}") from exc
     try:
@@ -127,10 +178,11 @@ def grade_command(
             name=str(path),
             files=files,
             timeout=timeout,
+            budget=budget,
         )
         for path in submissions
     ]
-    results = grade_many(jobs, max_bytes=int(max_mb * 1024 * 1024))
+    results = _grade_each(jobs, max_score, max_bytes=int(max_mb * 1024 * 1024))
     if feedback_dir is not None:
         feedback_dir.mkdir(parents=True, exist_ok=True)
         for index, result in enumerate(results):
@@ -141,3 +193,5 @@ def grade_command(
         click.echo(json.dumps([r.to_json() for r in results], indent=2))
     else:
         click.echo(_table(results))
+    if any(r.status == "failed" for r in results):
+        raise SystemExit(1)

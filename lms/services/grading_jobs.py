@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from grading.job import GradeJob, GradeResult
 from lms.models import (
@@ -23,12 +23,48 @@ from lms.services.blobs import get_blob, put_blob
 MAX_ATTEMPTS = 3
 
 
+def _trainee_busy():
+    """Whether the trainee of the grading job in the enclosing statement has another job
+    running: a trainee has one job running at a time, so one trainee's many or slow notebooks
+    never hold every worker while other trainees wait (each waits for at most its own share)."""
+    other, others_submission = aliased(GradingJob), aliased(Submission)
+    trainee = (
+        select(Submission.user_id)
+        .where(Submission.id == GradingJob.submission_id)
+        .correlate(GradingJob)
+        .scalar_subquery()
+    )
+    return (
+        exists()
+        .where(other.status == JobStatus.RUNNING, other.id != GradingJob.id)
+        .where(others_submission.id == other.submission_id, others_submission.user_id == trainee)
+    )
+
+
+def _lock_trainee(session: Session, job_id: int) -> None:
+    # PostgreSQL runs two claims at once: serialise the claims of one trainee (until commit) so
+    # both cannot pass the busy check. SQLite serialises every write already.
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    user_id = session.scalar(
+        select(Submission.user_id)
+        .join(GradingJob, GradingJob.submission_id == Submission.id)
+        .where(GradingJob.id == job_id)
+    )
+    if user_id is not None:
+        session.execute(select(func.pg_advisory_xact_lock(_TRAINEE_LOCKS, user_id)))
+
+
+_TRAINEE_LOCKS = 0x61746C61  # the advisory-lock namespace of trainee claims ("atla")
+
+
 def claim_next(session: Session, worker: str) -> int | None:
-    """Atomically take the oldest queued job for `worker`; its id, or None when none is left."""
+    """Atomically take the oldest queued job for `worker` whose trainee has no job running;
+    its id, or None when none is left."""
     while True:
         job_id = session.scalar(
             select(GradingJob.id)
-            .where(GradingJob.status == JobStatus.QUEUED)
+            .where(GradingJob.status == JobStatus.QUEUED, ~_trainee_busy())
             .order_by(GradingJob.id)
             .limit(1)
         )
@@ -40,11 +76,17 @@ def claim_next(session: Session, worker: str) -> int | None:
 
 
 def claim(session: Session, job_id: int, worker: str) -> bool:
-    """Take job `job_id` if it is still queued (another worker may have taken it first)."""
+    """Take job `job_id` if it is still queued (another worker may have taken it first) and
+    its trainee has no other job running."""
+    _lock_trainee(session, job_id)
     taken = (
         session.execute(
             update(GradingJob)
-            .where(GradingJob.id == job_id, GradingJob.status == JobStatus.QUEUED)
+            .where(
+                GradingJob.id == job_id,
+                GradingJob.status == JobStatus.QUEUED,
+                ~_trainee_busy(),
+            )
             .values(
                 status=JobStatus.RUNNING,
                 worker=worker,
