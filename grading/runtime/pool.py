@@ -9,6 +9,7 @@ one output list per cell and says why something went wrong.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import os
@@ -158,6 +159,8 @@ class Runtime:
         self._uids = itertools.count()
         self._free_slots: list[int] = list(range(self.slots))
         self._slot_ready = threading.Condition()
+        self._waiting: collections.deque[int] = collections.deque()
+        self._tickets = itertools.count()
         self._server_lock = threading.Lock()
         self._jobs = itertools.count()
         self._closed = False
@@ -188,7 +191,7 @@ class Runtime:
         finally:
             with self._slot_ready:
                 self._free_slots.append(slot)
-                self._slot_ready.notify()
+                self._slot_ready.notify_all()
 
     def close(self) -> None:
         """Stop the fork server; runs already started finish or fail cleanly."""
@@ -209,10 +212,17 @@ class Runtime:
         self.close()
 
     def _take_slot(self) -> int:
+        # First come, first served: a condition variable alone wakes an arbitrary waiter and
+        # lets a newcomer take a slot ahead of threads already waiting, so one caller's stream
+        # of runs could keep another waiting for ever. Tickets keep the order of arrival.
         with self._slot_ready:
-            while not self._free_slots:
+            ticket = next(self._tickets)
+            self._waiting.append(ticket)
+            while not (self._free_slots and self._waiting[0] == ticket):
                 self._slot_ready.wait()
-            return self._free_slots.pop()
+            self._waiting.popleft()
+            self._slot_ready.notify_all()  # the next in line may find a slot too
+            return self._free_slots.pop(0)
 
     def _server_for_spawn(self) -> _ForkServer:
         with self._server_lock:
@@ -274,10 +284,11 @@ class Runtime:
             if pair is not None:
                 watch = _Watch(request, self.limits, *pair)
                 outcome = watch.run()
-                if not watch.vanished_unused:
+                lost_with_server = watch.exit_report is None and not self._server.alive()
+                if not (watch.vanished_unused or lost_with_server):
                     return outcome
-                # The standby died before taking the request (e.g. the fork server was
-                # restarted): run the request in a fresh sandbox instead.
+                # The standby died before taking the request, or with the fork server it came
+                # from (its supervisor then never reports): run it in a fresh sandbox instead.
                 for sock in pair:
                     sock.close()
             pair = self._spawn(slot)
