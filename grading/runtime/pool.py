@@ -126,14 +126,18 @@ class _ForkServer:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """Processor time used by `pid` and its waited-for children (the fork server's probes)."""
+    """Processor time used by `pid`, its reaped children and its live ones (the fork server's
+    probes run in children, during which the server itself only waits)."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            children = [int(child) for child in handle.read().split()]
+    except (OSError, IndexError, ValueError):
         return 0.0
     # utime, stime, cutime, cstime: fields 14-17 of proc(5), 12-15 after the name.
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    own = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(child) for child in children)
 
 
 class Runtime:
