@@ -170,6 +170,12 @@ def check_workers(settings: CelerySettings, timeout: float) -> CheckResult:
     return CheckResult("workers", "ok", f"{len(replies)} answered: {', '.join(sorted(replies))}")
 
 
+def _seccomp_state(seccomp: dict[str, Any]) -> str:
+    if not seccomp.get("enabled"):
+        return f"no seccomp filter ({seccomp.get('reason') or 'not reported'})"
+    return f"seccomp denies {len(seccomp.get('denied', []))} calls (keyctl, user namespaces...)"
+
+
 def check_sandbox() -> CheckResult:
     """The isolation trainee code runs under on this machine."""
     try:
@@ -195,6 +201,9 @@ def check_sandbox() -> CheckResult:
             "namespaces " + ",".join(report.get("namespaces", [])),
             "cgroups " + (",".join(report.get("cgroups", [])) or "none"),
             "uid drop" if report.get("uid_drop") else "no uid drop",
+            _seccomp_state(report.get("seccomp") or {}),
+            "cpu share "
+            + (f"{report['cpu_share']['cores']:g} core(s)" if report.get("cpu_share") else "none"),
         ]
         return CheckResult("sandbox", "ok", "; ".join(parts))
     if report.get("unsafe_opt_out"):

@@ -189,3 +189,12 @@ def test_the_cell_runs_under_the_filter(run):
         "if line.startswith('Seccomp:')])"
     )
     assert _text(outcome.outputs[0]) == "['2']\n"  # SECCOMP_MODE_FILTER
+
+
+def test_lms_doctor_shows_the_filter_and_the_cpu_share():
+    from lms.queue.health import check_sandbox
+
+    result = check_sandbox()
+    assert result.status == "ok", result.detail
+    assert "seccomp denies" in result.detail
+    assert "cpu share 1 core(s)" in result.detail or "cpu share none" in result.detail
