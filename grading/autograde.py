@@ -17,8 +17,10 @@ duplicate:<id>            a cell appears twice; the last copy is graded (nbgrade
 unknown-cell:<id>         a cell claims an nbgrader id the exercise does not have; ignored
 invalid-metadata:cell-N   damaged nbgrader metadata on the Nth cell; ignored
 invalid-result:<id>       a test produced a partial-credit value nbgrader rejects; scores 0
-<kind>:<id|cell-N>        a runtime CellIssue (timeout, memory, died, output-limit, cpu-time,
-                          file-size, processes, sandbox) on a cell, or `<kind>:notebook`
+<kind>:<id|cell-N>        a runtime CellIssue (timeout, budget, memory, died, output-limit,
+                          cpu-time, file-size, processes, sandbox) on a cell, or `<kind>:notebook`
+protocol-violation:<what> the sandbox's reports were forged or broken (README: Threat model);
+                          the run stopped there and unreported cells score 0
 """
 
 from __future__ import annotations
