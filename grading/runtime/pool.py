@@ -471,7 +471,10 @@ class _Watch:
             return
         self.heard_from_sandbox = True
         protocol.check_sandbox_frame(message)
-        if self.ended:
+        # The capture thread's last progress report may trail the cell's own report, even the
+        # end of the run: a report for a finished cell is dropped wherever it lands.
+        stale = kind == "progress" and message["i"] < self.outcome.next_cell
+        if self.ended and not stale:
             raise protocol.ProtocolError("a frame after the end of the run", "after-end")
         if self.budget_end is None:
             self.budget_end = now + self.budget
