@@ -134,3 +134,8 @@ def set_locale(session: Session, user_id: int, locale: str | None) -> None:
     if user is not None:
         user.locale = locale
         session.commit()
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by role then e-mail."""
+    return list(session.scalars(select(User).order_by(User.role, User.email)))

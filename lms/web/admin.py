@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 
 from lms.extensions import db
 from lms.models import UserRole
-from lms.services import accounts, staff
+from lms.services import accounts
 from lms.web.access import roles_required
 from lms.web.forms import CreateUserForm
 
@@ -35,7 +35,7 @@ def index():
         status = 400
     return render_template(
         "admin/index.html",
-        users=staff.list_users(db.session),
+        users=accounts.list_users(db.session),
         form=form,
         created=created,
         error=error,

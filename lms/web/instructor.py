@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.extensions import db
-from lms.services import exercise_difficulty, manual_grading, staff, submissions
+from lms.services import exercise_activity, exercise_difficulty, manual_grading, submissions
 from lms.services.manual_grading import ManualGradeRefused
 from lms.web.access import STAFF, roles_required
 from lms.web.notebook_review import review_cells
@@ -22,7 +22,7 @@ def index():
     per grade cell the share of graded attempts that missed it."""
     return render_template(
         "instructor/index.html",
-        activity=staff.exercise_activity(db.session),
+        activity=exercise_activity.per_exercise(db.session),
         difficulty=exercise_difficulty.cell_difficulty(db.session),
         to_grade=manual_grading.queue_sizes(db.session),
     )
@@ -32,11 +32,11 @@ def index():
 @roles_required(*STAFF)
 def exercise_submissions(slug: str):
     """Every graded attempt at one exercise, newest first."""
-    found = staff.exercise_submissions(db.session, slug)
+    found = exercise_activity.exercise_submissions(db.session, slug)
     if found is None:
         abort(404)
     exercise, rows = found
-    authors = staff.users_by_id(db.session, {s.user_id for s in rows})
+    authors = exercise_activity.users_by_id(db.session, {s.user_id for s in rows})
     return render_template(
         "instructor/submissions.html", exercise=exercise, submissions=rows, authors=authors
     )
