@@ -6,20 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from lms.errors import Invalid
+from lms.i18n import N_
 
 
-class NotebookRejected(ValueError):
+class NotebookRejected(Invalid):
     """The file is not a notebook we can accept; the message says why and what to do."""
-
-
-def answer_cell_ids(notebook: dict[str, Any]) -> list[str]:
-    """The grade ids of the cells a trainee answers (nbgrader solution cells), in order."""
-    return [
-        cell["metadata"]["nbgrader"]["grade_id"]
-        for cell in notebook.get("cells", [])
-        if _nbgrader(cell).get("solution") and _nbgrader(cell).get("grade_id")
-    ]
 
 
 def parse_notebook(data: bytes) -> dict[str, Any]:
@@ -28,18 +20,18 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
         notebook = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise NotebookRejected(
-            _l(
+            N_(
                 "This file is not a Jupyter notebook (it is not JSON text). "
                 "Upload the .ipynb file you saved from Jupyter."
             )
         ) from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookRejected(
-            _l("This file is JSON but not a Jupyter notebook (it has no cells).")
+            N_("This file is JSON but not a Jupyter notebook (it has no cells).")
         )
     if notebook.get("nbformat") != 4:
         raise NotebookRejected(
-            _l(
+            N_(
                 "Only notebooks in format version 4 are accepted; "
                 "open and save it in a recent Jupyter."
             )
@@ -53,12 +45,12 @@ def check_belongs_to(notebook: dict[str, Any], release: dict[str, Any], title: s
     found = {_nbgrader(c).get("grade_id") for c in notebook["cells"] if isinstance(c, dict)}
     if expected and not expected & found:
         raise NotebookRejected(
-            _l(
+            N_(
                 "This notebook is not the one for “%(title)s”: none of its cells belong to "
                 "this exercise. Download the exercise notebook from this page, answer it, "
-                "and upload it.",
-                title=title,
-            )
+                "and upload it."
+            ),
+            title=title,
         )
 
 
