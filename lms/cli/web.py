@@ -74,7 +74,7 @@ def db_revision(message: str) -> None:
 )
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; prints the generated password unless one is given on stdin."""
-    from lms.services.accounts import AccountError
+    from lms.errors import DomainError
     from lms.services.accounts import create_user as create
 
     password = None
@@ -83,7 +83,7 @@ def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     with _session(_app()) as session:
         try:
             user, password_used = create(session, email, role, password, display_name=name)
-        except AccountError as error:
+        except DomainError as error:  # the English message: the command line has no locale
             raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role.value} {user.email}")
     if password is None:
@@ -158,12 +158,13 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
 
 
 def _seed_demo_cohort(app: Flask, trainees: int) -> None:
-    from lms.services.seed import SeedError, seed_cohort
+    from lms.errors import DomainError
+    from lms.services.seed import seed_cohort
 
     with _session(app) as session:
         try:
             summary = seed_cohort(session, trainees)
-        except SeedError as already:  # a second `lms demo` on the same database keeps its cohort
+        except DomainError as already:  # a second `lms demo` on the same database keeps its cohort
             click.echo(f"Synthetic cohort kept: {already}")
             return
     click.echo(

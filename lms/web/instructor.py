@@ -6,10 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.services import exercise_activity, exercise_difficulty, manual_grading, submissions
-from lms.services.manual_grading import ManualGradeRefused
 from lms.web.access import STAFF, roles_required
+from lms.web.errors import describe, status_for
 from lms.web.notebook_review import review_cells
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -97,10 +98,10 @@ def save_grade(submission_id: int):
             comment=request.form.get("comment", ""),
             grader_id=current_user.id,
         )
-    except ManualGradeRefused as refused:
-        if refused.status == 404:
-            abort(404)
-        error = {"grade_id": grade_id, "message": str(refused), "form": request.form}
-        return _grading_page(submission_id, refused.status, error)
+    except DomainError as refused:
+        if isinstance(refused, NotFound):
+            raise
+        error = {"grade_id": grade_id, "message": describe(refused), "form": request.form}
+        return _grading_page(submission_id, status_for(refused), error)
     flash(_("Grade saved for %(grade_id)s.", grade_id=grade_id), "info")
     return redirect(url_for(".grade_submission", submission_id=submission_id) + "#grading")
