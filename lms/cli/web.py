@@ -93,7 +93,10 @@ def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
 @main.command("import")
 @click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
 def import_command(root: Path | None) -> None:
-    """Validate courses/ and exercises/ under ROOT (default: here) and upsert them by slug."""
+    """Validate courses/ and exercises/ under ROOT and upsert them by slug.
+
+    ROOT defaults to LMS_CONTENT_ROOT, else the current folder if it holds courses/, else the
+    source tree (an editable install)."""
     summary = _import(_app(), root or _content_root())
     click.echo(
         f"Imported {summary.courses} course(s), {summary.lessons} lesson(s), "
@@ -102,11 +105,29 @@ def import_command(root: Path | None) -> None:
 
 
 def _content_root() -> Path:
-    """The current directory if it holds courses/, else the source tree's."""
+    """LMS_CONTENT_ROOT, else the current directory if it holds courses/, else the source tree's
+    (an editable install); a clear error when none of them holds the content."""
+    import os
+
     from lms import REPO_ROOT
 
-    here = Path.cwd()
-    return here if (here / "courses").is_dir() else REPO_ROOT
+    setting = os.environ.get("LMS_CONTENT_ROOT")
+    if setting:
+        root = Path(setting)
+        if not (root / "courses").is_dir():
+            raise click.ClickException(
+                f"LMS_CONTENT_ROOT={setting} has no courses/ folder: point it at the folder that "
+                "holds courses/ and exercises/."
+            )
+        return root
+    for root in (Path.cwd(), REPO_ROOT):
+        if (root / "courses").is_dir():
+            return root
+    raise click.ClickException(
+        f"No content found: {Path.cwd()} has no courses/ folder. Run this command from the folder "
+        "that holds courses/ and exercises/ (e.g. a clone of the Atlas repository), pass that "
+        "folder as an argument (`lms import ROOT`), or set LMS_CONTENT_ROOT to it."
+    )
 
 
 def _import(app: Flask, root: Path):
@@ -191,10 +212,11 @@ def demo(host: str, port: int, no_serve: bool, trainees: int) -> None:
     from lms.services.accounts import create_user as create
     from lms.services.accounts import generate_password, set_password
 
+    root = _content_root()  # before anything is written: no content, no demo
     # Plain HTTP on this machine: cookies cannot be Secure-only here.
     app = _app(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     upgrade(app.config["DATABASE_URL"])
-    summary = _import(app, _content_root())
+    summary = _import(app, root)
     click.echo(f"Imported {summary.courses} course(s) and {summary.exercises} exercise(s).")
     click.echo("Demo accounts (new passwords at each start):")
     from sqlalchemy import select
