@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from grading.cells import HAND_GRADED_KINDS
 from lms.models import (
     CellGrade,
     Exercise,
@@ -29,7 +30,6 @@ from lms.models import (
 from lms.services.blobs import get_blob
 from lms.services.submissions import submission_with_cells
 
-HAND_GRADED_KINDS = ("manual", "task")
 MAX_COMMENT_LENGTH = 5000
 QUEUE_LIMIT = 500
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from grading import cells
+
 
 class NotebookRejected(ValueError):
     """The file is not a notebook we can accept; the message says why and what to do."""
@@ -16,9 +18,9 @@ class NotebookRejected(ValueError):
 def answer_cell_ids(notebook: dict[str, Any]) -> list[str]:
     """The grade ids of the cells a trainee answers (nbgrader solution cells), in order."""
     return [
-        cell["metadata"]["nbgrader"]["grade_id"]
+        found
         for cell in notebook.get("cells", [])
-        if _nbgrader(cell).get("solution") and _nbgrader(cell).get("grade_id")
+        if cells.is_solution(cell) and (found := cells.grade_id(cell))
     ]
 
 
@@ -49,9 +51,7 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
 
 def check_belongs_to(notebook: dict[str, Any], release: dict[str, Any], title: str) -> None:
     """Refuse a notebook that shares no graded cell with the exercise's release notebook."""
-    expected = {_nbgrader(c).get("grade_id") for c in release["cells"]} - {None}
-    found = {_nbgrader(c).get("grade_id") for c in notebook["cells"] if isinstance(c, dict)}
-    if expected and not expected & found:
+    if not cells.is_for_exercise(notebook["cells"], cells.grade_ids(release["cells"])):
         raise NotebookRejected(
             _l(
                 "This notebook is not the one for “%(title)s”: none of its cells belong to "
@@ -67,17 +67,9 @@ def fill_answers(release: dict[str, Any], answers: dict[str, str]) -> bytes:
     source), serialised as Jupyter writes it."""
     notebook = json.loads(json.dumps(release))
     for cell in notebook["cells"]:
-        grade_id = _nbgrader(cell).get("grade_id")
-        if _nbgrader(cell).get("solution") and grade_id in answers:
+        if cells.is_answer(cell) and (grade_id := cells.grade_id(cell)) in answers:
             cell["source"] = answers[grade_id].replace("\r\n", "\n")
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
-
-def _nbgrader(cell: Any) -> dict[str, Any]:
-    if not isinstance(cell, dict):
-        return {}
-    meta = cell.get("metadata")
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}

@@ -16,6 +16,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from grading import cells
+
 _FORMATTER = HtmlFormatter(nowrap=True)
 _ALLOWED_ATTRIBUTES = {
     "*": {"class"},
@@ -66,28 +68,21 @@ class NotebookCell:
 def notebook_cells(notebook: dict[str, Any]) -> list[NotebookCell]:
     """The cells of a release notebook, answer cells (nbgrader solution cells) made editable."""
     language = (notebook.get("metadata", {}).get("language_info", {}) or {}).get("name", "python")
-    cells = []
+    shown = []
     for cell in notebook.get("cells", []):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        nbgrader = cell.get("metadata", {}).get("nbgrader", {}) or {}
-        if nbgrader.get("solution") and nbgrader.get("grade_id"):
-            cells.append(
-                NotebookCell(
-                    "answer",
-                    Markup(""),
-                    source,
-                    nbgrader["grade_id"],
-                    cell.get("cell_type", "code"),
-                )
+        if cells.is_solution(cell) and (grade_id := cells.grade_id(cell)):
+            shown.append(
+                NotebookCell("answer", Markup(""), source, grade_id, cell.get("cell_type", "code"))
             )
         elif cell.get("cell_type") == "markdown":
-            cells.append(NotebookCell("markdown", render_markdown(source)))
+            shown.append(NotebookCell("markdown", render_markdown(source)))
         elif cell.get("cell_type") == "code":
-            cells.append(NotebookCell("code", highlight_code(source, language), source))
+            shown.append(NotebookCell("code", highlight_code(source, language), source))
         else:
-            cells.append(NotebookCell("code", Markup(f"<pre>{escape(source)}</pre>"), source))
-    return cells
+            shown.append(NotebookCell("code", Markup(f"<pre>{escape(source)}</pre>"), source))
+    return shown
 
 
 def localized(obj: Any, field: str) -> str:
