@@ -9,13 +9,10 @@ import click
 from flask import Flask
 
 from lms.cli import main
+from lms.models.accounts import UserRole
 
-DEMO_ACCOUNTS = (
-    ("trainee@atlas.demo", "trainee", "Demo Trainee"),
-    ("instructor@atlas.demo", "instructor", "Demo Instructor"),
-    ("recruiter@atlas.demo", "recruiter", "Demo Recruiter"),
-    ("admin@atlas.demo", "admin", "Demo Admin"),
-)
+# One demo account per role, in the roles' order: trainee@atlas.demo, instructor@atlas.demo...
+DEMO_ACCOUNTS = tuple((f"{role}@atlas.demo", role, f"Demo {role.label}") for role in UserRole)
 
 
 def _app(**config: object) -> Flask:
@@ -64,7 +61,7 @@ def db_revision(message: str) -> None:
 @main.command("create-user")
 @click.option("--email", required=True)
 @click.option(
-    "--role", required=True, type=click.Choice(["trainee", "instructor", "recruiter", "admin"])
+    "--role", required=True, type=click.Choice([role.value for role in UserRole])
 )
 @click.option("--name", default="", help="Display name.")
 @click.option(
@@ -229,7 +226,7 @@ def demo(host: str, port: int, no_serve: bool, trainees: int) -> None:
                 create(session, email, role, password, display_name=name)
             else:
                 set_password(session, user, password)
-            click.echo(f"  {role:<10}  {email:<24}  {password}")
+            click.echo(f"  {role.value:<10}  {email:<24}  {password}")
     if trainees:
         _seed_demo_cohort(app, trainees)
     if no_serve:

@@ -8,11 +8,12 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.models import User, UserRole, utcnow
+from lms.models import User, utcnow
+from lms.models.accounts import TALENT_ROLES
 from lms.models.api_tokens import ApiToken
 
 TOKEN_PREFIX = "atl_"
-API_ROLES = (UserRole.RECRUITER, UserRole.ADMIN)
+API_ROLES = TALENT_ROLES
 
 
 class ApiTokenError(ValueError):

@@ -21,7 +21,8 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from lms.extensions import db
-from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, UserRole
+from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus
+from lms.models.accounts import LEARNER_ROLES
 from lms.queue import enqueue
 from lms.services import grading_jobs, submissions
 from lms.services.blobs import get_blob
@@ -30,7 +31,7 @@ from lms.web.rendering import notebook_cells
 
 bp = Blueprint("exercises", __name__)
 
-SUBMITTERS = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
+SUBMITTERS = LEARNER_ROLES
 # The grader's feedback page is untrusted HTML (it echoes the trainee's code): shown in a sandboxed
 # frame that may run no script, load nothing and submit nothing.
 FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.extensions import db
-from lms.models import UserRole
+from lms.models.accounts import TALENT_ROLES
 from lms.models.talent import MarkStatus
 from lms.readiness import STATUSES
 from lms.services import candidates, talent, talent_exports
@@ -15,7 +15,7 @@ from lms.web.access import roles_required
 from lms.web.talent_forms import MarkForm
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
-RECRUITERS = (UserRole.RECRUITER, UserRole.ADMIN)
+RECRUITERS = TALENT_ROLES
 
 
 @bp.get("/")

@@ -17,6 +17,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from grading import cells
+from lms.models import UserRole
+from lms.models.accounts import LEARNER_ROLES, STAFF_ROLES, TALENT_ROLES
 
 _FORMATTER = HtmlFormatter(nowrap=True)
 _ALLOWED_ATTRIBUTES = {
@@ -113,6 +115,13 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["status_label"] = status_label
+    # The roles and their groups, from the one place that defines them (the navigation uses them).
+    app.jinja_env.globals.update(
+        UserRole=UserRole,
+        LEARNER_ROLES=LEARNER_ROLES,
+        STAFF_ROLES=STAFF_ROLES,
+        TALENT_ROLES=TALENT_ROLES,
+    )
 
     css = HtmlFormatter(style="default").get_style_defs(".highlight")
 
