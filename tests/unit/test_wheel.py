@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,15 @@ def test_the_wheel_serves_pages_outside_the_repository(tmp_path: Path) -> None:
         timeout=600,
     )
     (wheel,) = dist.glob("atlas_lms-*.whl")
+    # Every file of the two packages is in the wheel: templates, static files, catalogues,
+    # migrations and the grader's feedback page, not only what the probe below happens to read.
+    packaged = {
+        path.relative_to(source).as_posix()
+        for package in ("lms", "grading")
+        for path in (source / package).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert packaged - set(zipfile.ZipFile(wheel).namelist()) == set()
 
     target = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(target)
