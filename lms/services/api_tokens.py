@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from lms.errors import Invalid, NotFound
 from lms.i18n import N_
-from lms.models import User, UserRole, utcnow
+from lms.models import User, utcnow
+from lms.models.accounts import TALENT_ROLES
 from lms.models.api_tokens import ApiToken
 
 TOKEN_PREFIX = "atl_"
-API_ROLES = (UserRole.RECRUITER, UserRole.ADMIN)
+API_ROLES = TALENT_ROLES
 
 
 def _digest(token: str) -> str:

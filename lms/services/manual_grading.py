@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from grading.cells import HAND_GRADED_KINDS
 from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.i18n import N_
 from lms.models import (
@@ -30,7 +31,6 @@ from lms.models import (
 from lms.services.blobs import get_blob
 from lms.services.submissions import submission_with_cells
 
-HAND_GRADED_KINDS = ("manual", "task")
 MAX_COMMENT_LENGTH = 5000
 QUEUE_LIMIT = 500
 

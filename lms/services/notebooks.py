@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grading import cells
 from lms.errors import Invalid
 from lms.i18n import N_
 
@@ -41,9 +42,7 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
 
 def check_belongs_to(notebook: dict[str, Any], release: dict[str, Any], title: str) -> None:
     """Refuse a notebook that shares no graded cell with the exercise's release notebook."""
-    expected = {_nbgrader(c).get("grade_id") for c in release["cells"]} - {None}
-    found = {_nbgrader(c).get("grade_id") for c in notebook["cells"] if isinstance(c, dict)}
-    if expected and not expected & found:
+    if not cells.is_for_exercise(notebook["cells"], cells.grade_ids(release["cells"])):
         raise NotebookRejected(
             N_(
                 "This notebook is not the one for “%(title)s”: none of its cells belong to "
@@ -59,17 +58,9 @@ def fill_answers(release: dict[str, Any], answers: dict[str, str]) -> bytes:
     source), serialised as Jupyter writes it."""
     notebook = json.loads(json.dumps(release))
     for cell in notebook["cells"]:
-        grade_id = _nbgrader(cell).get("grade_id")
-        if _nbgrader(cell).get("solution") and grade_id in answers:
+        if cells.is_answer(cell) and (grade_id := cells.grade_id(cell)) in answers:
             cell["source"] = answers[grade_id].replace("\r\n", "\n")
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
-
-def _nbgrader(cell: Any) -> dict[str, Any]:
-    if not isinstance(cell, dict):
-        return {}
-    meta = cell.get("metadata")
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from grading.cells import CellKind
 from lms.errors import Conflict, Invalid
 from lms.i18n import N_
 from lms.models import (
@@ -87,10 +89,9 @@ def catalogue(session: Session, rng: np.random.Generator) -> tuple[SyntheticExer
         if cell.skills and cell.max_score > 0:
             by_exercise.setdefault(cell.exercise_id, []).append(SyntheticCell(
                 cell.grade_id, cell.max_score, tuple(s.skill_id for s in cell.skills),
-                manual=cell.kind != "test"))
-    kinds: dict[str, EvidenceKind] = {"practice": "practice", "assessment": "assessment"}
+                manual=cell.kind != CellKind.TEST))
     return tuple(
-        SyntheticExercise(e.slug, kinds[e.kind.value], float(rng.normal(0.0, 0.6)),
+        SyntheticExercise(e.slug, cast("EvidenceKind", e.kind.value), float(rng.normal(0.0, 0.6)),
                           tuple(by_exercise[e.id]))
         for e in ordered if e.id in by_exercise
     )

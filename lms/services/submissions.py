@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from grading import cells
 from lms.errors import Conflict, Invalid, NotFound, TooMany
 from lms.i18n import N_
 from lms.models import (
@@ -184,8 +185,7 @@ def latest_answers(session: Session, user_id: int, exercise: Exercise) -> dict[s
         return {}
     answers = {}
     for cell in notebook["cells"]:
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if meta.get("solution") and meta.get("grade_id"):
+        if cells.is_solution(cell) and (grade_id := cells.grade_id(cell)):
             source = cell.get("source", "")
-            answers[meta["grade_id"]] = "".join(source) if isinstance(source, list) else source
+            answers[grade_id] = "".join(source) if isinstance(source, list) else source
     return answers

@@ -23,7 +23,8 @@ from werkzeug.utils import secure_filename
 from lms.errors import DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.i18n import N_
-from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, UserRole
+from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus
+from lms.models.accounts import LEARNER_ROLES
 from lms.queue import enqueue
 from lms.services import grading_jobs, submissions
 from lms.services.blobs import get_blob
@@ -33,7 +34,7 @@ from lms.web.rendering import notebook_cells
 
 bp = Blueprint("exercises", __name__)
 
-SUBMITTERS = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
+SUBMITTERS = LEARNER_ROLES
 # The grader's feedback page is untrusted HTML (it echoes the trainee's code): shown in a sandboxed
 # frame that may run no script, load nothing and submit nothing.
 FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"

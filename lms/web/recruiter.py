@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.models import UserRole
+from lms.models.accounts import TALENT_ROLES
 from lms.models.talent import MarkStatus
 from lms.readiness import STATUSES
 from lms.services import candidates, talent, talent_exports
@@ -17,7 +17,7 @@ from lms.web.errors import flash_refusal
 from lms.web.talent_forms import MarkForm
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
-RECRUITERS = (UserRole.RECRUITER, UserRole.ADMIN)
+RECRUITERS = TALENT_ROLES
 
 
 @bp.get("/")
