@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from typing import Any
 
 UNSAFE_ENV = "LMS_UNSAFE_NO_SANDBOX"
@@ -45,8 +44,6 @@ def describe(probe: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         "cpu_share": {"weight": "equal", "cores": limits.get("cpu_cores")}
         if probe.get("cpu_cgroup")
         else None,
-        "bubblewrap": shutil.which("bwrap") or None,
-        "bubblewrap_used": False,
         "python_paths_visible": probe.get("python_paths", []),
         "preloaded": probe.get("preloaded", []),
         "limits": limits,
