@@ -249,3 +249,29 @@ def test_a_violation_in_check_work_is_graded_too(runtime):
     assert "protocol-violation:malformed" in result.flags
     assert json.loads(result.graded_notebook)["cells"]
     assert cell(json.loads(result.graded_notebook), "test_add")["outputs"]
+
+
+def test_sixty_forged_done_frames_of_8_9_mb_under_the_default_limits():
+    # The finding, at its own sizes: each frame fits the default per-frame bound (9 MB), in a
+    # valid order; the run's total is what stops it, and the grader's memory stays bounded.
+    from grading.runtime import Runtime
+
+    cells = 60
+    forging = (
+        f"{FORGER}text = 'x' * int(8.9 * 2**20 - 200)\n"
+        f"for i in range({cells}):\n"
+        "    if i:\n        send({'t': 'start', 'i': i})\n"
+        "    send({'t': 'done', 'i': i, 'outputs': [{'output_type': 'stream', 'name': 'stdout',"
+        " 'text': text}]})\n"
+    )
+    process = psutil.Process()
+    before = process.memory_info().rss
+    with Runtime(slots=1) as runtime:
+        outcome = runtime.run(RunRequest(cells=(forging, *["1"] * (cells - 1))))
+        assert _violations(outcome) == ["output-bytes"]
+        kept = sum(len(o.get("text", "")) for outputs in outcome.outputs for o in outputs)
+        assert kept < 80 << 20
+        assert process.memory_info().rss - before < 400 << 20
+        del outcome
+        honest = runtime.run(RunRequest(cells=("6 * 7",)))
+        assert honest.outputs[0][0]["data"]["text/plain"] == "42"
