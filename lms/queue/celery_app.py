@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lms.config import DEFAULT_BROKER_URL, Settings
 from lms.models import GradingJob, JobStatus, utcnow
-from lms.queue import claims, joblog
+from lms.queue import joblog
 from lms.queue.sessions import sessions_for
+from lms.services import grading_jobs
 
 log = logging.getLogger(__name__)
 
@@ -127,16 +128,16 @@ def grade_job(task: Task, job_id: int) -> str:
 
     settings: CelerySettings = task.app.conf.lms_settings
     sessions = sessions_for(settings.database_url)
-    name = claims.worker_name("celery")
+    name = grading_jobs.worker_name("celery")
     with joblog.job_context(job_id):
         with sessions() as session:
-            claim = claims.claim_job(session, job_id, name, settings.lease_seconds)
-        if claim.state is claims.ClaimState.BUSY:
+            claim = grading_jobs.claim_job(session, job_id, name, settings.lease_seconds)
+        if claim.state is grading_jobs.ClaimState.BUSY:
             log.info(
                 "job held by %s; looking again in %.1f s", claim.previous_worker, claim.retry_in
             )
             raise task.retry(countdown=claim.retry_in + 1.0, max_retries=None)
-        if claim.state is not claims.ClaimState.CLAIMED:
+        if claim.state is not grading_jobs.ClaimState.CLAIMED:
             log.info("nothing to do for this delivery: %s", claim.state.value)
             return claim.state.value
         if claim.previous_worker:
@@ -159,7 +160,7 @@ def grade_job(task: Task, job_id: int) -> str:
 def _release(sessions: sessionmaker[Session], job_id: int, name: str) -> None:
     try:
         with sessions() as session:
-            claims.release(session, job_id, name)
+            grading_jobs.release(session, job_id, name)
     except Exception:  # still unreachable: the lease will expire and the job be taken over
         log.exception("could not release the job; it will be re-run when its lease ends")
 
@@ -177,7 +178,7 @@ def redispatch(app: Celery, queued_for: float = 0.0) -> int:
     or running past their lease, and whose message is neither waiting nor being worked on."""
     settings: CelerySettings = app.conf.lms_settings
     with sessions_for(settings.database_url)() as session:
-        candidates = claims.jobs_to_dispatch(
+        candidates = grading_jobs.jobs_to_dispatch(
             session, utcnow() - timedelta(seconds=queued_for), settings.lease_seconds
         )
     if not candidates:
@@ -229,7 +230,7 @@ def _holds_sweep_lock(app: Celery, seconds: float) -> bool:
             return True
         return bool(
             client.set(
-                REDISPATCH_LOCK, claims.worker_name("sweep"), nx=True, ex=max(1, int(seconds))
+                REDISPATCH_LOCK, grading_jobs.worker_name("sweep"), nx=True, ex=max(1, int(seconds))
             )
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import UserRole
 from lms.queue import get_queue
@@ -32,8 +33,8 @@ def retry(job_id: int):  # noqa: ANN201
     """Queue a failed job again (the trainee's notebook was kept) and hand it to the workers."""
     try:
         job = queue_ops.retry_job(db.session, job_id)
-    except queue_ops.RetryRefused as refused:
-        flash(str(refused), "error")
+    except DomainError as refused:
+        flash(_(refused.message, **refused.params), "error")
         return redirect(url_for(".index")), 303
     if get_queue().enqueue(job.id) is False:
         flash(_("Job %(id)s is queued again, but the broker is unreachable: it will be sent "
