@@ -24,10 +24,16 @@ STATUS = sa.Enum(
 )
 
 
+# Plain ALTER TABLE, never a batch copy: on SQLite a batch drops and re-creates `submissions`,
+# and with foreign keys on, dropping it would cascade-delete every grading job.
+
+
 def upgrade() -> None:
     """Apply this revision."""
-    with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("rejected", sa.Boolean(), nullable=True))
+    op.add_column(
+        "submissions",
+        sa.Column("rejected", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.execute("UPDATE submissions SET rejected = (status = 'rejected')")
     # History written without a job (seeded demo cohorts) gets one, so its status is derived.
     op.execute(
@@ -36,22 +42,19 @@ def upgrade() -> None:
         "WHEN 'failed' THEN 'failed' ELSE 'queued' END, 0, created_at, graded_at "
         "FROM submissions WHERE id NOT IN (SELECT submission_id FROM grading_jobs)"
     )
-    with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.alter_column("rejected", existing_type=sa.Boolean(), nullable=False)
-        batch_op.drop_column("status")
+    op.drop_column("submissions", "status")
 
 
 def downgrade() -> None:
     """Revert this revision (the status is copied back from the jobs)."""
-    with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("status", STATUS, nullable=True))
+    op.add_column(
+        "submissions", sa.Column("status", STATUS, nullable=False, server_default="graded")
+    )
     op.execute(
         "UPDATE submissions SET status = (SELECT CASE WHEN grading_jobs.status = 'done' THEN "
         "CASE WHEN submissions.rejected THEN 'rejected' ELSE 'graded' END "
         "ELSE grading_jobs.status END FROM grading_jobs "
-        "WHERE grading_jobs.submission_id = submissions.id)"
+        "WHERE grading_jobs.submission_id = submissions.id) "
+        "WHERE id IN (SELECT submission_id FROM grading_jobs)"
     )
-    op.execute("UPDATE submissions SET status = 'graded' WHERE status IS NULL")
-    with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.alter_column("status", existing_type=STATUS, nullable=False)
-        batch_op.drop_column("rejected")
+    op.drop_column("submissions", "rejected")
