@@ -44,6 +44,13 @@ def _violations(outcome):
     return [issue.detail for issue in outcome.issues if issue.kind == "protocol-violation"]
 
 
+def _stopped_for(outcome) -> set[str]:
+    """Why the host ended the run: protocol violations by what, and `forged` where the sandbox's
+    executor proves its reports (per-cell nonces) and a frame did not carry the proof."""
+    forged = {"forged" for issue in outcome.issues if issue.kind == "forged"}
+    return set(_violations(outcome)) | forged
+
+
 def _hostile(code: str) -> bytes:
     """A submission whose `add` cell is correct and then runs `code` (the forging)."""
     return submission(add_body=f"    return a + b\n{FORGER}{code}")
@@ -67,10 +74,11 @@ def grades_normally_afterwards(runtime):
     assert (result.score, result.max_score) == (3.0, 6.0)
 
 
-def _graded_with_violation(runtime, code: str, what: str, **job_args):
+def _graded_with_violation(runtime, code: str, what: str, *, or_forged=False, **job_args):
     result = grade(job(_hostile(code), **job_args), runtime)
     assert result.status == "graded", result.error
-    assert f"protocol-violation:{what}" in result.flags, result.flags
+    forged = or_forged and any(flag.startswith("forged:") for flag in result.flags)
+    assert f"protocol-violation:{what}" in result.flags or forged, result.flags
     cells = by_id(result)
     # Nothing after the forgery was reported: the test cells score 0.
     assert cells["test_add"].score == 0 and cells["test_data"].score == 0
@@ -84,18 +92,18 @@ pytestmark = pytest.mark.usefixtures("rss_stays_bounded", "grades_normally_after
 def test_forged_start_frames_do_not_extend_the_cell(runtime):
     # The finding: `start` every 0.5 s kept a cell running 42 s at --timeout 2.
     code = "import time\nfor _ in range(80):\n    send({'t': 'start', 'i': 0})\n    time.sleep(0.5)"
-    _graded_with_violation(runtime, code, "out-of-order", timeout=2)
+    _graded_with_violation(runtime, code, "out-of-order", or_forged=True, timeout=2)
 
 
 def test_a_start_frame_never_pushes_the_deadline_back(run):
     # A start for the running cell is a violation; one arriving late cannot re-arm the clock.
     outcome = run(f"{FORGER}send({{'t': 'start', 'i': 0}})\nimport time\ntime.sleep(30)", timeout=2)
-    assert _violations(outcome) == ["out-of-order"]
+    assert _stopped_for(outcome) & {"out-of-order", "forged"}
 
 
 def test_forged_done_for_a_later_cell_is_out_of_order(run):
     outcome = run(f"{FORGER}send({{'t': 'done', 'i': 2, 'outputs': []}})", "1", "2")
-    assert _violations(outcome) == ["out-of-order"]
+    assert _stopped_for(outcome) & {"out-of-order", "forged"}
     assert [o[0]["ename"] for o in outcome.outputs[1:]] == ["DeadKernelError"] * 2
 
 
@@ -121,7 +129,9 @@ def test_the_run_total_of_reports_is_capped(run, runtime_limits):
         " 'text': text}]})\n"
     )
     outcome = run(forging, *(["1"] * (cells - 1)))
-    assert _violations(outcome) == ["output-bytes"]
+    # (with per-cell nonces the first forged frame already ends it; test_host_adversary.py
+    # plays a sandbox that knows the nonces)
+    assert _stopped_for(outcome) & {"output-bytes", "forged"}
     kept = sum(len(o.get("text", "")) for outputs in outcome.outputs for o in outputs)
     assert kept < 8 * runtime_limits.output.keep_run_bytes + (1 << 20) + cells * (64 << 10)
 
@@ -268,7 +278,7 @@ def test_sixty_forged_done_frames_of_8_9_mb_under_the_default_limits():
     before = process.memory_info().rss
     with Runtime(slots=1) as runtime:
         outcome = runtime.run(RunRequest(cells=(forging, *["1"] * (cells - 1))))
-        assert _violations(outcome) == ["output-bytes"]
+        assert _stopped_for(outcome) & {"output-bytes", "forged"}
         kept = sum(len(o.get("text", "")) for outputs in outcome.outputs for o in outputs)
         assert kept < 80 << 20
         assert process.memory_info().rss - before < 400 << 20
