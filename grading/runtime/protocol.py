@@ -71,7 +71,7 @@ def recv(sock: socket.socket, max_size: int = 1 << 26) -> dict[str, Any]:
 
 
 def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
-    """Whether arrays/objects in JSON text `body` nest deeper than `limit` (or do not balance).
+    """Whether arrays/objects in JSON text `body` nest deeper than `limit`.
 
     Strings are removed, then `limit` passes each delete the innermost bracket pairs: what is
     left nests deeper (or is not JSON). C-speed passes, so an 8 MB frame costs milliseconds."""
@@ -82,7 +82,9 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
         if not brackets:
             return False
         brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
-    return bool(brackets)
+    # What is left nests deeper, or does not balance (not JSON: json.loads says malformed).
+    openers = brackets.count(b"[") + brackets.count(b"{")
+    return bool(brackets) and brackets[:1] in (b"[", b"{") and 2 * openers == len(brackets)
 
 
 def _decode(body: bytes) -> dict[str, Any]:
