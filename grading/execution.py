@@ -49,15 +49,19 @@ def run_code_cells(
     timeout: float,
     env: dict[str, str],
     findings: Findings,
-) -> RunOutcome:
+    tests: frozenset[int] = frozenset(),
+) -> dict[int, dict | None]:
     """Run every code cell of `nb` in order through `runtime.run` and store the outputs and
-    execution counts in the cells; record what went wrong in `findings`."""
+    execution counts in the cells; record what went wrong in `findings`. The cells at the
+    positions in `tests` run through the sandbox's test runner: their verdicts are returned by
+    position (None for a test cell that did not finish)."""
     positions = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     request = RunRequest(
         cells=tuple(nb.cells[i].source for i in positions),
         files=dict(files),
         cell_timeout=timeout,
         env=dict(env),
+        tests=frozenset(k for k, position in enumerate(positions) if position in tests),
     )
     outcome: RunOutcome = runtime.run(request)  # type: ignore[attr-defined]
     for k, position in enumerate(positions):
@@ -96,4 +100,8 @@ def run_code_cells(
                 cell.outputs.append(
                     _error_output("CellNotRun", "the notebook stopped before this cell ran")
                 )
-    return outcome
+    return {
+        position: (outcome.verdicts[k] if k < len(outcome.verdicts) else None)
+        for k, position in enumerate(positions)
+        if k in request.tests
+    }

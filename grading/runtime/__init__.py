@@ -10,6 +10,7 @@ with a per-cell wall-clock timeout, exactly like an IPython kernel would execute
     sandbox.py    isolation applied in the forked child (mounts, uid drop, rlimits, env)
     cgroups.py    per-job pids/memory cgroups;  syscalls.py  unshare/mount/prctl via ctypes
     executor.py   inside the sandbox: cells run as ipykernel would;  outputs.py  output capture
+    verdict.py    inside the sandbox: test cells run outside IPython, judged, tampering found
     outcome.py    RunOutcome assembly (nbgrader's timeout/dead-kernel errors)
     isolation.py  what is in force, SandboxUnavailable;  protocol.py  JSON frames
 """
@@ -21,12 +22,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Code cells to run in order, in a fresh directory holding `files`."""
+    """Code cells to run in order, in a fresh directory holding `files`; the cells whose index
+    is in `tests` run through the sandbox's test runner (grading/runtime/verdict.py), outside
+    IPython, and get a verdict."""
 
     cells: tuple[str, ...]
     files: dict[str, bytes] = field(default_factory=dict)
     cell_timeout: float = 30.0
     env: dict[str, str] = field(default_factory=dict)
+    tests: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,15 @@ class CellIssue:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """One tuple of nbformat v4 output dicts per requested cell, plus what went wrong."""
+    """One tuple of nbformat v4 output dicts per requested cell, plus what went wrong; a test
+    cell's verdict is {status: ok|error, ename, result: text|None, stderr, tampered: [labels],
+    introspection: [audit events refused]}."""
 
     outputs: tuple[tuple[dict, ...], ...]
     execution_counts: tuple[int | None, ...]
     issues: tuple[CellIssue, ...] = ()
+    # per cell: the test runner's verdict (test cells that finished), else None
+    verdicts: tuple[dict | None, ...] = ()
 
 
 # The implementation, re-exported (imported last: these modules use the contract above).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import secrets
 import selectors
 import signal
 import socket
@@ -256,6 +257,8 @@ class Runtime:
 def _validate(request: RunRequest, limits: Limits) -> None:
     if not all(isinstance(cell, str) for cell in request.cells):
         raise TypeError("RunRequest.cells must be strings (code cell sources)")
+    if not all(isinstance(i, int) and 0 <= i < len(request.cells) for i in request.tests):
+        raise ValueError("RunRequest.tests must be indices into RunRequest.cells")
     for name, content in request.files.items():
         parts = Path(name).parts
         if not name or Path(name).is_absolute() or ".." in parts or "\0" in name:
@@ -295,6 +298,8 @@ class _Watch:
         self.kill_at: float | None = None
         self.give_up_at: float | None = None
         self.pids: dict[str, Any] = {}
+        self.sent = -1  # the cell sent last
+        self.nonce: str | None = None
 
     def run(self) -> RunOutcome:
         self._send_request()
@@ -339,7 +344,7 @@ class _Watch:
         files = list(self.request.files.items())
         header = {
             "t": "request",
-            "cells": list(self.request.cells),
+            "n": len(self.request.cells),
             "env": dict(self.request.env),
             "files": [[name, len(content)] for name, content in files],
         }
@@ -349,7 +354,31 @@ class _Watch:
             for _, content in files:
                 protocol.send_raw(self.data, bytes(content))
         except OSError:
-            pass  # the sandbox died during setup; its exit report says why
+            return  # the sandbox died during setup; its exit report says why
+        self._send_cell(0)
+
+    def _send_cell(self, index: int) -> None:
+        """Cell `index`, sent only once the previous one is reported; its nonce must come back
+        with its reports, so frames written ahead by trainee code are recognised as forged."""
+        self.sent = index
+        if index >= len(self.request.cells):
+            return
+        self.nonce = secrets.token_hex(16)
+        frame = {
+            "t": "cell",
+            "i": index,
+            "source": self.request.cells[index],
+            "test": index in self.request.tests,
+            "k": self.nonce,
+        }
+        blocking = self.data.gettimeout()
+        self.data.settimeout(_SETUP_TIMEOUT)
+        try:
+            protocol.send(self.data, frame)
+        except OSError:
+            pass  # the sandbox is gone; its exit report says why
+        finally:
+            self.data.settimeout(blocking)
 
     @staticmethod
     def _pending(sock: socket.socket) -> bool:
@@ -390,14 +419,23 @@ class _Watch:
             elif kind == "spawned":
                 self.pids = message
             return
+        if kind in ("start", "done") and (
+            message.get("k") != self.nonce or message.get("i") != self.sent
+        ):
+            self.outcome.protocol_violation(f"a report for cell {message.get('i')!r} was forged")
+            self._kill("it forged a report")
+            return
         if kind == "start":
             self.outcome.started(message.get("i"))
             self.deadline = now + self.request.cell_timeout
         elif kind == "done":
             if not self.outcome.done(message):
                 self._kill("it broke the output protocol")
+                return
             self.kill_at = None
             self.deadline = now + _IDLE_TIMEOUT
+            self.nonce = None
+            self._send_cell(self.sent + 1)
         elif kind == "progress":
             self.outcome.progress(message)
         elif kind == "end":

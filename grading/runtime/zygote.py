@@ -22,7 +22,7 @@ import tempfile
 import time
 import traceback
 
-from grading.runtime import cgroups, executor, protocol, sandbox, syscalls
+from grading.runtime import cgroups, executor, protocol, sandbox, syscalls, verdict
 from grading.runtime.limits import Limits
 
 _SCRATCH_PREFIX = "atlas-runtime-"
@@ -41,6 +41,7 @@ def main(control_fd: int, preload: list[str]) -> None:
     loaded = _preload(preload)
     executor.warm_up()
     shell = executor.build_shell()
+    verdict.runner()  # the test runner's references and snapshot, before any trainee code
     plan, report = _probe(scratch)
     # Cgroups need root outside any user namespace (the sandbox joins them itself).
     usable = plan.drop_uid and not plan.userns
