@@ -11,9 +11,9 @@ references to what it needs (compile, exec, the builtins, sys functions). For ea
   reported as `tampered-runtime:<name>` (the cell then scores 0);
 - resets trace and profile functions, the excepthook and the builtins;
 - compiles the test source itself and executes it outside IPython (no events, no transformers,
-  no `run_cell`, no history), in a copy of the trainee's namespace (so a trainee function reading
-  its globals does not see the test's variables), with frame, gc, tracing and ctypes
-  introspection refused by a PEP 578 audit hook while it runs (`introspection`);
+  no `run_cell`, no history, nothing in linecache), in the trainee's namespace as nbgrader does,
+  with frame, gc, tracing and ctypes introspection refused by a PEP 578 audit hook while it runs
+  (`introspection`);
 - computes the verdict: an exception anywhere in the cell fails it; partial credit comes only
   from the value of the cell's own last expression, as text for nbgrader's `get_partial_grade`.
 """
@@ -194,7 +194,6 @@ class TestRunner:
         self._expr = ast.Expr
         self._isinstance = isinstance
         self._type = type
-        self._dict = dict
         self._list = list
         self._settrace = sys.settrace
         self._setprofile = sys.setprofile
@@ -304,8 +303,9 @@ class TestRunner:
         names = _names(code) | (_names(last) if last is not None else set())
         tampered = self.changes(namespace, names)
         self.reset()
-        before = self._dict(namespace)
-        scope = self._dict(before)
+        # The trainee's namespace itself, as under nbgrader: tests rebind and delete the
+        # trainee's names on purpose (e.g. `del squares` to check that a function uses it).
+        scope = namespace
         scope["__builtins__"] = self._builtins
         del self._refused[:]
         value = None
@@ -325,10 +325,6 @@ class TestRunner:
         finally:
             self._active[0] = False
             del code, last
-        # what the test itself bound is visible to later cells, as under nbgrader
-        for key, item in scope.items():
-            if key != "__builtins__" and before.get(key, _MISSING) is not item:
-                namespace[key] = item
         verdict["tampered"] = tampered
         verdict["introspection"] = self._list(self._refused)
         return verdict
