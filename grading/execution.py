@@ -23,6 +23,7 @@ _REASONS = {
     "file-size": "it wrote a file larger than allowed",
     "processes": "it started more processes than allowed",
     "sandbox": "the grading sandbox failed",
+    "forged": "it wrote forged reports on the sandbox's channel",
 }
 
 
@@ -88,7 +89,7 @@ def run_code_cells(
         elif issue.kind != "output-limit":
             if not _has_error(cell):
                 cell.outputs.append(_error_output("CellAborted", reason))
-            if issue.kind in ("died", "memory", "cpu-time", "processes", "sandbox"):
+            if issue.kind in ("died", "memory", "cpu-time", "processes", "sandbox", "forged"):
                 stopped_at = issue.index if stopped_at is None else min(stopped_at, issue.index)
 
     if stopped_at is not None:

@@ -37,7 +37,8 @@ class RunRequest:
 class CellIssue:
     """Something that happened while running one cell (index into `RunRequest.cells`), or the
     whole run (index None): kind is one of timeout, memory, output-limit, died, cpu-time,
-    file-size, processes, sandbox."""
+    file-size, processes, sandbox, forged (a report not
+    written by the executor for the cell it was sent)."""
 
     index: int | None
     kind: str

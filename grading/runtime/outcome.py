@@ -29,6 +29,7 @@ _ISSUE_KINDS = {
     "file-size",
     "processes",
     "sandbox",
+    "forged",
 }
 
 
@@ -107,12 +108,10 @@ class OutcomeBuilder:
         """The sandbox reported it could not be set up or its executor failed."""
         self._fatal = detail[:500]
 
-    def protocol_violation(self, detail: str) -> None:
-        """The sandbox sent something malformed or oversized (it is being killed)."""
+    def protocol_violation(self, detail: str, kind: str = "output-limit") -> None:
+        """The sandbox sent something malformed, oversized or forged (it is being killed)."""
         self.issues.append(
-            CellIssue(
-                self.running, "output-limit", f"the sandbox's output was rejected: {detail}"[:500]
-            )
+            CellIssue(self.running, kind, f"the sandbox's output was rejected: {detail}"[:500])
         )
 
     def finish(

@@ -422,7 +422,8 @@ class _Watch:
         if kind in ("start", "done") and (
             message.get("k") != self.nonce or message.get("i") != self.sent
         ):
-            self.outcome.protocol_violation(f"a report for cell {message.get('i')!r} was forged")
+            detail = f"a report for cell {message.get('i')!r} was forged"
+            self.outcome.protocol_violation(detail, "forged")
             self._kill("it forged a report")
             return
         if kind == "start":
