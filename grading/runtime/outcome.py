@@ -108,10 +108,13 @@ class OutcomeBuilder:
         """The sandbox reported it could not be set up or its executor failed."""
         self._fatal = detail[:500]
 
-    def protocol_violation(self, detail: str, kind: str = "output-limit") -> None:
+    def protocol_violation(
+        self, detail: str, kind: str = "output-limit", index: int | None = None
+    ) -> None:
         """The sandbox sent something malformed, oversized or forged (it is being killed)."""
+        where = self.running if index is None else index
         self.issues.append(
-            CellIssue(self.running, kind, f"the sandbox's output was rejected: {detail}"[:500])
+            CellIssue(where, kind, f"the sandbox's output was rejected: {detail}"[:500])
         )
 
     def finish(

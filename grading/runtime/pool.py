@@ -423,7 +423,8 @@ class _Watch:
             message.get("k") != self.nonce or message.get("i") != self.sent
         ):
             detail = f"a report for cell {message.get('i')!r} was forged"
-            self.outcome.protocol_violation(detail, "forged")
+            pending = self.sent if 0 <= self.sent < len(self.request.cells) else None
+            self.outcome.protocol_violation(detail, "forged", pending)
             self._kill("it forged a report")
             return
         if kind == "start":
