@@ -131,6 +131,12 @@ _FIND_SECRET = (
     "    return found\n"
 )
 
+_CAPTURE = (
+    "CAPTURED = []\n"
+    "get_ipython().events.register('pre_run_cell',\n"
+    "                              lambda info: CAPTURED.append(info.raw_cell))\n"
+)
+
 CASES: tuple[Case, ...] = (
     # ---- forging: full marks under nbgrader ------------------------------------------------
     Case(
@@ -174,7 +180,7 @@ CASES: tuple[Case, ...] = (
         WRONG_ADD + "from IPython.core.interactiveshell import InteractiveShell\n"
         "_orig = InteractiveShell.run_code\n"
         "async def run_code(self, code_obj, result=None, *, async_=False):\n"
-        "    if any('assert' in str(c) for c in code_obj.co_consts) or 'add' in code_obj.co_names:\n"
+        "    if 'add' in code_obj.co_names:\n"
         "        return False\n"
         "    return await _orig(self, code_obj, result, async_=async_)\n"
         "InteractiveShell.run_code = run_code\n",
@@ -331,9 +337,7 @@ CASES: tuple[Case, ...] = (
         "peek-pre-run-cell-capture-printed-by-a-last-cell",
         "peek",
         "add",
-        "def add(a, b):\n    return a + b\n"
-        "CAPTURED = []\n"
-        "get_ipython().events.register('pre_run_cell', lambda info: CAPTURED.append(info.raw_cell))\n",
+        "def add(a, b):\n    return a + b\n" + _CAPTURE,
         3.0,  # an honest answer: peeking gets nothing, grading is unchanged
         extra=("print('\\n'.join(CAPTURED))",),
     ),
@@ -341,9 +345,7 @@ CASES: tuple[Case, ...] = (
         "peek-one-character-as-the-exit-code",
         "peek",
         "add",
-        "def add(a, b):\n    return a + b\n"
-        "CAPTURED = []\n"
-        "get_ipython().events.register('pre_run_cell', lambda info: CAPTURED.append(info.raw_cell))\n",
+        "def add(a, b):\n    return a + b\n" + _CAPTURE,
         3.0,
         extra=(_FIND_SECRET + "import os\nfound = _secret()\nos._exit(72 if found else 3)",),
         check="exit code 72",
@@ -353,7 +355,8 @@ CASES: tuple[Case, ...] = (
         "builtins-replaced",
         "other",
         "apartments",
-        WRONG_FIT + "import builtins\nbuiltins.round = lambda x, n=0: 0\nbuiltins.abs = lambda x: 0\n",
+        WRONG_FIT
+        + "import builtins\nbuiltins.round = lambda x, n=0: 0\nbuiltins.abs = lambda x: 0\n",
         0.0,
         ("tampered-runtime:builtins.round", "tampered-runtime:builtins.abs"),
     ),
@@ -406,8 +409,7 @@ CASES: tuple[Case, ...] = (
         "pandas-testing-patched",
         "other",
         "apartments",
-        WRONG_FIT + "import pandas as pd\n"
-        "pd.testing.assert_frame_equal = lambda *a, **k: None\n",
+        WRONG_FIT + "import pandas as pd\npd.testing.assert_frame_equal = lambda *a, **k: None\n",
         0.0,
         ("tampered-runtime:pandas.testing.assert_frame_equal",),
     ),
@@ -446,8 +448,7 @@ CASES: tuple[Case, ...] = (
         "int-eq-patched-through-gc",
         "other",
         "add",
-        WRONG_ADD + "import gc\n"
-        "gc.get_referents(int.__dict__)[0]['__eq__'] = lambda a, b: True\n",
+        WRONG_ADD + "import gc\ngc.get_referents(int.__dict__)[0]['__eq__'] = lambda a, b: True\n",
         0.0,  # the change persists: every later test scores 0
         ("tampered-runtime:builtins.int.__eq__",),
     ),
@@ -550,7 +551,9 @@ def hidden_lines(exercise_name: str) -> list[str]:
     for info in exercise.grade_cells:
         if not info.has_hidden_tests:
             continue
-        visible = {line.strip() for line in exercise.release_cells[info.grade_id].source.split("\n")}
+        visible = {
+            line.strip() for line in exercise.release_cells[info.grade_id].source.split("\n")
+        }
         for line in exercise.source_cells[info.grade_id].source.split("\n"):
             text = line.strip()
             if len(text) >= 6 and text not in visible and not re.fullmatch(r"#+.*", text):
