@@ -95,6 +95,12 @@ class Case:
     flags: tuple[str, ...] = ()  # flags that must be raised
     extra: tuple[str, ...] = ()  # code cells appended at the end of the notebook
     check: str | None = None  # a string that must not appear in anything the trainee sees
+    honest: float | None = None  # the unsolved notebook's score, when tampering costs more
+
+    @property
+    def honest_score(self) -> float:
+        """What the same notebook without the attack scores."""
+        return self.score if self.honest is None else self.honest
 
 
 # the wrong answers an attacker leaves in place
@@ -172,6 +178,7 @@ CASES: tuple[Case, ...] = (
         "InteractiveShell.run_cell = run_cell\n",
         0.0,  # the change persists: every later test scores 0
         ("tampered-runtime:IPython.core.interactiveshell.InteractiveShell.run_cell",),
+        honest=1.0,
     ),
     Case(
         "run-code-patched-on-interactiveshell",
@@ -186,6 +193,7 @@ CASES: tuple[Case, ...] = (
         "InteractiveShell.run_code = run_code\n",
         0.0,  # the change persists: every later test scores 0
         ("tampered-runtime:IPython.core.interactiveshell.InteractiveShell.run_code",),
+        honest=1.0,
     ),
     Case(
         "showtraceback-patched-on-interactiveshell",
@@ -197,6 +205,7 @@ CASES: tuple[Case, ...] = (
         "type(get_ipython())._showtraceback = lambda self, *a, **k: None\n",
         0.0,  # the change persists: every later test scores 0
         ("tampered-runtime:IPython.core.interactiveshell.InteractiveShell.showtraceback",),
+        honest=1.0,
     ),
     Case(
         "post-run-cell-clears-error-in-exec",
@@ -253,6 +262,7 @@ CASES: tuple[Case, ...] = (
         "ex._Reporter.send = send\nex._encode_frame = lambda m: _orig\n",
         0.0,  # the change persists: every later test scores 0
         ("tampered-runtime:grading.runtime.executor._Reporter.send",),
+        honest=1.0,
     ),
     Case(
         "forged-frames-on-the-report-socket-then-exit",
@@ -278,6 +288,7 @@ CASES: tuple[Case, ...] = (
         "os.write(_socket_fd(), data)\nos._exit(0)\n",
         0.0,  # the kernel is gone: nothing after the answer cell runs
         ("forged:add",),
+        honest=1.0,
     ),
     Case(
         "pending-cells-rewritten-before-the-hidden-tests",
@@ -451,6 +462,7 @@ CASES: tuple[Case, ...] = (
         WRONG_ADD + "import gc\ngc.get_referents(int.__dict__)[0]['__eq__'] = lambda a, b: True\n",
         0.0,  # the change persists: every later test scores 0
         ("tampered-runtime:builtins.int.__eq__",),
+        honest=1.0,
     ),
     Case(
         "stdout-flood-to-hide-the-result",
