@@ -131,7 +131,18 @@ def _process(
         log.exception("could not sanitize submission %s", job.name)
         return _rejected(job, exercise, _UNFORESEEN)
     rt = _runtime(runtime)
-    verdicts = _execute(nb, exercise, job, rt, execution, findings)
+    with ThreadPoolExecutor(max_workers=1) as second:
+        # What the trainee sees comes from a second run of their notebook with the visible
+        # tests only (alongside, in another sandbox); the run here, which holds the hidden
+        # tests, yields the points and nothing else.
+        visible_run = (
+            second.submit(_execute, visible_nb, exercise, job, rt, execution, visible_findings)
+            if visible_nb is not None
+            else None
+        )
+        verdicts = _execute(nb, exercise, job, rt, execution, findings)
+        if visible_run is not None:
+            visible_run.result()
     nb, _ = LimitOutput()(nb, {})
     cells = score_cells(nb, exercise, findings, verdicts)
     score, max_score, needs_manual_grade = notebook_totals(cells)
@@ -139,9 +150,6 @@ def _process(
         # no hidden tests: the run that scored is the run the trainee may see
         shown, shown_notes = nb, findings.notes
     else:
-        # What the trainee sees comes from a second run of their notebook with the visible
-        # tests only; the run above, which held hidden tests, yields the points and nothing else.
-        _execute(visible_nb, exercise, job, rt, execution, visible_findings)
         shown, _ = LimitOutput()(visible_nb, {})
         shown_notes = visible_findings.notes
     feedback = render_feedback(

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import operator
 import sys
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 # What the verdict of a test may depend on (module attributes, and the dicts of classes they
@@ -124,22 +126,48 @@ _REFUSED_EVENTS = frozenset(
     }
 )
 _MISSING = object()
+_TRACKED_ROOTS = frozenset(name.split(".")[0] for name in TRACKED_MODULES)
 
 
 class IntrospectionRefused(RuntimeError):
     """Raised in code that tried to inspect a running test."""
 
 
-def _code_of(value: Any) -> Any:
-    return getattr(value, "__code__", None) if isinstance(value, types.FunctionType) else None
+class _Group:
+    """The attributes of one namespace (a module's dict or a class's), read in one C call."""
+
+    def __init__(self, label: str, namespace: Any, attrs: list[str]) -> None:
+        self.label = label
+        self.namespace = namespace
+        self.attrs = tuple(attrs)
+        # itemgetter of several keys returns a tuple: one key is read as two
+        self.getter = operator.itemgetter(*self.attrs, *self.attrs[:1])
+        self.values = self._read()
+
+    def _read(self) -> tuple[Any, ...]:
+        try:
+            return self.getter(self.namespace)[: len(self.attrs)]
+        except KeyError:  # an attribute was deleted: compare one by one
+            return tuple(self.namespace.get(attr, _MISSING) for attr in self.attrs)
+
+    def changes(self, same: Callable[..., bool]) -> list[str]:
+        current = self._read()
+        if same(current, self.values):
+            return []
+        return [
+            f"{self.label}.{attr}"
+            for attr, now, then in zip(self.attrs, current, self.values, strict=True)
+            if now is not then
+        ]
 
 
 class _Snapshot:
-    """Identities (and code objects) of what tests rely on, taken before any trainee code."""
+    """Identities of what tests rely on, taken before any trainee code. (A function's code or
+    defaults replaced in place is seen by the audit hook instead: `object.__setattr__`.)"""
 
     def __init__(self) -> None:
         self.modules: dict[str, types.ModuleType] = {}
-        self.entries: list[tuple[str, dict[str, Any], str, Any, Any]] = []
+        self.groups: list[_Group] = []
         seen_types: set[int] = set()
         for name in TRACKED_MODULES:
             module = sys.modules.get(name)
@@ -147,8 +175,8 @@ class _Snapshot:
                 continue
             self.modules[name] = module
             namespace = vars(module)
+            self._add(name, namespace, list(namespace))
             for attr, value in list(namespace.items()):
-                self._add(f"{name}.{attr}", namespace, attr, value)
                 owner = getattr(value, "__module__", None)
                 if isinstance(value, type) and owner == name and id(value) not in seen_types:
                     seen_types.add(id(value))
@@ -156,23 +184,24 @@ class _Snapshot:
         for kind in TRACKED_TYPES:
             if id(kind) not in seen_types:
                 self._add_class(f"builtins.{kind.__name__}", kind)
+        # captured C functions: what trainee code rebinds later is not what compares here
+        all_, map_, is_ = all, map, operator.is_
+        self._same = lambda now, then: all_(map_(is_, now, then))
 
-    def _add(self, label: str, namespace: Any, attr: str, value: Any) -> None:
-        self.entries.append((label, namespace, attr, value, _code_of(value)))
+    def _add(self, label: str, namespace: Any, attrs: list[str]) -> None:
+        if attrs:
+            self.groups.append(_Group(label, namespace, attrs))
 
     def _add_class(self, label: str, kind: type) -> None:
         # The mapping proxy is read live, so a change through ctypes or gc shows too.
-        namespace = kind.__dict__
-        for attr, value in list(namespace.items()):
-            if attr not in ("__doc__", "__weakref__", "__dict__", "_abc_impl"):
-                self._add(f"{label}.{attr}", namespace, attr, value)
+        skip = ("__doc__", "__weakref__", "__dict__", "_abc_impl")
+        self._add(label, kind.__dict__, [attr for attr in kind.__dict__ if attr not in skip])
 
     def accept(self, namespace: dict[str, Any], attr: str) -> None:
         """Take the current value of `namespace[attr]` as the reference (set by the runtime)."""
-        for index, entry in enumerate(self.entries):
-            if entry[1] is namespace and entry[2] == attr:
-                value = namespace.get(attr, _MISSING)
-                self.entries[index] = (entry[0], namespace, attr, value, _code_of(value))
+        for group in self.groups:
+            if group.namespace is namespace and attr in group.attrs:
+                group.values = group._read()
 
     def changes(self) -> list[str]:
         """Labels of what differs from the snapshot (module swaps first)."""
@@ -181,10 +210,8 @@ class _Snapshot:
             for name, module in self.modules.items()
             if sys.modules.get(name) is not module
         ]
-        for label, namespace, attr, value, code in self.entries:
-            current = namespace.get(attr, _MISSING)
-            if current is not value or (code is not None and current.__code__ is not code):
-                changed.append(label)
+        for group in self.groups:
+            changed += group.changes(self._same)
         return changed
 
 
@@ -213,6 +240,7 @@ class TestRunner:
         self._audit_hook_installed = False
         self._active = [False]  # a list: the audit hook closes over it
         self._refused: list[str] = []
+        self._rewritten: list[str] = []
         self._allowed_callers = _allowed_frame_callers()
         from IPython.core.formatters import PlainTextFormatter
         from IPython.core.inputtransformer2 import TransformerManager
@@ -240,8 +268,17 @@ class TestRunner:
         frame_attributes = _FRAME_ATTRIBUTES
         refused_events = _REFUSED_EVENTS
         reentered = [False]
+        rewritten = self._rewritten
+        guarded_attributes = ("__code__", "__defaults__", "__kwdefaults__")
+        roots = _TRACKED_ROOTS
 
         def hook(event: str, args: tuple) -> None:
+            if event == "object.__setattr__" and len(args) > 1 and args[1] in guarded_attributes:
+                # a library function rewritten in place keeps its identity: noted here
+                owner = str(getattr(args[0], "__module__", "") or "")
+                if owner.split(".")[0] in roots:
+                    name = getattr(args[0], "__qualname__", "?")
+                    rewritten.append(f"{owner}.{name}.{args[1]}")
             if not active[0] or reentered[0]:
                 return
             if event in refused_events:
@@ -269,7 +306,7 @@ class TestRunner:
 
     def changes(self, namespace: dict[str, Any], names: set[str]) -> list[str]:
         """What trainee code changed that this test could depend on."""
-        changed = self.snapshot.changes()
+        changed = [*self.snapshot.changes(), *self._rewritten]
         modules = self.snapshot.modules
         real_modules = {id(module) for module in modules.values()}
         for name in sorted(names):
