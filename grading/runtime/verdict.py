@@ -241,6 +241,7 @@ class TestRunner:
         self._active = [False]  # a list: the audit hook closes over it
         self._refused: list[str] = []
         self._rewritten: list[str] = []
+        self._compiling = [False]
         self._allowed_callers = _allowed_frame_callers()
         from IPython.core.formatters import PlainTextFormatter
         from IPython.core.inputtransformer2 import TransformerManager
@@ -271,8 +272,23 @@ class TestRunner:
         rewritten = self._rewritten
         guarded_attributes = ("__code__", "__defaults__", "__kwdefaults__")
         roots = _TRACKED_ROOTS
+        library = _library_prefixes()
+        compiling = self._compiling
+        is_str = str.__instancecheck__
+
+        def trainee(code: Any) -> bool:
+            name = code.co_filename
+            if name == "<test>":
+                return False
+            return not (name.startswith(library) or name.startswith("<frozen "))
 
         def hook(event: str, args: tuple) -> None:
+            if event == "compile" and len(args) > 1 and is_str(args[1]) and not compiling[0]:
+                # code given a library's file name (or the runner's) would pass for it below
+                if args[1] == "<test>" or (
+                    args[1].startswith(library) and not isinstance(args[0], bytes)
+                ):
+                    rewritten.append(f"compile:{args[1]}")
             if event == "object.__setattr__" and len(args) > 1 and args[1] in guarded_attributes:
                 # a library function rewritten in place keeps its identity: noted here
                 owner = str(getattr(args[0], "__module__", "") or "")
@@ -291,13 +307,18 @@ class TestRunner:
                 return
             reentered[0] = True
             try:
-                # a known library helper may look at frames to compute a number (stack level)
-                callers = (getframe(1).f_code, getframe(2).f_code)
+                # Who asks: libraries look at frames for their own reasons (a warning's stack
+                # level); code from the notebook, directly or through a helper such as
+                # inspect.currentframe, may not.
+                first = getframe(1)
+                second = first.f_back
+                callers = (first.f_code, *((second.f_code,) if second is not None else ()))
+                asked_by_trainee = any(trainee(code) for code in callers)
             except ValueError:
-                callers = ()
+                callers, asked_by_trainee = (), True
             finally:
                 reentered[0] = False
-            if any(code in allowed for code in callers):
+            if not asked_by_trainee or any(code in allowed for code in callers):
                 return
             refused.append(event)
             raise IntrospectionRefused(f"{event} is not allowed while a test runs")
@@ -374,6 +395,13 @@ class TestRunner:
         return verdict
 
     def _compile_cell(self, source: str) -> tuple[types.CodeType, types.CodeType | None]:
+        self._compiling[0] = True
+        try:
+            return self._compile_test(source)
+        finally:
+            self._compiling[0] = False
+
+    def _compile_test(self, source: str) -> tuple[types.CodeType, types.CodeType | None]:
         try:
             tree = self._parse(source, "<test>", "exec")
         except SyntaxError:
@@ -414,6 +442,21 @@ def _names(code: types.CodeType) -> set[str]:
         if isinstance(const, types.CodeType):
             names |= _names(const)
     return names
+
+
+def _library_prefixes() -> tuple[str, ...]:
+    """Where the interpreter's, the libraries' and the runtime's own code live."""
+    import os
+    import sysconfig
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    paths |= {p for p in sysconfig.get_paths().values() if p}
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    found = set()
+    for path in paths:
+        found.add(path.rstrip("/") + "/")
+        found.add(os.path.realpath(path).rstrip("/") + "/")
+    return tuple(sorted(found))
 
 
 def _allowed_frame_callers() -> frozenset[Any]:
