@@ -39,6 +39,7 @@ def test_a_cell_is_not_in_the_sandbox_before_it_runs(runtime):
         RunRequest(cells=(_PEEK_SOCKET, "'NEXT_CELL_SECRET'"), tests=frozenset({1}))
     )
     assert _result(outcome.outputs[0]) == "(0, False, 0)"
+    assert outcome.verdicts[1] is not None, outcome
     assert outcome.verdicts[1]["result"] == "'NEXT_CELL_SECRET'"
 
 
