@@ -248,11 +248,14 @@ class _Reporter:
         # bound now: patching socket, json or this class later changes nothing
         self._sendall = sock.sendall
         self._encode = _encode_frame
+        self._fd = sock.fileno()
+        self._set_blocking = os.set_blocking
 
     def send(self, message: dict[str, Any]) -> None:
         """Send one message."""
         frame = self._encode(message)
         with self.lock:
+            self._set_blocking(self._fd, True)  # a cell may have changed the shared file flags
             self._sendall(frame)
 
 
@@ -515,6 +518,9 @@ def _next_cell(
     recv: Callable[[socket.socket], dict[str, Any]], sock: socket.socket, index: int
 ) -> dict[str, Any]:
     """Wait for the host to send cell `index` (it does once the previous one is reported)."""
+    # Blocking again: a cell that made a duplicate of this socket non-blocking changed the
+    # shared file description.
+    os.set_blocking(sock.fileno(), True)
     message = recv(sock)
     if message.get("t") != "cell" or message.get("i") != index:
         raise protocol.ProtocolError(f"expected cell {index}, got {message.get('t')!r}")
