@@ -7,7 +7,10 @@ execute  every code cell in the sandboxed runtime, with
          NBGRADER_EXECUTION set as nbgrader sets it                    (grading/execution.py)
 limit    nbgrader's LimitOutput
 score    utils.determine_grade, as SaveAutoGrades and the gradebook    (grading/scoring.py)
-feedback HTML without hidden tests                                     (grading/feedback.py)
+feedback HTML from a second run with the visible tests only           (grading/feedback.py)
+
+Test cells run through the sandbox's test runner (grading/runtime/verdict.py), outside IPython's
+hooks; their scores come from its verdicts, never from outputs trainee code could publish.
 
 Flags (GradeResult.flags; GradeResult.notes has a sentence for each):
 tampered:<id>             an instructor's cell was edited, re-typed, un-graded or had its role
@@ -17,14 +20,19 @@ duplicate:<id>            a cell appears twice; the last copy is graded (nbgrade
 unknown-cell:<id>         a cell claims an nbgrader id the exercise does not have; ignored
 invalid-metadata:cell-N   damaged nbgrader metadata on the Nth cell; ignored
 invalid-result:<id>       a test produced a partial-credit value nbgrader rejects; scores 0
+tampered-runtime:<name>   trainee code replaced something the tests rely on (a library
+                          function, a builtin, a module, a name a test reads); those tests score 0
+introspection:<id>        code inspected the running test (frames, gc, tracing, ctypes); scores 0
 <kind>:<id|cell-N>        a runtime CellIssue (timeout, budget, memory, died, output-limit,
-                          cpu-time, file-size, processes, sandbox) on a cell, or `<kind>:notebook`
-protocol-violation:<what> the sandbox's reports were forged or broken (README: Threat model);
-                          the run stopped there and unreported cells score 0
+                          cpu-time, file-size, processes, sandbox, forged) on a cell, or
+                          `<kind>:notebook`
+protocol-violation:<what> the sandbox's reports were broken (README: Threat model); the run
+                          stopped there and unreported cells score 0
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -77,33 +85,78 @@ def _notebook_json(nb: NotebookNode) -> str:
     return json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
+def _test_positions(nb: NotebookNode, exercise: Exercise) -> frozenset[int]:
+    """Positions of the code cells the sandbox's test runner runs: the exercise's test cells."""
+    tests = {i.grade_id for i in exercise.grade_cells if i.kind == "test" and i.cell_type == "code"}
+    return frozenset(
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") in tests
+    )
+
+
+def _execute(
+    nb: NotebookNode,
+    exercise: Exercise,
+    job: GradeJob,
+    runtime: Any,
+    execution: str,
+    findings: Any,
+) -> dict[str, dict | None]:
+    """Run the sanitized notebook; the test runner's verdicts by grade id."""
+    verdicts = run_code_cells(
+        nb,
+        runtime,
+        files=job.files,
+        timeout=job.timeout,
+        env={"NBGRADER_EXECUTION": execution},
+        findings=findings,
+        tests=_test_positions(nb, exercise),
+    )
+    return {nb.cells[p].metadata.nbgrader["grade_id"]: v for p, v in verdicts.items()}
+
+
 def _process(
     job: GradeJob, runtime: Any, *, version: Version, execution: str, max_bytes: int
 ) -> GradeResult:
     exercise = load_exercise(job.source)
     title = PurePath(job.name).stem or "notebook"
+    hidden = version == "source" and any(i.has_hidden_tests for i in exercise.grade_cells)
     try:
         nb = read_submission(job.submission, exercise, max_bytes)
+        visible_nb = copy.deepcopy(nb) if hidden else None
         nb, findings = sanitize(nb, exercise, version, title)
+        if visible_nb is not None:
+            visible_nb, visible_findings = sanitize(visible_nb, exercise, "release", title)
     except Rejected as exc:
         return _rejected(job, exercise, str(exc))
     except Exception:  # a trainee's file must get an answer, even one we failed to foresee
         log.exception("could not sanitize submission %s", job.name)
         return _rejected(job, exercise, _UNFORESEEN)
-    run_code_cells(
-        nb,
-        _runtime(runtime),
-        files=job.files,
-        timeout=job.timeout,
-        env={"NBGRADER_EXECUTION": execution},
-        findings=findings,
-        budget=job.budget,
-    )
+    rt = _runtime(runtime)
+    with ThreadPoolExecutor(max_workers=1) as second:
+        # What the trainee sees comes from a second run of their notebook with the visible
+        # tests only (alongside, in another sandbox); the run here, which holds the hidden
+        # tests, yields the points and nothing else.
+        visible_run = (
+            second.submit(_execute, visible_nb, exercise, job, rt, execution, visible_findings)
+            if visible_nb is not None
+            else None
+        )
+        verdicts = _execute(nb, exercise, job, rt, execution, findings)
+        if visible_run is not None:
+            visible_run.result()
     nb, _ = LimitOutput()(nb, {})
-    cells = score_cells(nb, exercise, findings)
+    cells = score_cells(nb, exercise, findings, verdicts)
     score, max_score, needs_manual_grade = notebook_totals(cells)
+    if visible_nb is None:
+        # no hidden tests: the run that scored is the run the trainee may see
+        shown, shown_notes = nb, findings.notes
+    else:
+        shown, _ = LimitOutput()(visible_nb, {})
+        shown_notes = visible_findings.notes
     feedback = render_feedback(
-        nb, exercise, cells, title=title, notes=findings.notes, deleted=findings.deleted
+        shown, exercise, cells, title=title, notes=shown_notes, deleted=findings.deleted
     )
     return GradeResult(
         submission=job.name,

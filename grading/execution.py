@@ -24,6 +24,7 @@ _REASONS = {
     "file-size": "it wrote a file larger than allowed",
     "processes": "it started more processes than allowed",
     "sandbox": "the grading sandbox failed",
+    "forged": "it wrote forged reports on the sandbox's channel",
 }
 _VIOLATION = (
     "The run was stopped because something in the notebook wrote to the grader's report "
@@ -54,12 +55,15 @@ def run_code_cells(
     timeout: float,
     env: dict[str, str],
     findings: Findings,
+    tests: frozenset[int] = frozenset(),
     budget: float | None = None,
-) -> RunOutcome:
+) -> dict[int, dict | None]:
     """Run every code cell of `nb` in order through `runtime.run` and store the outputs and
-    execution counts in the cells; record what went wrong in `findings`.
+    execution counts in the cells; record what went wrong in `findings`. The cells at the
+    positions in `tests` run through the sandbox's test runner: their verdicts are returned by
+    position (None for a test cell that did not finish).
 
-    A protocol violation (the sandbox's reports were forged or broken) is one flag,
+    A protocol violation (the sandbox's reports were broken) is one flag,
     `protocol-violation:<what>`; every cell it left unreported gets an error output (score 0)."""
     positions = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     request = RunRequest(
@@ -68,6 +72,7 @@ def run_code_cells(
         cell_timeout=timeout,
         env=dict(env),
         budget=budget,
+        tests=frozenset(k for k, position in enumerate(positions) if position in tests),
     )
     outcome: RunOutcome = runtime.run(request)  # type: ignore[attr-defined]
     for k, position in enumerate(positions):
@@ -98,7 +103,9 @@ def run_code_cells(
         elif issue.kind != "output-limit":
             if not _has_error(cell):
                 cell.outputs.append(_error_output("CellAborted", reason))
-            if issue.kind in ("died", "budget", "memory", "cpu-time", "processes", "sandbox"):
+            if issue.kind in (
+                "died", "budget", "memory", "cpu-time", "processes", "sandbox", "forged"
+            ):
                 stopped_at = issue.index if stopped_at is None else min(stopped_at, issue.index)
 
     if stopped_at is not None:
@@ -110,4 +117,8 @@ def run_code_cells(
                 cell.outputs.append(
                     _error_output("CellNotRun", "the notebook stopped before this cell ran")
                 )
-    return outcome
+    return {
+        position: (outcome.verdicts[k] if k < len(outcome.verdicts) else None)
+        for k, position in enumerate(positions)
+        if k in request.tests
+    }

@@ -1,10 +1,11 @@
 """The trainee's feedback page for one graded notebook, like nbgrader's generate_feedback.
 
 It shows the trainee's cells, their outputs (capped) and the result and points of each graded
-cell, and never hidden test code: hidden test regions are removed again with nbgrader's
-ClearHiddenTests, the outputs of cells that held hidden tests are not shown (a traceback quotes the
-failing line), and any hidden line that trainee code printed elsewhere is redacted. Everything is
-escaped; Markdown is rendered without raw HTML and cleaned; nothing is loaded from the network.
+cell. It never holds hidden test code because of where it comes from, not because of redaction:
+it is rendered from a run of the trainee's notebook with the visible tests only (the released
+version of each test cell), and refuses any other notebook; the run with hidden tests gives the
+points and pass/fail only. Everything is escaped; Markdown is rendered without raw HTML and
+cleaned; nothing is loaded from the network.
 """
 
 from __future__ import annotations
@@ -33,9 +34,7 @@ MAX_CELL_CHARS = 40_000  # all outputs of one cell
 MAX_IMAGE_BYTES = 1_000_000  # base64 text of one image
 MAX_PAGE_OUTPUT_CHARS = 2_000_000  # all outputs of the page, images included
 MAX_SOURCE_CHARS = 100_000  # the source of one cell
-MIN_REDACTED_LINE = 8  # shorter hidden lines ("pass", "else:") give nothing away
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
-_REDACTED = "[hidden test line]"
 
 _markdown = MarkdownIt("commonmark", {"html": False})
 _environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -72,24 +71,21 @@ def _badge(result: CellResult, deleted: bool) -> _Badge:
     return _Badge(status, text, _points(result.score), _points(result.max_score))
 
 
-def _hidden_lines(exercise: Exercise) -> list[str]:
-    """Lines that only the source version of a test cell has (its hidden tests)."""
-    lines: set[str] = set()
-    for info in exercise.grade_cells:
-        if not info.has_hidden_tests:
-            continue
-        visible = set(exercise.release_cells[info.grade_id].source.splitlines())
-        for line in exercise.source_cells[info.grade_id].source.splitlines():
-            if len(line.strip()) >= MIN_REDACTED_LINE and line not in visible:
-                lines.add(line.strip())
-    return sorted(lines, key=len, reverse=True)
+class NotVisibleRun(ValueError):
+    """The notebook given for feedback holds a test cell that is not its released version."""
 
 
-def _redact(text: str, hidden: list[str]) -> str:
-    for line in hidden:
-        if line in text:
-            text = text.replace(line, _REDACTED)
-    return text
+def _check_visible_only(nb: NotebookNode, exercise: Exercise) -> None:
+    """Every test cell of `nb` must be exactly its released version (no hidden tests)."""
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        info = next((i for i in exercise.grade_cells if i.grade_id == grade_id), None)
+        if info is not None and info.kind == "test":
+            if cell.source != exercise.release_cells[grade_id].source:
+                raise NotVisibleRun(
+                    f"feedback must come from a run with the visible tests only; cell "
+                    f"'{grade_id}' is not the released version"
+                )
 
 
 def _cap(text: str, limit: int) -> str:
@@ -102,7 +98,7 @@ def _text(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _outputs(cell: NotebookNode, hidden: list[str], page_budget: list[int]) -> list[dict[str, str]]:
+def _outputs(cell: NotebookNode, page_budget: list[int]) -> list[dict[str, str]]:
     rendered: list[dict[str, str]] = []
     budget = min(MAX_CELL_CHARS, page_budget[0])
     for output in cell.get("outputs", []):
@@ -129,7 +125,7 @@ def _outputs(cell: NotebookNode, hidden: list[str], page_budget: list[int]) -> l
             text, css = _text(data.get("text/plain", "")), "result"
         else:
             continue
-        text = _cap(_redact(strip_ansi(text), hidden), min(MAX_OUTPUT_CHARS, budget))
+        text = _cap(strip_ansi(text), min(MAX_OUTPUT_CHARS, budget))
         budget -= len(text)
         rendered.append({"kind": css, "text": text})
     page_budget[0] -= min(MAX_CELL_CHARS, page_budget[0]) - max(budget, 0)
@@ -168,8 +164,9 @@ def render_feedback(
     notes: list[str],
     deleted: set[str],
 ) -> str:
-    """The feedback page (HTML) for an executed notebook; it never holds hidden test code."""
-    hidden = _hidden_lines(exercise)
+    """The feedback page (HTML) for a notebook executed with the visible tests only (raises
+    NotVisibleRun otherwise); the points in `cells` may come from the run with hidden tests."""
+    _check_visible_only(nb, exercise)
     results = {c.grade_id: c for c in cells}
     with_hidden = {i.grade_id for i in exercise.grade_cells if i.has_hidden_tests}
     shown = []
@@ -189,7 +186,7 @@ def render_feedback(
         elif cell.cell_type == "code":
             count = cell.get("execution_count")
             heading += f" · In [{count if count is not None else ' '}]"
-            outputs_hidden = grade_id in with_hidden
+            also_hidden = grade_id in with_hidden
             shown.append(
                 {
                     "kind": "code",
@@ -197,8 +194,8 @@ def render_feedback(
                     "html": highlight(
                         _cap(cell.source, MAX_SOURCE_CHARS), PythonLexer(), _formatter
                     ),
-                    "outputs": [] if outputs_hidden else _outputs(cell, hidden, page_budget),
-                    "outputs_hidden": outputs_hidden,
+                    "outputs": _outputs(cell, page_budget),
+                    "also_hidden": also_hidden,
                 }
             )
         else:

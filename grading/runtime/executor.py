@@ -18,9 +18,11 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
+from _json import encode_basestring, make_encoder
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +33,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type
 from traitlets.config import Config
 
-from grading.runtime import protocol
+from grading.runtime import protocol, verdict
 from grading.runtime.outputs import OutputCaps, OutputLimitExceeded, OutputSink
 
 PROGRESS_INTERVAL = 0.5
@@ -226,18 +228,35 @@ class _SinkStream(io.TextIOBase):
         return self._fd
 
 
+# protocol.encode's frame, built from C functions taken at import (before any trainee code): a
+# cell that patches json, struct or this module's functions does not change what is reported.
+_C_ENCODE = make_encoder(None, None, encode_basestring, None, ":", ",", False, False, True)
+_PACK_LENGTH = struct.Struct(">I").pack
+
+
+def _encode_frame(message: dict[str, Any]) -> bytes:
+    body = "".join(_C_ENCODE(message, 0)).encode("utf-8")
+    return _PACK_LENGTH(len(body)) + body
+
+
 class _Reporter:
     """Sends frames to the host from the main thread and the capture thread, one at a time."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.lock = threading.Lock()
+        # bound now: patching socket, json or this class later changes nothing
+        self._sendall = sock.sendall
+        self._encode = _encode_frame
+        self._fd = sock.fileno()
+        self._set_blocking = os.set_blocking
 
     def send(self, message: dict[str, Any]) -> None:
         """Send one message."""
-        frame = protocol.encode(message)
+        frame = self._encode(message)
         with self.lock:
-            self.sock.sendall(frame)
+            self._set_blocking(self._fd, True)  # a cell may have changed the shared file flags
+            self._sendall(frame)
 
 
 class _FdCapture:
@@ -339,6 +358,10 @@ class _Executor:
         # Looked up now, before trainee code could replace them on the instance or the class.
         self.run_cell = SandboxShell.run_cell
         self.execute_reply = SandboxShell.execute_reply
+        self.runner = verdict.runner()
+        self.streams = (sys.stdout, sys.stderr)
+        self.send = reporter.send  # bound before trainee code could patch _Reporter
+        self.run_test = self.runner.run
 
     @staticmethod
     def _between_cells(signum, frame) -> None:
@@ -354,21 +377,31 @@ class _Executor:
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, self._between_cells)
 
-    def run(self, cells: list[str], capture: _FdCapture) -> None:
-        for index, source in enumerate(cells):
+    def run(self, cells: Callable[[int], dict[str, Any]], count: int, capture: _FdCapture) -> None:
+        """Run `count` cells, each asked for (`cells(index)`) only after the previous one was
+        reported: the sandbox never holds a cell before it runs it."""
+        for index in range(count):
+            cell = cells(index)
+            source, nonce = cell["source"], cell.get("k")
             if not source.strip():
                 # nbclient skips blank cells: no execution count, no outputs.
-                self.reporter.send({"t": "done", "i": index, "outputs": [], "count": None})
+                self._report({"t": "done", "i": index, "outputs": [], "count": None}, nonce)
                 continue
-            self.reporter.send({"t": "start", "i": index})
-            count = self.shell.execution_count
+            self._report({"t": "start", "i": index}, nonce)
+            count_before = self.shell.execution_count
             self.sink.begin_cell(index)
             self.transforms.restore(self.shell)
+            test = bool(cell.get("test"))
+            del cell
+            judged = None
             self._arm_interrupt()
             try:
                 try:
-                    result = self.run_cell(self.shell, source, store_history=True, silent=False)
-                    reply = self.execute_reply(self.shell, result)
+                    if test:
+                        judged, reply = self._run_test(source, count_before)
+                    else:
+                        result = self.run_cell(self.shell, source, store_history=True, silent=False)
+                        reply = self.execute_reply(self.shell, result)
                 finally:
                     self._disarm_interrupt()
             except KeyboardInterrupt:
@@ -380,20 +413,58 @@ class _Executor:
                     "evalue": "",
                     "traceback": [],
                 }
+                if test:
+                    judged = {"status": "error", "ename": "KeyboardInterrupt", "evalue": ""}
+            del source
             if os.getpid() != self.pid:
                 os._exit(0)  # a child forked by the cell finished it: never speak for the parent
             capture.drain()
             outputs, issues = self.sink.end_cell()
-            self.reporter.send(
+            message = {
+                "t": "done",
+                "i": index,
+                "outputs": outputs,
+                "count": count_before,
+                "issues": issues,
+                "reply": reply,
+            }
+            if test:
+                stderr = any(o.get("name") == "stderr" for o in outputs if isinstance(o, dict))
+                message["verdict"] = {**(judged or {}), "stderr": stderr}
+            self._report(message, nonce)
+
+    def _report(self, message: dict[str, Any], nonce: Any) -> None:
+        if nonce is not None:
+            message["k"] = nonce
+        self.send(message)
+
+    def _run_test(self, source: str, count: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A test cell through the runner (no IPython machinery); outputs as a kernel shows them
+        (for staff), the verdict computed by the runner."""
+        # sys.stdout/err as the executor set them: trainee code may have replaced them
+        sys.stdout, sys.stderr = self.streams
+        self.shell.execution_count = count + 1
+        judged = self.run_test(source, self.shell.user_ns)
+        if judged["status"] == "ok" and judged.get("result") is not None:
+            self.sink.add(
                 {
-                    "t": "done",
-                    "i": index,
-                    "outputs": outputs,
-                    "count": count,
-                    "issues": issues,
-                    "reply": reply,
-                },
+                    "output_type": "execute_result",
+                    "execution_count": count,
+                    "data": {"text/plain": judged["result"]},
+                    "metadata": {},
+                }
             )
+        if judged["status"] == "error":
+            error = {
+                "output_type": "error",
+                "ename": judged["ename"],
+                "evalue": judged["evalue"],
+                "traceback": [f"{judged['ename']}: {judged['evalue']}"],
+            }
+            self.sink.add(error)
+            reply = {"status": "error", **{k: error[k] for k in ("ename", "evalue", "traceback")}}
+            return judged, reply
+        return judged, {"status": "ok"}
 
 
 def serve(
@@ -414,16 +485,25 @@ def serve(
         os.environ.update({str(k): str(v) for k, v in request.get("env", {}).items()})
         _SINK = OutputSink(caps)
         reporter = _Reporter(sock)
-        executor = _Executor(shell, reporter, _SINK)
         sock_fd = sock.fileno()
         os.register_at_fork(after_in_child=lambda: _forget_socket(sock_fd))
-        signal.signal(signal.SIGINT, executor._between_cells)
         capture = _FdCapture(_SINK, reporter)
         sys.stdout, sys.stderr = _SinkStream("stdout"), _SinkStream("stderr")
         sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
         builtins.input, getpass.getpass = _no_input, _no_getpass
+        runner = verdict.runner()
+        runner.accept(vars(builtins), "input")
+        runner.accept(globals(), "_SINK")
+        runner.install_audit_hook()
+        executor = _Executor(shell, reporter, _SINK)
+        signal.signal(signal.SIGINT, executor._between_cells)
         shell.user_ns["_dh"] = [workdir]
-        executor.run(list(request["cells"]), capture)
+        if "cells" in request:  # all cells in the request (the former protocol)
+            listed = [{"source": source} for source in request["cells"]]
+            executor.run(listed.__getitem__, len(listed), capture)
+        else:
+            recv = protocol.recv  # taken now: a cell that patches the module changes nothing
+            executor.run(lambda index: _next_cell(recv, sock, index), int(request["n"]), capture)
         reporter.send({"t": "end"})
     except BaseException as exc:  # noqa: BLE001 - report anything, then die
         try:
@@ -432,6 +512,21 @@ def serve(
             pass
         os._exit(70)
     os._exit(0)
+
+
+def _next_cell(
+    recv: Callable[[socket.socket], dict[str, Any]], sock: socket.socket, index: int
+) -> dict[str, Any]:
+    """Wait for the host to send cell `index` (it does once the previous one is reported)."""
+    # Blocking again: a cell that made a duplicate of this socket non-blocking changed the
+    # shared file description.
+    os.set_blocking(sock.fileno(), True)
+    message = recv(sock)
+    if message.get("t") != "cell" or message.get("i") != index:
+        raise protocol.ProtocolError(f"expected cell {index}, got {message.get('t')!r}")
+    if not isinstance(message.get("source"), str):
+        raise protocol.ProtocolError("a cell's source must be a string")
+    return message
 
 
 def _no_input(prompt: object = "") -> str:

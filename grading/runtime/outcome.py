@@ -33,6 +33,7 @@ _ISSUE_KINDS = {
     "file-size",
     "processes",
     "sandbox",
+    "forged",
 }
 
 
@@ -44,6 +45,7 @@ class OutcomeBuilder:
         self.cell_timeout = cell_timeout
         self.outputs: list[list[dict[str, Any]] | None] = [None] * len(cells)
         self.counts: list[int | None] = [None] * len(cells)
+        self.verdicts: list[dict[str, Any] | None] = [None] * len(cells)
         self.issues: list[CellIssue] = []
         self.running: int | None = None
         self._timed_out: set[int] = set()
@@ -100,6 +102,7 @@ class OutcomeBuilder:
             ):
                 outputs.append(dict(TIMEOUT_ERROR))
         self.outputs[index] = outputs
+        self.verdicts[index] = _valid_verdict(message.get("verdict"))
 
     @property
     def next_cell(self) -> int:
@@ -136,6 +139,14 @@ class OutcomeBuilder:
         """The notebook's time budget ran out (the sandbox is being killed)."""
         self._budget = budget
 
+    def forged(self, detail: str, index: int | None) -> None:
+        """A report that the executor did not write for the cell it was sent (wrong nonce or
+        cell): the sandbox is being killed; the issue names the cell it was sent."""
+        self._violation = self._violation or f"{detail} (forged)"[:500]
+        self.issues.append(
+            CellIssue(index, "forged", f"the sandbox's output was rejected: {detail}"[:500])
+        )
+
     def finish(
         self, ended: bool, exit_report: dict[str, Any] | None, killed_for: str | None
     ) -> RunOutcome:
@@ -165,6 +176,7 @@ class OutcomeBuilder:
             outputs=tuple(tuple(o or ()) for o in self.outputs),
             execution_counts=tuple(self.counts),
             issues=tuple(self.issues),
+            verdicts=tuple(self.verdicts),
         )
 
     def _why_stopped(self, report: dict[str, Any], killed_for: str | None) -> tuple[str, str]:
@@ -235,6 +247,27 @@ def _append_reply_error(outputs: list[dict[str, Any]], reply: Any) -> None:
             "traceback": traceback or ["ERROR: An error occurred while showtraceback was disabled"],
         }
     )
+
+
+def _valid_verdict(raw: Any) -> dict[str, Any] | None:
+    """A test runner's verdict in its expected shape, or None (which scores 0)."""
+    if not isinstance(raw, dict) or raw.get("status") not in ("ok", "error"):
+        return None
+    result = raw.get("result")
+
+    def labels(key: str) -> list[str]:
+        value = raw.get(key)
+        items = value if isinstance(value, list) else []
+        return [str(item)[:200] for item in items[:50]]
+
+    return {
+        "status": raw["status"],
+        "ename": str(raw.get("ename", ""))[:200],
+        "result": result[:10_000] if isinstance(result, str) else None,
+        "stderr": raw.get("stderr") is not False,
+        "tampered": labels("tampered"),
+        "introspection": labels("introspection"),
+    }
 
 
 def _signal_name(number: int) -> str:

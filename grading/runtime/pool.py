@@ -13,6 +13,7 @@ import collections
 import itertools
 import json
 import os
+import secrets
 import select
 import selectors
 import signal
@@ -306,6 +307,8 @@ class Runtime:
 def _validate(request: RunRequest, limits: Limits) -> None:
     if not all(isinstance(cell, str) for cell in request.cells):
         raise TypeError("RunRequest.cells must be strings (code cell sources)")
+    if not all(isinstance(i, int) and 0 <= i < len(request.cells) for i in request.tests):
+        raise ValueError("RunRequest.tests must be indices into RunRequest.cells")
     for name, content in request.files.items():
         parts = Path(name).parts
         if not name or Path(name).is_absolute() or ".." in parts or "\0" in name:
@@ -367,6 +370,8 @@ class _Watch:
         self.kill_at: float | None = None
         self.give_up_at: float | None = None
         self.pids: dict[str, Any] = {}
+        self.sent = -1  # the cell sent last
+        self.nonce: str | None = None
 
     def run(self) -> RunOutcome:
         self._send_request()
@@ -412,7 +417,7 @@ class _Watch:
         files = list(self.request.files.items())
         header = {
             "t": "request",
-            "cells": list(self.request.cells),
+            "n": len(self.request.cells),
             "env": dict(self.request.env),
             "files": [[name, len(content)] for name, content in files],
         }
@@ -422,7 +427,31 @@ class _Watch:
             for _, content in files:
                 protocol.send_raw(self.data, bytes(content))
         except OSError:
-            pass  # the sandbox died during setup; its exit report says why
+            return  # the sandbox died during setup; its exit report says why
+        self._send_cell(0)
+
+    def _send_cell(self, index: int) -> None:
+        """Cell `index`, sent only once the previous one is reported; its nonce must come back
+        with its reports, so frames written ahead by trainee code are recognised as forged."""
+        self.sent = index
+        if index >= len(self.request.cells):
+            return
+        self.nonce = secrets.token_hex(16)
+        frame = {
+            "t": "cell",
+            "i": index,
+            "source": self.request.cells[index],
+            "test": index in self.request.tests,
+            "k": self.nonce,
+        }
+        blocking = self.data.gettimeout()
+        self.data.settimeout(_SETUP_TIMEOUT)
+        try:
+            protocol.send(self.data, frame)
+        except OSError:
+            pass  # the sandbox is gone; its exit report says why
+        finally:
+            self.data.settimeout(blocking)
 
     @staticmethod
     def _pending(sock: socket.socket) -> bool:
@@ -476,6 +505,15 @@ class _Watch:
         stale = kind == "progress" and message["i"] < self.outcome.next_cell
         if self.ended and not stale:
             raise protocol.ProtocolError("a frame after the end of the run", "after-end")
+        if kind in ("start", "done") and (
+            message.get("k") != self.nonce or message["i"] != self.sent
+        ):
+            detail = f"a report for cell {message['i']!r} was forged"
+            pending = self.sent if 0 <= self.sent < len(self.request.cells) else None
+            self.violated = True
+            self.outcome.forged(detail, pending)
+            self._kill("it forged a report")
+            return
         if self.budget_end is None:
             self.budget_end = now + self.budget
         if kind == "start":
@@ -490,6 +528,8 @@ class _Watch:
             self.outcome.done(message)
             self.kill_at = None
             self.deadline = now + _BETWEEN_CELLS + self.request.cell_timeout
+            self.nonce = None
+            self._send_cell(self.sent + 1)
         elif kind == "progress":
             self.outcome.progress(message)
         elif kind == "end":

@@ -22,7 +22,7 @@ import tempfile
 import time
 import traceback
 
-from grading.runtime import cgroups, executor, protocol, sandbox, seccomp, syscalls
+from grading.runtime import cgroups, executor, protocol, sandbox, seccomp, syscalls, verdict
 from grading.runtime.limits import Limits
 
 _SCRATCH_PREFIX = "atlas-runtime-"
@@ -41,6 +41,7 @@ def main(control_fd: int, preload: list[str]) -> None:
     loaded = _preload(preload)
     executor.warm_up()
     shell = executor.build_shell()
+    verdict.runner()  # the test runner's references and snapshot, before any trainee code
     plan, report = _probe(scratch)
     filter_ = seccomp.Filter()
     report["seccomp"] = filter_.report()

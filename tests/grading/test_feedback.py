@@ -51,14 +51,37 @@ def test_hidden_tests_never_appear_even_when_they_fail() -> None:
     assert HIDDEN_MARKER not in page
     assert "BEGIN HIDDEN TESTS" not in page
     assert "add fails on negatives" not in page
-    assert "hidden tests, so its output is not shown" in page
+    assert "also has hidden tests" in page
+    assert re.search(r'badge failed">failed\s*— 0 / 2', page)  # the points: from all the tests
 
 
-def test_hidden_tests_printed_by_trainee_code_are_redacted() -> None:
-    # IPython keeps every cell's input in `In`: trainee code run after the tests can print them
+def test_feedback_outputs_come_from_the_visible_run() -> None:
+    # IPython keeps every cell's input in `In`: in the run the trainee sees, there is no hidden
+    # test to print (nothing is redacted: it was never there)
     page = _feedback(submission(edit=_with_cell("print('\\n'.join(In))")))
     assert HIDDEN_MARKER not in page
-    assert "[hidden test line]" in page
+    assert "return a + b" in page  # In holds the trainee's cells; tests run outside IPython
+
+
+def test_feedback_refuses_a_notebook_that_held_hidden_tests() -> None:
+    import json
+
+    import pytest
+    from fixtures_core import exercise_source
+    from nbformat import reads
+
+    from grading.exercise import load_exercise
+    from grading.feedback import NotVisibleRun, render_feedback
+
+    result = grade(job(submission()))
+    nb = reads(result.graded_notebook, as_version=4)
+    with pytest.raises(NotVisibleRun):
+        render_feedback(
+            nb, load_exercise(exercise_source()), list(result.cells), title="t", notes=[],
+            deleted=set(),
+        )
+    assert json.loads(result.graded_notebook)  # staff still get the executed notebook
+    assert HIDDEN_MARKER in result.graded_notebook
 
 
 def test_mark_scheme_never_appears() -> None:

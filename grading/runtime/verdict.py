@@ -1,0 +1,493 @@
+"""Inside the sandbox: runs test cells on a path trainee code cannot hook, and judges them.
+
+Trainee code shares the interpreter with the tests, so under nbgrader it can make a test pass by
+hooking IPython (events, transformers, `run_cell`), by publishing an `execute_result`, by patching
+the library functions the test calls, or by reading the expected values from the test's frame.
+A `TestRunner` is built in the fork server, before any trainee code exists, and keeps its own
+references to what it needs (compile, exec, the builtins, sys functions). For each test cell it
+
+- compares the functions tests rely on (numpy, pandas, math, operator, builtins, IPython, the
+  runtime's own modules, the built-in types) with the snapshot taken at start: a difference is
+  reported as `tampered-runtime:<name>` (the cell then scores 0);
+- resets trace and profile functions, the excepthook and the builtins;
+- compiles the test source itself and executes it outside IPython (no events, no transformers,
+  no `run_cell`, no history, nothing in linecache), in the trainee's namespace as nbgrader does,
+  with frame, gc, tracing and ctypes introspection refused by a PEP 578 audit hook while it runs
+  (`introspection`);
+- computes the verdict: an exception anywhere in the cell fails it; partial credit comes only
+  from the value of the cell's own last expression, as text for nbgrader's `get_partial_grade`.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import operator
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any
+
+# What the verdict of a test may depend on (module attributes, and the dicts of classes they
+# define, are snapshotted when the runner is built).
+TRACKED_MODULES = (
+    "builtins",
+    "math",
+    "operator",
+    "functools",
+    "numbers",
+    "numpy",
+    "numpy.testing",
+    "numpy.linalg",
+    "numpy._core.numeric",
+    "numpy._core.fromnumeric",
+    "numpy.testing._private.utils",
+    "pandas",
+    "pandas.testing",
+    "pandas._testing",
+    "pandas._testing.asserters",
+    "IPython",
+    "IPython.core.interactiveshell",
+    "IPython.core.formatters",
+    "json",
+    "json.decoder",
+    "json.encoder",
+    "socket",
+    "struct",
+    "IPython.core.compilerop",
+    "ipykernel.compiler",
+    "grading.runtime.executor",
+    "grading.runtime.verdict",
+    "grading.runtime.outputs",
+    "grading.runtime.protocol",
+)
+# Built-in types whose methods a test's comparisons use (patched only through ctypes or gc).
+TRACKED_TYPES = (
+    int,
+    float,
+    complex,
+    bool,
+    str,
+    bytes,
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    object,
+    type,
+    BaseException,
+    Exception,
+    AssertionError,
+)
+# Names a test reads that trainee code may not shadow with its own globals.
+SHADOW_SENSITIVE = frozenset(
+    {
+        *(name for name, value in vars(builtins).items() if isinstance(value, type)),
+        "abs",
+        "all",
+        "any",
+        "callable",
+        "getattr",
+        "hasattr",
+        "isinstance",
+        "issubclass",
+        "len",
+        "print",
+        "repr",
+        "round",
+        "__import__",
+    }
+)
+# Usual aliases of tracked modules: bound to anything but that module, they are a forgery.
+MODULE_ALIASES = {
+    "np": "numpy",
+    "numpy": "numpy",
+    "npt": "numpy.testing",
+    "pd": "pandas",
+    "pandas": "pandas",
+    "pdt": "pandas.testing",
+    "tm": "pandas.testing",
+    "math": "math",
+    "operator": "operator",
+}
+# Audit events that read frames, objects or memory of the running test.
+_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_code"})
+_REFUSED_EVENTS = frozenset(
+    {
+        "sys._getframe",
+        "sys._current_frames",
+        "sys.settrace",
+        "sys.setprofile",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+    }
+)
+_MISSING = object()
+_TRACKED_ROOTS = frozenset(name.split(".")[0] for name in TRACKED_MODULES)
+
+
+class IntrospectionRefused(RuntimeError):
+    """Raised in code that tried to inspect a running test."""
+
+
+class _Group:
+    """The attributes of one namespace (a module's dict or a class's), read in one C call."""
+
+    def __init__(self, label: str, namespace: Any, attrs: list[str]) -> None:
+        self.label = label
+        self.namespace = namespace
+        self.attrs = tuple(attrs)
+        # itemgetter of several keys returns a tuple: one key is read as two
+        self.getter = operator.itemgetter(*self.attrs, *self.attrs[:1])
+        self.values = self._read()
+
+    def _read(self) -> tuple[Any, ...]:
+        try:
+            return self.getter(self.namespace)[: len(self.attrs)]
+        except KeyError:  # an attribute was deleted: compare one by one
+            return tuple(self.namespace.get(attr, _MISSING) for attr in self.attrs)
+
+    def changes(self, same: Callable[..., bool]) -> list[str]:
+        current = self._read()
+        if same(current, self.values):
+            return []
+        return [
+            f"{self.label}.{attr}"
+            for attr, now, then in zip(self.attrs, current, self.values, strict=True)
+            if now is not then
+        ]
+
+
+class _Snapshot:
+    """Identities of what tests rely on, taken before any trainee code. (A function's code or
+    defaults replaced in place is seen by the audit hook instead: `object.__setattr__`.)"""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, types.ModuleType] = {}
+        self.groups: list[_Group] = []
+        seen_types: set[int] = set()
+        for name in TRACKED_MODULES:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            self.modules[name] = module
+            namespace = vars(module)
+            self._add(name, namespace, list(namespace))
+            for attr, value in list(namespace.items()):
+                owner = getattr(value, "__module__", None)
+                if isinstance(value, type) and owner == name and id(value) not in seen_types:
+                    seen_types.add(id(value))
+                    self._add_class(f"{name}.{attr}", value)
+        for kind in TRACKED_TYPES:
+            if id(kind) not in seen_types:
+                self._add_class(f"builtins.{kind.__name__}", kind)
+        # captured C functions: what trainee code rebinds later is not what compares here
+        all_, map_, is_ = all, map, operator.is_
+        self._same = lambda now, then: all_(map_(is_, now, then))
+
+    def _add(self, label: str, namespace: Any, attrs: list[str]) -> None:
+        if attrs:
+            self.groups.append(_Group(label, namespace, attrs))
+
+    def _add_class(self, label: str, kind: type) -> None:
+        # The mapping proxy is read live, so a change through ctypes or gc shows too.
+        skip = ("__doc__", "__weakref__", "__dict__", "_abc_impl")
+        self._add(label, kind.__dict__, [attr for attr in kind.__dict__ if attr not in skip])
+
+    def accept(self, namespace: dict[str, Any], attr: str) -> None:
+        """Take the current value of `namespace[attr]` as the reference (set by the runtime)."""
+        for group in self.groups:
+            if group.namespace is namespace and attr in group.attrs:
+                group.values = group._read()
+
+    def changes(self) -> list[str]:
+        """Labels of what differs from the snapshot (module swaps first)."""
+        changed = [
+            f"sys.modules[{name}]"
+            for name, module in self.modules.items()
+            if sys.modules.get(name) is not module
+        ]
+        for group in self.groups:
+            changed += group.changes(self._same)
+        return changed
+
+
+class TestRunner:
+    """Executes test cells with references captured at construction; one per fork server."""
+
+    def __init__(self) -> None:
+        self._compile = compile
+        self._exec = exec
+        self._eval = eval
+        self._parse = ast.parse
+        self._module = ast.Module
+        self._expression = ast.Expression
+        self._expr = ast.Expr
+        self._isinstance = isinstance
+        self._type = type
+        self._list = list
+        self._settrace = sys.settrace
+        self._setprofile = sys.setprofile
+        self._thread_settrace = threading.settrace
+        self._thread_setprofile = threading.setprofile
+        self._excepthook = sys.__excepthook__
+        self._builtins = builtins
+        self._builtins_dict = dict(vars(builtins))
+        self._getframe = sys._getframe
+        self._audit_hook_installed = False
+        self._active = [False]  # a list: the audit hook closes over it
+        self._refused: list[str] = []
+        self._rewritten: list[str] = []
+        self._compiling = [False]
+        self._allowed_callers = _allowed_frame_callers()
+        from IPython.core.formatters import PlainTextFormatter
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        self._plain = PlainTextFormatter()
+        self._transform = TransformerManager().transform_cell
+        self.snapshot = _Snapshot()
+
+    def accept(self, namespace: dict[str, Any], *attrs: str) -> None:
+        """The runtime itself set `namespace[attr]` before trainee code: not tampering."""
+        for attr in attrs:
+            self.snapshot.accept(namespace, attr)
+            if namespace is vars(builtins):
+                self._builtins_dict[attr] = namespace[attr]
+
+    def install_audit_hook(self) -> None:
+        """In the sandbox, before trainee code: refuse introspection while a test runs."""
+        if self._audit_hook_installed:
+            return
+        self._audit_hook_installed = True
+        active = self._active
+        refused = self._refused
+        allowed = self._allowed_callers
+        getframe = self._getframe
+        frame_attributes = _FRAME_ATTRIBUTES
+        refused_events = _REFUSED_EVENTS
+        reentered = [False]
+        rewritten = self._rewritten
+        guarded_attributes = ("__code__", "__defaults__", "__kwdefaults__")
+        roots = _TRACKED_ROOTS
+        library = _library_prefixes()
+        compiling = self._compiling
+        is_str = str.__instancecheck__
+
+        def trainee(code: Any) -> bool:
+            name = code.co_filename
+            if name == "<test>":
+                return False
+            return not (name.startswith(library) or name.startswith("<frozen "))
+
+        def hook(event: str, args: tuple) -> None:
+            if event == "compile" and len(args) > 1 and is_str(args[1]) and not compiling[0]:
+                # code given a library's file name (or the runner's) would pass for it below
+                if args[1] == "<test>" or (
+                    args[1].startswith(library) and not isinstance(args[0], bytes)
+                ):
+                    rewritten.append(f"compile:{args[1]}")
+            if event == "object.__setattr__" and len(args) > 1 and args[1] in guarded_attributes:
+                # a library function rewritten in place keeps its identity: noted here
+                owner = str(getattr(args[0], "__module__", "") or "")
+                if owner.split(".")[0] in roots:
+                    name = getattr(args[0], "__qualname__", "?")
+                    rewritten.append(f"{owner}.{name}.{args[1]}")
+            if not active[0] or reentered[0]:
+                return
+            if event in refused_events:
+                pass
+            elif event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
+                pass
+            elif event.startswith("ctypes."):
+                pass
+            else:
+                return
+            reentered[0] = True
+            try:
+                # Who asks: libraries look at frames for their own reasons (a warning's stack
+                # level); code from the notebook, directly or through a helper such as
+                # inspect.currentframe, may not.
+                first = getframe(1)
+                second = first.f_back
+                callers = (first.f_code, *((second.f_code,) if second is not None else ()))
+                asked_by_trainee = any(trainee(code) for code in callers)
+            except ValueError:
+                callers, asked_by_trainee = (), True
+            finally:
+                reentered[0] = False
+            if not asked_by_trainee or any(code in allowed for code in callers):
+                return
+            refused.append(event)
+            raise IntrospectionRefused(f"{event} is not allowed while a test runs")
+
+        sys.addaudithook(hook)
+
+    def changes(self, namespace: dict[str, Any], names: set[str]) -> list[str]:
+        """What trainee code changed that this test could depend on."""
+        changed = [*self.snapshot.changes(), *self._rewritten]
+        modules = self.snapshot.modules
+        real_modules = {id(module) for module in modules.values()}
+        for name in sorted(names):
+            value = namespace.get(name, _MISSING)
+            if value is _MISSING:
+                continue
+            if name in SHADOW_SENSITIVE and value is not self._builtins_dict.get(name, _MISSING):
+                changed.append(f"shadowed:{name}")
+            elif name in MODULE_ALIASES and MODULE_ALIASES[name] in modules:
+                if id(value) not in real_modules and self._isinstance(value, types.ModuleType):
+                    changed.append(f"fake-module:{name}")
+                elif not self._isinstance(value, types.ModuleType):
+                    changed.append(f"fake-module:{name}")
+        return changed
+
+    def reset(self) -> None:
+        """Trace and profile functions, excepthook and builtins as they were at start."""
+        self._settrace(None)
+        self._setprofile(None)
+        self._thread_settrace(None)
+        self._thread_setprofile(None)
+        sys.excepthook = self._excepthook
+        current = vars(self._builtins)
+        for name, value in self._builtins_dict.items():
+            if current.get(name, _MISSING) is not value:
+                current[name] = value
+
+    def run(self, source: str, namespace: dict[str, Any]) -> dict[str, Any]:
+        """Run one test cell's source in (a copy of) `namespace`; returns its verdict.
+
+        The verdict: status ok|error, ename, evalue, result (the last expression's plain-text
+        form, or None), tampered (labels), introspection (refused events)."""
+        try:
+            code, last = self._compile_cell(source)
+        except SyntaxError as exc:
+            return _verdict("error", "SyntaxError", str(exc))
+        del source
+        names = _names(code) | (_names(last) if last is not None else set())
+        tampered = self.changes(namespace, names)
+        self.reset()
+        # The trainee's namespace itself, as under nbgrader: tests rebind and delete the
+        # trainee's names on purpose (e.g. `del squares` to check that a function uses it).
+        scope = namespace
+        scope["__builtins__"] = self._builtins
+        del self._refused[:]
+        value = None
+        self._active[0] = True
+        try:
+            self._exec(code, scope)
+            if last is not None:
+                value = self._eval(last, scope)
+        except BaseException as exc:  # noqa: BLE001 - any exception fails the test
+            self._active[0] = False
+            verdict = _verdict("error", self._type(exc).__name__, _safe_str(exc))
+        else:
+            self._active[0] = False
+            verdict = _verdict("ok")
+            if value is not None:
+                verdict["result"] = self._plain_text(value)
+        finally:
+            self._active[0] = False
+            del code, last
+        verdict["tampered"] = tampered
+        verdict["introspection"] = self._list(self._refused)
+        return verdict
+
+    def _compile_cell(self, source: str) -> tuple[types.CodeType, types.CodeType | None]:
+        self._compiling[0] = True
+        try:
+            return self._compile_test(source)
+        finally:
+            self._compiling[0] = False
+
+    def _compile_test(self, source: str) -> tuple[types.CodeType, types.CodeType | None]:
+        try:
+            tree = self._parse(source, "<test>", "exec")
+        except SyntaxError:
+            # IPython syntax (magics, shell escapes): IPython's own, pristine transformer
+            tree = self._parse(self._transform(source), "<test>", "exec")
+        last = None
+        if tree.body and self._isinstance(tree.body[-1], self._expr):
+            last_node = tree.body.pop()
+            last = self._compile(
+                self._expression(last_node.value), "<test>", "eval", dont_inherit=True, optimize=0
+            )
+        body = self._module(body=tree.body, type_ignores=[])
+        # "<test>" is not in linecache: tracebacks and inspect cannot show the test's lines
+        return self._compile(body, "<test>", "exec", dont_inherit=True, optimize=0), last
+
+    def _plain_text(self, value: Any) -> str:
+        try:
+            text = self._plain(value)
+        except BaseException as exc:  # noqa: BLE001 - a broken __repr__ is the cell's error
+            return f"<unprintable {self._type(exc).__name__}>"
+        return text if self._isinstance(text, str) else ""
+
+
+def _verdict(status: str, ename: str = "", evalue: str = "") -> dict[str, Any]:
+    return {"status": status, "ename": ename, "evalue": evalue[:2000], "result": None}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except BaseException:  # noqa: BLE001
+        return ""
+
+
+def _names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _library_prefixes() -> tuple[str, ...]:
+    """Where the interpreter's, the libraries' and the runtime's own code live."""
+    import os
+    import sysconfig
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    paths |= {p for p in sysconfig.get_paths().values() if p}
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    found = set()
+    for path in paths:
+        found.add(path.rstrip("/") + "/")
+        found.add(os.path.realpath(path).rstrip("/") + "/")
+    return tuple(sorted(found))
+
+
+def _allowed_frame_callers() -> frozenset[Any]:
+    """Code objects of library helpers that look at frames only to compute a number."""
+    found = []
+    try:
+        from pandas.util._exceptions import find_stack_level
+
+        found.append(find_stack_level.__code__)
+    except ImportError:
+        pass
+    return frozenset(found)
+
+
+_RUNNER: TestRunner | None = None
+
+
+def runner() -> TestRunner:
+    """The process's runner, built on first use (in the fork server, before any trainee code)."""
+    global _RUNNER
+    if _RUNNER is None:
+        for name in ("numpy.testing", "pandas.testing"):
+            parent = name.split(".")[0]
+            if parent in sys.modules:
+                try:
+                    __import__(name)
+                except ImportError:
+                    pass
+        _RUNNER = TestRunner()
+        _RUNNER.accept(globals(), "_RUNNER")
+    return _RUNNER
+
+
+__all__ = ["IntrospectionRefused", "TestRunner", "runner"]
