@@ -31,16 +31,22 @@ class ConfigError(ValueError):
     """A setting in the environment is malformed (the message says which and how to fix it)."""
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
     value = os.environ.get(name)
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ConfigError(
             f"{name}={value!r} is not a whole number; unset it or set e.g. {name}={default}."
         ) from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ConfigError(
+            f"{name}={number} is out of range; set a whole number from {low} to {high}"
+            f" (default {default})."
+        )
+    return number
 
 
 def config_from_env(instance_path: Path) -> dict[str, Any]:
@@ -57,6 +63,11 @@ def config_from_env(instance_path: Path) -> dict[str, Any]:
         "SUBMISSIONS_PER_MINUTE": _int_env("LMS_SUBMISSIONS_PER_MINUTE", 10),
         "LOGIN_MAX_FAILURES": _int_env("LMS_LOGIN_MAX_FAILURES", 5),
         "LOGIN_WINDOW_SECONDS": _int_env("LMS_LOGIN_WINDOW_SECONDS", 15 * 60),
+        # `lms serve` (waitress): requests handled at once, open connections (idle keep-alives
+        # included; beyond it new ones wait), and seconds before an idle connection is closed.
+        "SERVE_THREADS": _int_env("LMS_SERVE_THREADS", 16, low=1, high=512),
+        "SERVE_CONNECTION_LIMIT": _int_env("LMS_SERVE_CONNECTION_LIMIT", 1000, low=1, high=100_000),
+        "SERVE_CHANNEL_TIMEOUT": _int_env("LMS_SERVE_CHANNEL_TIMEOUT", 60, low=1, high=3600),
         # Flask rejects bigger requests with 413 before they reach a view.
         "MAX_CONTENT_LENGTH": max_upload,
         "MAX_FORM_MEMORY_SIZE": max_upload,
