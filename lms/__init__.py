@@ -1,22 +1,26 @@
-"""The Atlas web application."""
+"""The Atlas web application.
+
+Importing `lms` (as every `lms` command does) imports no Flask: the factory imports it.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
-from flask import Flask, request, session
-from flask_babel import lazy_gettext
-from flask_login import current_user
+from typing import TYPE_CHECKING, Any
 
 from lms.config import config_from_env, load_or_create_secret_key
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints (no worker is started)."""
+    from flask import Flask
+
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -48,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
     from lms import queue
     from lms.extensions import babel, csrf, db, login_manager
     from lms.models import User
@@ -73,7 +79,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _select_locale() -> str | None:
     """The user's chosen language, else the session's, else the browser's best match."""
-    from flask import current_app
+    from flask import current_app, request, session
+    from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
     if current_user.is_authenticated and current_user.locale in languages:
