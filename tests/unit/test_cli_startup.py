@@ -60,3 +60,30 @@ def test_a_command_still_runs_and_an_unknown_one_is_refused() -> None:
     assert unknown.exit_code == 2 and "No such command 'gradee'" in unknown.output
     listing = CliRunner().invoke(main, ["--help"]).output
     assert all(name in listing for name in COMMANDS)
+
+
+_IRI_CHECKS = (
+    "import json, sys\n"
+    "{first}\n"
+    "import jsonschema\n"
+    "checker = jsonschema.FormatChecker()\n"
+    "loaded = 'rfc3987_syntax.syntax_helpers' in sys.modules\n"
+    "values = ['http://example.org/\\u00e9t\\u00e9', 'not an iri', 'a b', '#frag', 'mailto:x@y']\n"
+    "answers = [[checker.conforms(v, f) for f in ('iri', 'iri-reference')] for v in values]\n"
+    "print(json.dumps([loaded, answers]))\n"
+)
+
+
+def _iri_run(first: str) -> list:
+    done = subprocess.run([sys.executable, "-c", _IRI_CHECKS.format(first=first)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(done.stdout)
+
+
+def test_the_grader_defers_rfc3987_syntax_and_iri_checks_are_unchanged() -> None:
+    """`import grading` does not build the RFC 3987 parser; jsonschema still checks IRIs alike."""
+    deferred_loaded, deferred = _iri_run("import grading")
+    stock_loaded, stock = _iri_run("pass")
+    assert (deferred_loaded, stock_loaded) == (False, True)
+    assert deferred == stock
+    assert [False, False] in stock and [True, True] in stock  # the checks do discriminate
