@@ -8,8 +8,10 @@ the repository's content, seeds a synthetic cohort (months of graded history, so
 shared) and a recruiter, starts `lms serve` on a free loopback port with its defaults
 (LMS_SERVE_*), and runs locust headless (benchmarks/locustfile.py) with USERS simultaneous
 users for SECONDS: nine in ten are trainees (/learn, a course, /skills/), one a recruiter (the
-pipeline and PDF reports). Prints, per page, requests, failures, p50 and p95 in ms, and their
-ratio to the trivial page's (a static file through the same application) under the same load.
+pipeline and PDF reports), signed in as ACCOUNTS accounts; the statistics start once every
+user is running (locust --reset-stats). Prints, per page, requests, failures, p50 and p95 in
+ms, and their ratio to the trivial page's (a static file through the same application) under
+the same load.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def database(postgres: bool, folder: Path):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def prepare(url: str, trainees: int) -> dict:
+def prepare(url: str, trainees: int, accounts: int) -> dict:
     """Migrate, import the content, seed a cohort and a recruiter; what the locust users need."""
     from sqlalchemy import select
 
@@ -79,7 +81,7 @@ def prepare(url: str, trainees: int) -> dict:
         emails = session.scalars(select(User.email).where(User.role == UserRole.TRAINEE)).all()
         setup = {
             "password": summary.password,
-            "trainees": list(emails),
+            "trainees": list(emails)[:accounts],
             "recruiter": "recruiter@load.test",
             "courses": list(session.scalars(select(Course.slug)).all()),
             "shared": sorted(shared_trainee_ids(session))[:50],
@@ -140,7 +142,8 @@ def run_locust(base: str, setup: dict, users: int, seconds: int, folder: Path) -
             [str(BIN / "locust"), "-f", str(REPO / "benchmarks" / "locustfile.py"),
              "--headless", "--users", str(users), "--spawn-rate", str(max(1, users // 10)),
              "--run-time", f"{seconds}s", "--host", base, "--csv", str(prefix),
-             "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30"],
+             "--only-summary", "--reset-stats", "--loglevel", "WARNING",
+             "--stop-timeout", "30"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
             check=False,  # locust exits 1 when any request failed: reported below
         )
@@ -172,6 +175,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200, help="simultaneous users")
     parser.add_argument("--seconds", type=int, default=60, help="how long the load lasts")
     parser.add_argument("--trainees", type=int, default=200, help="seeded trainee accounts")
+    parser.add_argument("--accounts", type=int, default=20,
+                        help="trainee accounts the users sign in as (each signs in once)")
     parser.add_argument("--postgres", action="store_true",
                         help="PostgreSQL at 127.0.0.1:5432 (a database of its own) not SQLite")
     args = parser.parse_args()
@@ -181,7 +186,7 @@ def main() -> None:
         folder = Path(tmp)
         os.environ["LMS_INSTANCE_PATH"] = str(folder / "instance")
         with database(args.postgres, folder) as url:
-            setup = prepare(url, args.trainees)
+            setup = prepare(url, args.trainees, args.accounts)
             with server(url, folder) as base:
                 rows = run_locust(base, setup, args.users, args.seconds, folder)
         report(rows, args.users, "PostgreSQL" if args.postgres else "SQLite")
