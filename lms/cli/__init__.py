@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "import": (
         "lms.cli.web",
-        "Validate courses/ and exercises/ under ROOT (default: here) and upsert them by slug.",
+        "Validate courses/ and exercises/ under ROOT and upsert them by slug.",
     ),
     "import-results": (
         "lms.cli.readiness",
