@@ -8,10 +8,11 @@ or Celery, so the command line answers at once. A test keeps `COMMANDS` equal to
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
-from lms.config import ConfigError
+from lms.config import ConfigError, Settings
 
 #: Each command: the module that defines it, and the first sentence of its help (for the list).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -84,9 +85,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class BadSetting(click.ClickException):
+    """A malformed LMS_* setting: one line on stderr and exit code 2, never a traceback."""
+
+    exit_code = 2
+
+
 class _AtlasGroup(click.Group):
-    """Loads a command's module on first use; turns a malformed LMS_* setting into a one-line
-    error instead of a traceback."""
+    """Loads a command's module on first use; checks every LMS_* setting before any command (or
+    --help) runs, and again on use."""
+
+    def make_context(self, info_name: str | None, args: list[str], **extra: Any) -> click.Context:
+        """Validate the settings first, so a bad value is named even for `lms --help`."""
+        try:
+            Settings.from_env()
+        except ConfigError as error:
+            raise BadSetting(str(error)) from None
+        return super().make_context(info_name, args, **extra)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every command, without importing any of them."""
@@ -113,11 +128,11 @@ class _AtlasGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the command; a ConfigError becomes a one-line error."""
+        """Run the command; a ConfigError it raises becomes the same one-line error."""
         try:
             return super().invoke(ctx)
         except ConfigError as error:
-            raise click.ClickException(str(error)) from None
+            raise BadSetting(str(error)) from None
 
 
 @click.group(cls=_AtlasGroup, context_settings={"help_option_names": ["-h", "--help"]})
