@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "doctor": (
         "lms.cli.queue",
-        "Check the database, the broker, the workers and the sandbox; say what to fix.",
+        "Check the database, the queue backend, its workers and the sandbox; say what to fix.",
     ),
     "grade": (
         "lms.cli.grading",
@@ -79,8 +79,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "worker": (
         "lms.cli.queue",
-        "Grade jobs from LMS_BROKER_URL, reading everything from LMS_DATABASE_URL (Celery "
-        "worker).",
+        "Grade jobs from LMS_BROKER_URL, reading everything from LMS_DATABASE_URL.",
     ),
 }
 
