@@ -4,11 +4,15 @@ This package imports neither Flask nor `lms`: a job goes in, a result comes out,
 JSON-serialisable, so it runs the same in-process, in a worker pool or on another machine.
 """
 
-from grading.autograde import check_work, grade, grade_many
-from grading.exercise import GradeCellInfo, SourceError, validate_source
-from grading.intake import DEFAULT_MAX_SUBMISSION_BYTES
-from grading.job import CellResult, GradeJob, GradeResult
-from grading.release import release_folder, release_notebook
+from grading.lazy_imports import defer_rfc3987_syntax
+
+defer_rfc3987_syntax()  # before nbformat imports jsonschema (see grading/lazy_imports.py)
+
+from grading.autograde import check_work, grade, grade_many  # noqa: E402
+from grading.exercise import GradeCellInfo, SourceError, validate_source  # noqa: E402
+from grading.intake import DEFAULT_MAX_SUBMISSION_BYTES  # noqa: E402
+from grading.job import CellResult, GradeJob, GradeResult  # noqa: E402
+from grading.release import release_folder, release_notebook  # noqa: E402
 
 __all__ = [
     "DEFAULT_MAX_SUBMISSION_BYTES",

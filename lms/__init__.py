@@ -1,15 +1,17 @@
-"""The Atlas web application."""
+"""The Atlas web application.
+
+Importing `lms` (as every `lms` command does) imports no Flask: the factory imports it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from flask import Flask, request, session
-from flask_babel import lazy_gettext
-from flask_login import current_user
+from typing import TYPE_CHECKING, Any
 
 from lms.config import REPO_ROOT, Settings, load_or_create_secret_key
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["REPO_ROOT", "create_app"]
 
@@ -21,6 +23,8 @@ def create_app(
 
     `settings` defaults to `Settings.from_env()`; `test_config` keys override its Flask config.
     """
+    from flask import Flask
+
     settings = settings or Settings.from_env()
     app = Flask(
         __name__,
@@ -58,6 +62,8 @@ def create_app(
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
     from lms import queue
     from lms.extensions import babel, csrf, db, login_manager
     from lms.models import User
@@ -83,7 +89,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _select_locale() -> str | None:
     """The user's chosen language, else the session's, else the browser's best match."""
-    from flask import current_app
+    from flask import current_app, request, session
+    from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
     if current_user.is_authenticated and current_user.locale in languages:

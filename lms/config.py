@@ -37,6 +37,11 @@ class Settings:
     cookie_secure: bool | None = None  # None: secure unless debugging or testing
     grading_workers: int = 2
     trusted_proxies: int = 0  # reverse proxies in front of us setting X-Forwarded-*
+    # `lms serve` (waitress): requests handled at once, open connections (idle keep-alives
+    # included; beyond it new ones wait), and seconds before an idle connection is closed.
+    serve_threads: int = 16
+    serve_connection_limit: int = 1000
+    serve_channel_timeout: int = 60
     check_work_per_minute: int = 6
     submissions_per_minute: int = 10
     login_max_failures: int = 5
@@ -64,6 +69,10 @@ class Settings:
             cookie_secure=env.flag("LMS_COOKIE_SECURE"),
             grading_workers=env.whole("LMS_GRADING_WORKERS", 2, low=1, high=256),
             trusted_proxies=env.whole("LMS_TRUSTED_PROXIES", 0, low=0, high=10),
+            serve_threads=env.whole("LMS_SERVE_THREADS", 16, low=1, high=512),
+            serve_connection_limit=env.whole("LMS_SERVE_CONNECTION_LIMIT", 1000, low=1,
+                                             high=100_000),
+            serve_channel_timeout=env.whole("LMS_SERVE_CHANNEL_TIMEOUT", 60, low=1, high=3600),
             check_work_per_minute=env.whole("LMS_CHECK_WORK_PER_MINUTE", 6, low=1),
             submissions_per_minute=env.whole("LMS_SUBMISSIONS_PER_MINUTE", 10, low=1),
             login_max_failures=env.whole("LMS_LOGIN_MAX_FAILURES", 5, low=1),
@@ -90,6 +99,9 @@ class Settings:
             "BROKER_URL": self.broker_url,
             "QUEUE_BACKEND": self.queue_backend,
             "GRADING_WORKERS": self.grading_workers,
+            "SERVE_THREADS": self.serve_threads,
+            "SERVE_CONNECTION_LIMIT": self.serve_connection_limit,
+            "SERVE_CHANNEL_TIMEOUT": self.serve_channel_timeout,
             "TRUSTED_PROXIES": self.trusted_proxies,
             "CHECK_WORK_PER_MINUTE": self.check_work_per_minute,
             "SUBMISSIONS_PER_MINUTE": self.submissions_per_minute,

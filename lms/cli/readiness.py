@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
 
 from lms.cli import main
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _app() -> Flask:

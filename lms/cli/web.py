@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 from lms.cli import main
 from lms.models.accounts import UserRole
@@ -161,7 +165,18 @@ def _check_sandbox() -> None:
     )
 
 
-def _serve(app: Flask, host: str, port: int, threads: int) -> None:
+def waitress_options(config: Mapping[str, object], threads: int | None = None) -> dict:
+    """waitress's settings from LMS_SERVE_* (`threads` overrides LMS_SERVE_THREADS)."""
+    return {
+        "threads": threads or config["SERVE_THREADS"],
+        "connection_limit": config["SERVE_CONNECTION_LIMIT"],
+        "channel_timeout": config["SERVE_CHANNEL_TIMEOUT"],
+        # select() cannot watch more than 1024 sockets; poll() has no such limit.
+        "asyncore_use_poll": True,
+    }
+
+
+def _serve(app: Flask, host: str, port: int, threads: int | None = None) -> None:
     import waitress
 
     from lms.queue import get_queue
@@ -170,7 +185,7 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     queue = get_queue(app)
     queue.start()
     try:
-        waitress.serve(app, host=host, port=port, threads=threads)
+        waitress.serve(app, host=host, port=port, **waitress_options(app.config, threads))
     finally:
         queue.stop()
 
@@ -233,14 +248,15 @@ def demo(host: str, port: int, no_serve: bool, trainees: int) -> None:
     if no_serve:
         return
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
-    _serve(app, host, port, threads=8)
+    _serve(app, host, port)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--threads", default=None, type=click.IntRange(min=1),
+              help="Requests served at once [default: LMS_SERVE_THREADS, 16].")
+def serve(host: str, port: int, threads: int | None) -> None:
     """Serve with waitress and the embedded grading workers (run `lms db upgrade` first)."""
     app = _app()
     click.echo(f"Serving on http://{host}:{port}")

@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.database import begin_write
 from lms.errors import Invalid, NotFound
 from lms.i18n import N_
 from lms.models import User, utcnow
@@ -46,6 +47,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     """The active recruiter or admin a valid, unrevoked token belongs to (else None)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
+    begin_write(session)  # even on a GET it writes last_used_at below, after reading the row
     row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
         ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))).first()
     if row is None:

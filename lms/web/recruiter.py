@@ -81,6 +81,7 @@ def report_pdf(trainee_id: int):  # noqa: ANN201
     found = candidates.candidate_report(db.session, trainee_id)
     if found is None:
         abort(404)
+    db.end_reads()  # the PDF is slow work that needs no transaction
     return Response(talent_exports.report_pdf(found), mimetype="application/pdf",
                     headers={"Content-Disposition":
                              f'attachment; filename="report-{trainee_id}.pdf"'})
