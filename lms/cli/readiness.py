@@ -29,7 +29,7 @@ def _session(app: Flask):  # noqa: ANN202 - a SQLAlchemy session
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the only format for now).")
 def readiness_command(role_id: str, as_json: bool) -> None:
     """Every trainee's readiness for ROLE, best first, with the evidence behind each skill."""
-    from lms.services import readiness
+    from lms.services import role_readiness as readiness
 
     with _session(_app()) as session:
         ranked = readiness.role_readiness(session, role_id)

@@ -95,10 +95,9 @@ class ReadinessPolicy:
 
     # P(true level >= target) needed to confirm a critical skill; from the calibration.
     confidence: float = 0.8
-    # In weight units (a fresh first-attempt practice cell tagged with one skill weighs 0.5, an
-    # assessment cell 1.5): about
-    # two exercises' worth of cells on the skill.
-    min_evidence: float = 3.0
+    # In weight units (a fresh first-attempt practice cell tagged with one skill weighs 1, an
+    # assessment cell 1.5): about one exercise's worth of cells on the skill, counted once.
+    min_evidence: float = 2.0
     stale_days: float = 180.0
     margin: float = 0.1
 

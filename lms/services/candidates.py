@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lms.models import Exercise, Role, Skill
 from lms.models.talent import CandidateMark
 from lms.readiness import STATUSES, RoleReadiness
-from lms.services import readiness as readiness_service
+from lms.services import role_readiness
 from lms.services import talent
 
 SORTS = ("readiness", "low", "skill", "email")
@@ -37,7 +37,7 @@ class CandidateFilter:
 class CandidateRow:
     """One line of the candidate list."""
 
-    candidate: readiness_service.CandidateReadiness
+    candidate: role_readiness.CandidateReadiness
     mark: CandidateMark | None
     skill_mastery: float | None = None
 
@@ -63,9 +63,9 @@ def candidate_list(session: Session, role_id: str, filters: CandidateFilter = Ca
     role = session.get(Role, role_id)
     if role is None:
         return None
-    everyone = readiness_service.list_trainees(session)
+    everyone = role_readiness.list_trainees(session)
     shared = talent.shared_trainee_ids(session, everyone) & set(everyone)
-    ranked = readiness_service.role_readiness(session, role_id, user_ids=shared) or []
+    ranked = role_readiness.role_readiness(session, role_id, user_ids=shared) or []
     marks = talent.current_marks(session, role_id)
     skills = sorted(s.skill_id for s in role.skills)
     rows = []
@@ -126,7 +126,7 @@ class EvidenceLine:
 class CandidateReport:
     """A shared candidate's readiness for every role, with the evidence behind each number."""
 
-    trainee: readiness_service.Trainee
+    trainee: role_readiness.Trainee
     as_of: datetime
     roles: dict[str, str]  # id -> name
     readiness: dict[str, RoleReadiness]
@@ -140,7 +140,7 @@ def candidate_report(session: Session, trainee_id: int, *, require_shared: bool 
     """A trainee's report (None if no such trainee, or not shared when sharing is required)."""
     if require_shared and not talent.is_shared(session, trainee_id):
         return None
-    cohort = readiness_service.cohort_readiness(session, user_ids=[trainee_id])
+    cohort = role_readiness.cohort_readiness(session, user_ids=[trainee_id])
     if trainee_id not in cohort.trainees:
         return None
     titles = dict(session.execute(select(Exercise.slug, Exercise.title)).all())

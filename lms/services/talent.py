@@ -39,7 +39,7 @@ from lms.models.talent import (
     ReportShare,
 )
 from lms.readiness import score_cohort
-from lms.services import readiness as readiness_service
+from lms.services import role_readiness
 
 PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
 
@@ -294,10 +294,10 @@ def hiring_plan(session: Session) -> dict[str, tuple[int, date | None]]:
 
 
 def pipeline(
-    session: Session, cohort: readiness_service.CohortReadiness | None = None
+    session: Session, cohort: role_readiness.CohortReadiness | None = None
 ) -> list[PipelineCounts]:
     """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
-    cohort = cohort or readiness_service.cohort_readiness(session)
+    cohort = cohort or role_readiness.cohort_readiness(session)
     return _counts(session, cohort.roles, cohort.by_trainee, current_marks(session))
 
 
@@ -339,9 +339,9 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     The evidence is read once; readiness is recomputed per day (the model ignores later work),
     so a back-filled history is what the pipeline page would have shown on that day.
     """
-    roles = readiness_service.load_roles(session)
-    trainees = readiness_service.list_trainees(session)
-    evidence = readiness_service.load_evidence(session)
+    roles = role_readiness.load_roles(session)
+    trainees = role_readiness.list_trainees(session)
+    evidence = role_readiness.load_evidence(session)
     per_trainee = {tid: evidence.get(tid, ()) for tid in trainees}
     joined = dict(
         session.execute(select(User.id, User.created_at).where(User.id.in_(list(trainees)))).all()
@@ -445,7 +445,7 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
         .where(ImportedResult.user_id == trainee_id)
         .order_by(ImportedResult.id)
     )
-    readiness = readiness_service.trainee_readiness(session, trainee_id)
+    readiness = role_readiness.trainee_readiness(session, trainee_id)
     return {
         "account": {
             "email": user.email,

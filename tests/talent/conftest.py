@@ -22,13 +22,13 @@ def results_csv(rows: list[tuple]) -> bytes:
 
 
 def strong_history(email: str, days: int = 10) -> list[tuple]:
-    """Daily perfect assessments on squares over `days` days (enough to be ready)."""
+    """Daily perfect practice on squares over `days` days (enough to be ready)."""
     start = datetime.now(UTC) - timedelta(days=days + 1)
     rows = []
     for day in range(days):
         at = (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        rows += [(email, "squares", "test_squares", 2, 2, at, "assessment"),
-                 (email, "squares", "test_total", 1, 1, at, "assessment")]
+        rows += [(email, "squares", "test_squares", 2, 2, at, "practice"),
+                 (email, "squares", "test_total", 1, 1, at, "practice")]
     return rows
 
 

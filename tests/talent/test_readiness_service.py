@@ -14,7 +14,7 @@ from lms.models import (
     SubmissionStatus,
     utcnow,
 )
-from lms.services import readiness
+from lms.services import role_readiness as readiness
 from lms.services.blobs import put_blob
 from lms.services.results_import import import_results
 from tests.talent.conftest import results_csv
