@@ -137,7 +137,7 @@ class MasteryModel:
     practice_floor: float = 0.15
     credible_mass: float = 0.8
     cell_correlation: float = 0.5
-    memory_days: float = 180.0
+    memory_days: float = 365.0
     forgetting_logits: float = 0.4
     forgetting_days: float = 120.0
     learning_logits: float = 0.5

@@ -321,8 +321,8 @@ EXAMPLE_ROLES = (
     Role(
         "data-engineer",
         (
-            RoleSkill("sql-joins", 0.7, weight=2, critical=True),
-            RoleSkill("pandas-cleaning", 0.7, weight=1, critical=True),
+            RoleSkill("sql-joins", 0.6, weight=2, critical=True),
+            RoleSkill("pandas-cleaning", 0.6, weight=1, critical=True),
             RoleSkill("data-modelling", 0.6, weight=1),
             RoleSkill("pipeline-orchestration", 0.6, weight=1),
         ),
@@ -331,16 +331,16 @@ EXAMPLE_ROLES = (
         "data-analyst",
         (
             RoleSkill("python-basics", 0.6, weight=1, critical=True),
-            RoleSkill("data-quality", 0.7, weight=2, critical=True),
+            RoleSkill("data-quality", 0.6, weight=2, critical=True),
             RoleSkill("sql-joins", 0.6, weight=1),
         ),
     ),
     Role(
         "platform-engineer",
         (
-            RoleSkill("pipeline-orchestration", 0.75, weight=2, critical=True),
-            RoleSkill("python-basics", 0.7, weight=1),
-            RoleSkill("data-modelling", 0.5, weight=1),
+            RoleSkill("pipeline-orchestration", 0.6, weight=2, critical=True),
+            RoleSkill("python-basics", 0.6, weight=1),
+            RoleSkill("data-modelling", 0.6, weight=1),
         ),
     ),
 )

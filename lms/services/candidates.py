@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from lms.models import Exercise, Role, Skill
 from lms.models.talent import CandidateMark
 from lms.readiness import STATUSES, RoleReadiness
-from lms.services import role_readiness
-from lms.services import talent
+from lms.services import evidence_integrity, role_readiness, talent
 
 SORTS = ("readiness", "low", "skill", "email")
 
@@ -133,6 +132,7 @@ class CandidateReport:
     skill_names: dict[str, str]
     evidence: dict[str, list[EvidenceLine]]  # skill id -> its evidence, newest first
     marks: list[tuple[CandidateMark, str]] = field(default_factory=list)
+    flags: list[evidence_integrity.EvidenceFlag] = field(default_factory=list)
 
 
 def candidate_report(session: Session, trainee_id: int, *, require_shared: bool = True
@@ -159,4 +159,5 @@ def candidate_report(session: Session, trainee_id: int, *, require_shared: bool 
         trainee=cohort.trainees[trainee_id], as_of=cohort.as_of,
         roles={r.id: r.name or r.id for r in cohort.roles}, readiness=by_role,
         skill_names=dict(session.execute(select(Skill.id, Skill.name)).all()),
-        evidence=evidence, marks=talent.mark_history(session, trainee_id))
+        evidence=evidence, marks=talent.mark_history(session, trainee_id),
+        flags=cohort.flags.get(trainee_id, []))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,10 +55,21 @@ class CandidateReadiness:
 
     trainee: Trainee
     readiness: RoleReadiness
+    flags: tuple[evidence_integrity.EvidenceFlag, ...] = ()
+
+    def flags_json(self) -> dict[str, Any]:
+        """Integrity and copy flags on the trainee's graded work, and whether the role's
+        evidence is stale."""
+        return {
+            "integrity": [f.as_json() for f in self.flags if f.kind == "integrity"],
+            "copy": [f.as_json() for f in self.flags if f.kind == "copy"],
+            "stale": self.readiness.stale,
+        }
 
     def as_json(self) -> dict[str, Any]:
-        """The shape `lms readiness --json` and the API print: the e-mail, then the figures."""
-        return {"email": self.trainee.email, **self.readiness.as_json()}
+        """The shape `lms readiness --json` and the API print: the e-mail, the figures, flags."""
+        return {"email": self.trainee.email, **self.readiness.as_json(),
+                "flags": self.flags_json()}
 
 
 @dataclass(frozen=True)
@@ -69,10 +80,12 @@ class CohortReadiness:
     roles: list[readiness.Role]
     trainees: dict[int, Trainee]
     by_trainee: dict[int, dict[str, RoleReadiness]]
+    flags: dict[int, list[evidence_integrity.EvidenceFlag]] = field(default_factory=dict)
 
     def ranked(self, role_id: str) -> list[CandidateReadiness]:
         """Trainees best first for `role_id`: score, then lower bound, then e-mail."""
-        entries = [CandidateReadiness(self.trainees[tid], roles[role_id])
+        entries = [CandidateReadiness(self.trainees[tid], roles[role_id],
+                                      tuple(self.flags.get(tid, ())))
                    for tid, roles in self.by_trainee.items()]
         return sorted(entries, key=lambda e: (-e.readiness.score, -e.readiness.low,
                                               e.trainee.email))
@@ -319,7 +332,8 @@ def _compute(session: Session, moment: datetime, user_ids: Collection[int] | Non
     evidence = load_evidence(session, user_ids)
     scored = readiness.score_cohort({tid: evidence.get(tid, ()) for tid in trainees}, roles,
                                     moment, difficulties=load_difficulties(session))
-    return CohortReadiness(moment, roles, trainees, scored)
+    flags = evidence_integrity.flags_by_trainee(session, user_ids)
+    return CohortReadiness(moment, roles, trainees, scored, flags)
 
 
 def role_readiness(

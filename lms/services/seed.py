@@ -39,8 +39,7 @@ from lms.readiness.synthetic import (
     SyntheticExercise,
     generate_cohort,
 )
-from lms.services import role_readiness
-from lms.services import talent
+from lms.services import role_readiness, talent
 from lms.services.accounts import hash_password
 
 SHARE_SHARE = 0.7  # share of seeded trainees who shared their report

@@ -320,9 +320,10 @@ def _counts(
                 names.get(role.id, role.id),
                 len(by_trainee),
                 statuses["ready"],
-                statuses["almost"],
+                # Close to ready: one skill short, or every estimate on target but not yet sure.
+                statuses["one skill short"] + statuses["more evidence needed"],
                 statuses["not ready"],
-                statuses["not enough evidence"],
+                statuses["not enough evidence"] + statuses["stale"],
                 marked[MarkStatus.SHORTLISTED],
                 marked[MarkStatus.INTERVIEWING],
                 marked[MarkStatus.HIRED],
