@@ -6,6 +6,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from lms.readiness import Role, estimate_cohort_masteries, score_cohort
+from lms.readiness.difficulty import cohort_difficulties
 from lms.readiness.synthetic import EXAMPLE_ROLES, generate_cohort
 
 ROLES = EXAMPLE_ROLES
@@ -18,19 +19,14 @@ def cohort():
 
 @pytest.fixture(scope="module")
 def readiness(cohort):
-    return score_cohort(cohort.evidence_by_trainee(), ROLES, cohort.as_of)
+    evidence = cohort.evidence_by_trainee()
+    return score_cohort(evidence, ROLES, cohort.as_of, difficulties=cohort_difficulties(evidence))
 
 
 def true_readiness(role: Role, levels: dict[str, float]) -> float:
-    """The role score the model aims at, computed from the true levels instead of estimates."""
+    """The role figure the model aims at: the weighted mean of the true levels."""
     total = sum(required.weight for required in role.skills)
-    return (
-        sum(
-            required.weight * min(levels[required.skill] / required.level, 1.0)
-            for required in role.skills
-        )
-        / total
-    )
+    return sum(required.weight * levels[required.skill] for required in role.skills) / total
 
 
 def test_skill_ranking_agrees_with_the_truth(cohort):
