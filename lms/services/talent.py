@@ -258,7 +258,11 @@ def mark_history(session: Session, trainee_id: int) -> list[tuple[CandidateMark,
 
 @dataclass(frozen=True)
 class PipelineCounts:
-    """One role's pipeline: trainees by readiness status and by mark, against the plan."""
+    """One role's pipeline: trainees by readiness status and by mark, against the plan.
+
+    `trainees` and the statuses count distinct people who share their report and are not hired
+    yet (a hired trainee is in `hired`); close to ready (`almost`) is "one skill short" or "more
+    evidence needed"; `not_enough_evidence` includes stale evidence."""
 
     role_id: str
     role_name: str
@@ -298,7 +302,36 @@ def pipeline(
 ) -> list[PipelineCounts]:
     """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
     cohort = cohort or role_readiness.cohort_readiness(session)
-    return _counts(session, cohort.roles, cohort.by_trainee, current_marks(session))
+    marks = current_marks(session)
+    return _counts(session, cohort.roles, _in_pipeline(cohort.by_trainee,
+                                                         shared_trainee_ids(session), marks),
+                   marks)
+
+
+def _in_pipeline(by_trainee: dict[int, dict[str, Any]], shared: set[int],
+                 marks: dict[tuple[int, str], CandidateMark]) -> dict[int, dict[str, Any]]:
+    """Who the pipeline counts: distinct trainees who share their report, not yet hired."""
+    hired = {tid for (tid, _), mark in marks.items() if mark.status == MarkStatus.HIRED}
+    return {tid: scores for tid, scores in by_trainee.items()
+            if tid in shared and tid not in hired}
+
+
+def _shared_as_of(session: Session) -> Any:
+    """A function: moment -> the trainees sharing their report then (consent history, read once)."""
+    choices = session.execute(select(ReportShare.trainee_id, ReportShare.shared, ReportShare.at)
+                              .order_by(ReportShare.at, ReportShare.id)).all()
+    members = dict(session.execute(select(CohortMember.user_id, CohortMember.cohort_id)).all())
+    defaults = session.execute(
+        select(CohortSharingChange.cohort_id, CohortSharingChange.default_sharing,
+               CohortSharingChange.at)
+        .order_by(CohortSharingChange.at, CohortSharingChange.id)).all()
+
+    def shared(moment: datetime) -> set[int]:
+        cohort_default = {cid: value for cid, value, at in defaults if at <= moment}
+        state = {uid: cohort_default.get(cid, False) for uid, cid in members.items()}
+        state.update({tid: value for tid, value, at in choices if at <= moment})
+        return {tid for tid, value in state.items() if value}
+    return shared
 
 
 def _counts(
@@ -350,6 +383,7 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     all_marks = list(
         session.scalars(select(CandidateMark).order_by(CandidateMark.at, CandidateMark.id))
     )
+    shared_then = _shared_as_of(session)
     stored = 0
     for day in sorted(set(days)):
         moment = datetime.combine(day, time.max, tzinfo=UTC)
@@ -359,7 +393,8 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
         latest = {(m.trainee_id, m.role_id): m for m in all_marks if m.at <= moment}
         marks = {k: m for k, m in latest.items() if m.status != MarkStatus.CLEARED}
         session.execute(delete(PipelineSnapshot).where(PipelineSnapshot.day == day))
-        for counts in _counts(session, roles, scored, marks):
+        counted = _in_pipeline(scored, shared_then(moment), marks)
+        for counts in _counts(session, roles, counted, marks):
             session.add(
                 PipelineSnapshot(
                     role_id=counts.role_id,

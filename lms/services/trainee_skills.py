@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from lms.models import Course, Exercise, GradeCell, GradeCellSkill, Module, ModuleExercise, Skill
 from lms.readiness import RoleReadiness, SkillLine
-from lms.services import progress, talent
-from lms.services import role_readiness
+from lms.services import progress, role_readiness, talent
 
 SUGGESTIONS_PER_ROLE = 3
 

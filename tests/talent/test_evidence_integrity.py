@@ -120,8 +120,9 @@ def test_staff_clear_a_flag_and_the_work_then_counts(session, users, content) ->
 
 def test_the_untouched_release_is_nobodys_copy(session, users, content) -> None:  # noqa: ANN001
     people = ids(session)
-    release = session.scalar(select(Blob.data).join(Exercise, Exercise.release_sha256 == Blob.sha256)
-                             .where(Exercise.slug == "squares"))
+    release = session.scalar(
+        select(Blob.data).join(Exercise, Exercise.release_sha256 == Blob.sha256)
+        .where(Exercise.slug == "squares"))
     first = graded(session, people[users.trainee], release, score=0.0)
     second = graded(session, people[users.other_trainee], release, score=0.0)
     evidence_integrity.fingerprint_new_submissions(session)
