@@ -113,7 +113,6 @@ def test_csv_export(client, auth, users, world, session) -> None:  # noqa: ANN00
 
 def test_csv_neutralises_formulas(client, auth, users, world, session) -> None:  # noqa: ANN001
     from lms.models import User
-    from lms.models.talent import ReportShare
 
     session.get(User, world.trainee_id).display_name = "=HYPERLINK(\"x\")"
     session.commit()
