@@ -136,3 +136,21 @@ def test_recruiter_sees_the_flags_on_the_report(client, auth, session, users, co
     auth.login(users.recruiter)
     html = client.get(f"/recruiter/candidates/{people[users.trainee]}").get_data(as_text=True)
     assert 'id="flags"' in html and "introspection:cell-2" in html and "awaiting review" in html
+
+
+def test_clear_flags_from_the_command_line(session, users, content, app, monkeypatch) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from lms.cli import main
+
+    monkeypatch.setenv("LMS_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("LMS_SECRET_KEY", "cli-test")
+    sid = graded(session, ids(session)[users.trainee], notebook("b = 2"),
+                 flags=["protocol-violation:cell-1"])
+    session.rollback()
+    refused = CliRunner().invoke(main, ["clear-flags", str(sid), "--by", users.recruiter])
+    assert refused.exit_code == 1 and "Only an instructor or an admin" in refused.output
+    done = CliRunner().invoke(main, ["clear-flags", str(sid), "--by", users.instructor,
+                                     "--note", "asked them"])
+    assert done.exit_code == 0, done.output
+    assert weights(session, ids(session)[users.trainee])[sid] > 0
