@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-EvidenceKind = Literal["practice", "assessment"]
-EVIDENCE_KINDS: tuple[str, ...] = ("practice", "assessment")
+from lms.models.content import ExerciseKind
+
+EvidenceKind = Literal["practice", "assessment"]  # ExerciseKind's values, for the type checker
+EVIDENCE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ExerciseKind)
 ATTEMPT_DECAY = 0.5
 # Flags that stop a result from counting until an instructor clears them (prefixes).
 BLOCKING_FLAGS = ("tampered", "protocol-violation", "introspection", "copy")

@@ -6,20 +6,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lms.errors import Conflict, Invalid
+from lms.i18n import N_
 from lms.models import LoginAttempt, User, UserRole, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the e-mail is unknown, so both paths cost one scrypt (no timing oracle).
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
-
-
-class AccountError(ValueError):
-    """A request about an account that cannot be honoured; the message says why."""
 
 
 def hash_password(password: str) -> str:
@@ -47,16 +44,16 @@ def create_user(
     """Create a user; returns it and its password (generated when not given)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError(_l("%(email)s is not an e-mail address.", email=email))
+        raise Invalid(N_("%(email)s is not an e-mail address."), email=email)
     try:
         role = UserRole(role)
     except ValueError:
         roles = ", ".join(r.value for r in UserRole)
-        raise AccountError(
-            _l("Unknown role %(role)s: use one of %(roles)s.", role=role, roles=roles)
+        raise Invalid(
+            N_("Unknown role %(role)s: use one of %(roles)s."), role=role, roles=roles
         ) from None
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(_l("A user with e-mail %(email)s already exists.", email=email))
+        raise Conflict(N_("A user with e-mail %(email)s already exists."), email=email)
     password = password if password is not None else generate_password()
     _check_password_strength(password)
     user = User(
@@ -78,13 +75,13 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
     """Change a user's own password after checking the current one."""
     user = session.get(User, user_id)
     if user is None or not check_password_hash(user.password_hash, current):
-        raise AccountError(_l("The current password is wrong."))
+        raise Invalid(N_("The current password is wrong."))
     set_password(session, user, new)
 
 
 def _check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(_l("Passwords need at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+        raise Invalid(N_("Passwords need at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -134,3 +131,8 @@ def set_locale(session: Session, user_id: int, locale: str | None) -> None:
     if user is not None:
         user.locale = locale
         session.commit()
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by role then e-mail."""
+    return list(session.scalars(select(User).order_by(User.role, User.email)))

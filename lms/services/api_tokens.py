@@ -8,15 +8,14 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.models import User, UserRole, utcnow
+from lms.errors import Invalid, NotFound
+from lms.i18n import N_
+from lms.models import User, utcnow
+from lms.models.accounts import TALENT_ROLES
 from lms.models.api_tokens import ApiToken
 
 TOKEN_PREFIX = "atl_"
-API_ROLES = (UserRole.RECRUITER, UserRole.ADMIN)
-
-
-class ApiTokenError(ValueError):
-    """A token cannot be created; the message says why."""
+API_ROLES = TALENT_ROLES
 
 
 def _digest(token: str) -> str:
@@ -28,10 +27,13 @@ def create_token(session: Session, email: str, name: str = "") -> tuple[str, Api
     """A new token for the recruiter or admin with this e-mail: (the token, its stored row)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise ApiTokenError(f"No account with e-mail {email}.")
+        raise NotFound(N_("No account with e-mail %(email)s."), email=email)
     if user.role not in API_ROLES or not user.active:
-        raise ApiTokenError(f"{user.email} is a {user.role.value}; API tokens are for active"
-                            " recruiters and admins.")
+        raise Invalid(
+            N_("%(email)s is a %(role)s; API tokens are for active recruiters and admins."),
+            email=user.email,
+            role=user.role.value,
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name[:120], token_sha256=_digest(token),
                    prefix=token[:12], created_at=utcnow())

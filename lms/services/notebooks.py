@@ -6,20 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from grading import cells
+from lms.errors import Invalid
+from lms.i18n import N_
 
 
-class NotebookRejected(ValueError):
+class NotebookRejected(Invalid):
     """The file is not a notebook we can accept; the message says why and what to do."""
-
-
-def answer_cell_ids(notebook: dict[str, Any]) -> list[str]:
-    """The grade ids of the cells a trainee answers (nbgrader solution cells), in order."""
-    return [
-        cell["metadata"]["nbgrader"]["grade_id"]
-        for cell in notebook.get("cells", [])
-        if _nbgrader(cell).get("solution") and _nbgrader(cell).get("grade_id")
-    ]
 
 
 def parse_notebook(data: bytes) -> dict[str, Any]:
@@ -28,18 +21,18 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
         notebook = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise NotebookRejected(
-            _l(
+            N_(
                 "This file is not a Jupyter notebook (it is not JSON text). "
                 "Upload the .ipynb file you saved from Jupyter."
             )
         ) from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookRejected(
-            _l("This file is JSON but not a Jupyter notebook (it has no cells).")
+            N_("This file is JSON but not a Jupyter notebook (it has no cells).")
         )
     if notebook.get("nbformat") != 4:
         raise NotebookRejected(
-            _l(
+            N_(
                 "Only notebooks in format version 4 are accepted; "
                 "open and save it in a recent Jupyter."
             )
@@ -49,16 +42,14 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
 
 def check_belongs_to(notebook: dict[str, Any], release: dict[str, Any], title: str) -> None:
     """Refuse a notebook that shares no graded cell with the exercise's release notebook."""
-    expected = {_nbgrader(c).get("grade_id") for c in release["cells"]} - {None}
-    found = {_nbgrader(c).get("grade_id") for c in notebook["cells"] if isinstance(c, dict)}
-    if expected and not expected & found:
+    if not cells.is_for_exercise(notebook["cells"], cells.grade_ids(release["cells"])):
         raise NotebookRejected(
-            _l(
+            N_(
                 "This notebook is not the one for “%(title)s”: none of its cells belong to "
                 "this exercise. Download the exercise notebook from this page, answer it, "
-                "and upload it.",
-                title=title,
-            )
+                "and upload it."
+            ),
+            title=title,
         )
 
 
@@ -67,17 +58,9 @@ def fill_answers(release: dict[str, Any], answers: dict[str, str]) -> bytes:
     source), serialised as Jupyter writes it."""
     notebook = json.loads(json.dumps(release))
     for cell in notebook["cells"]:
-        grade_id = _nbgrader(cell).get("grade_id")
-        if _nbgrader(cell).get("solution") and grade_id in answers:
+        if cells.is_answer(cell) and (grade_id := cells.grade_id(cell)) in answers:
             cell["source"] = answers[grade_id].replace("\r\n", "\n")
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
-
-def _nbgrader(cell: Any) -> dict[str, Any]:
-    if not isinstance(cell, dict):
-        return {}
-    meta = cell.get("metadata")
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}

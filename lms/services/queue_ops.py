@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from lms.models import Exercise, GradingJob, JobStatus, Submission, SubmissionStatus, User, utcnow
+from lms.models import Exercise, GradingJob, JobStatus, Submission, User, utcnow
+from lms.services import grading_jobs
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,6 @@ class QueueOverview:
         if self.oldest_queued_at is None:
             return None
         return (utcnow() - self.oldest_queued_at).total_seconds()
-
-
-class RetryRefused(Exception):
-    """The job cannot be retried (unknown, or not failed); the message says why."""
 
 
 def overview(session: Session, limit: int = 50) -> QueueOverview:
@@ -111,20 +108,5 @@ def failure_reason(error: str | None) -> str | None:
 
 
 def retry_job(session: Session, job_id: int) -> GradingJob:
-    """Put a failed job back in the queue with fresh attempts (the caller hands it to the
-    queue); its last error stays visible until it is graded."""
-    job = session.get(GradingJob, job_id)
-    if job is None:
-        session.rollback()
-        raise RetryRefused(f"There is no grading job {job_id}.")
-    if job.status != JobStatus.FAILED:
-        session.rollback()
-        raise RetryRefused(f"Job {job_id} is {job.status.value}, not failed: only failed jobs "
-                           "can be retried.")
-    job.status, job.attempts, job.worker = JobStatus.QUEUED, 0, None
-    job.started_at = job.finished_at = None
-    job.queued_at = utcnow()
-    job.submission.status = SubmissionStatus.QUEUED
-    job.submission.error = None
-    session.commit()
-    return job
+    """Put a failed job back in the queue (NotFound, or Conflict if it did not fail)."""
+    return grading_jobs.retry(session, job_id)

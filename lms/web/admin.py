@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import UserRole
-from lms.services import accounts, staff
+from lms.services import accounts
 from lms.web.access import roles_required
+from lms.web.errors import describe, status_for
 from lms.web.forms import CreateUserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,13 +31,13 @@ def index():
             )
             created = (user.email, password)
             form = CreateUserForm(formdata=None)
-        except accounts.AccountError as problem:
-            error, status = str(problem), 400
+        except DomainError as problem:
+            error, status = describe(problem), status_for(problem)
     elif request.method == "POST":
         status = 400
     return render_template(
         "admin/index.html",
-        users=staff.list_users(db.session),
+        users=accounts.list_users(db.session),
         form=form,
         created=created,
         error=error,

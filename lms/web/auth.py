@@ -15,8 +15,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.services import accounts
+from lms.web.errors import flash_refusal, status_for
 from lms.web.forms import ChangePasswordForm, LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -80,9 +82,9 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(db.session, current_user.id, form.current.data, form.new.data)
-        except accounts.AccountError as error:
-            flash(str(error), "error")
-            status = 400
+        except DomainError as error:
+            flash_refusal(error)
+            status = status_for(error)
         else:
             flash(_("Your password has been changed."), "info")
             return redirect(url_for("learn.home"))

@@ -35,7 +35,7 @@ class CreateUserForm(FlaskForm):
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[Length(max=120)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, r.value) for r in UserRole])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, _l(r.label)) for r in UserRole])
 
 
 class LanguageForm(FlaskForm):

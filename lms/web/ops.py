@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import UserRole
-from lms.queue import backend_name, get_queue
-from lms.queue.celery_app import CelerySettings
-from lms.queue.health import check_broker, check_workers
+from lms.queue import get_queue
 from lms.services import queue_ops
 from lms.web.access import roles_required
+from lms.web.errors import flash_refusal
 
 bp = Blueprint("ops", __name__, url_prefix="/admin/ops")
 
@@ -22,16 +22,10 @@ HEALTH_TIMEOUT = 1.0  # seconds the page waits for the broker and the workers to
 @roles_required(UserRole.ADMIN)
 def index():  # noqa: ANN201
     """The queue at a glance, what grading depends on, and the failed jobs with a retry."""
-    backend = backend_name(current_app)
-    health = []
-    if backend == "celery":
-        settings = CelerySettings.from_flask_config(current_app.config)
-        health.append(check_broker(settings, HEALTH_TIMEOUT))
-        if health[0].status == "ok":
-            health.append(check_workers(settings, HEALTH_TIMEOUT))
+    backend = get_queue()
     return render_template("ops/index.html", queue=queue_ops.overview(db.session),
-                           backend=backend, health=health,
-                           embedded_workers=current_app.config.get("GRADING_WORKERS"))
+                           health=backend.health_checks(HEALTH_TIMEOUT),
+                           embedded_workers=backend.worker_threads)
 
 
 @bp.post("/jobs/<int:job_id>/retry")
@@ -40,8 +34,8 @@ def retry(job_id: int):  # noqa: ANN201
     """Queue a failed job again (the trainee's notebook was kept) and hand it to the workers."""
     try:
         job = queue_ops.retry_job(db.session, job_id)
-    except queue_ops.RetryRefused as refused:
-        flash(str(refused), "error")
+    except DomainError as refused:
+        flash_refusal(refused)
         return redirect(url_for(".index")), 303
     if get_queue().enqueue(job.id) is False:
         flash(_("Job %(id)s is queued again, but the broker is unreachable: it will be sent "
