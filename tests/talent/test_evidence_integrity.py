@@ -14,9 +14,10 @@ from lms.models import (
     Blob,
     CellGrade,
     Exercise,
+    GradingJob,
+    JobStatus,
     Submission,
     SubmissionPurpose,
-    SubmissionStatus,
     User,
     utcnow,
 )
@@ -41,10 +42,11 @@ def graded(session, user_id: int, data: bytes, score: float = 2.0, days_ago: flo
         user_id=user_id, exercise_id=exercise.id, purpose=SubmissionPurpose.GRADE,
         origin="upload", idempotency_token=f"{user_id}-{days_ago}-{score}-{len(data)}",
         notebook_sha256=put_blob(session, data), notebook_name="s.ipynb",
-        status=SubmissionStatus.GRADED, created_at=at, graded_at=at, flags=flags or [],
+        created_at=at, graded_at=at, flags=flags or [],
         cells=[CellGrade(grade_id="test_squares", kind="test", score=score, max_score=2.0,
                          needs_manual_grade=False)])
-    session.add(submission)
+    # A submission's status is its grading job's: done and not rejected is graded.
+    session.add_all([submission, GradingJob(submission=submission, status=JobStatus.DONE)])
     session.commit()
     return submission.id
 
