@@ -1,7 +1,7 @@
 """readiness evidence: normalised notebook fingerprints and instructors' flag clearances
 
-Revision ID: 0004_readiness
-Revises: 0003
+Revision ID: 0005_readiness_evidence
+Revises: 0004_submission_status_from_job
 Create Date: 2026-12-02 06:55:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import lms.models.base
 
-revision = "0004_readiness"
-down_revision = "0003"
+revision = "0005_readiness_evidence"
+down_revision = "0004_submission_status_from_job"
 branch_labels = None
 depends_on = None
 
