@@ -72,7 +72,8 @@ def accuracy(seeds: int, trainees: int) -> None:
         for role in ROLES:
             total = sum(required.weight for required in role.skills)
             true_scores = {
-                email: sum(r.weight * min(levels[r.skill] / r.level, 1) for r in role.skills)
+                # The figure is the weighted mean of the levels (not capped at the targets).
+                email: sum(r.weight * levels[r.skill] for r in role.skills)
                 / total
                 for email, levels in truth.items()
             }

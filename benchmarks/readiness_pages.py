@@ -98,7 +98,7 @@ def main() -> None:
     from lms import create_app
     from lms.extensions import db, make_engine
     from lms.models import Base, User, UserRole
-    from lms.services import readiness
+    from lms.services import role_readiness as readiness
     from lms.services.accounts import hash_password
     from lms.services.content_import import import_content
     from lms.services.seed import seed_cohort

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from lms.api.openapi import openapi_document
 from lms.extensions import csrf, db
 from lms.services import api_tokens, candidates, talent
-from lms.services import readiness as readiness_service
+from lms.services import role_readiness as readiness_figures
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -84,7 +84,7 @@ def roles() -> Any:
 def role_readiness(role_id: str) -> Any:
     """Shared candidates' readiness for a role, best first (the shape of `lms readiness`)."""
     shared = talent.shared_trainee_ids(db.session)
-    ranked = readiness_service.role_readiness(db.session, role_id, user_ids=shared)
+    ranked = readiness_figures.role_readiness(db.session, role_id, user_ids=shared)
     if ranked is None:
         return jsonify(
             error=f"There is no role {role_id!r}; GET /api/v1/roles lists them.", status=404

@@ -32,7 +32,7 @@ def _session(app: Flask):  # noqa: ANN202 - a SQLAlchemy session
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the only format for now).")
 def readiness_command(role_id: str, as_json: bool) -> None:
     """Every trainee's readiness for ROLE, best first, with the evidence behind each skill."""
-    from lms.services import readiness
+    from lms.services import role_readiness as readiness
 
     with _session(_app()) as session:
         ranked = readiness.role_readiness(session, role_id)
@@ -47,6 +47,29 @@ def readiness_command(role_id: str, as_json: bool) -> None:
         r = entry.readiness
         click.echo(f"{entry.trainee.email:<40} {r.score:5.2f} [{r.low:.2f}, {r.high:.2f}]"
                    f"  {r.status}")
+
+
+@main.command("clear-flags")
+@click.argument("submission_id", type=int)
+@click.option("--by", "by_email", required=True, help="The instructor's or admin's e-mail.")
+@click.option("--note", default="", help="What the review found (kept with the clearance).")
+def clear_flags_command(submission_id: int, by_email: str, note: str) -> None:
+    """Let a reviewed, flagged submission (tampering, copy, ...) count toward readiness."""
+    from sqlalchemy import select
+
+    from lms.errors import DomainError
+    from lms.models import User
+    from lms.services.evidence_integrity import clear_flags
+
+    with _session(_app()) as session:
+        staff = session.scalar(select(User.id).where(User.email == by_email.strip().lower()))
+        if staff is None:
+            raise click.UsageError(f"No account {by_email!r}.")
+        try:
+            clear_flags(session, submission_id, staff, note)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Submission {submission_id} cleared: it now counts toward readiness.")
 
 
 @main.command("import-results")

@@ -27,4 +27,4 @@ __all__ = [
     "Skill", "Role", "RoleSkill", "HiringTarget", "Submission", "SubmissionPurpose",
     "SubmissionStatus", "CellGrade", "GradingJob", "JobStatus",
 ]
-from lms.models import api_tokens, talent  # noqa: E402,F401 - registers the talent tables
+from lms.models import api_tokens, evidence, talent  # noqa: E402,F401 - registers the tables

@@ -10,9 +10,11 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from lms.readiness.evidence import Evidence
+from lms.readiness.difficulty import difficulty_offsets
+from lms.readiness.evidence import Evidence, count_once
 from lms.readiness.mastery import (
     DEFAULT_MODEL,
+    Difficulties,
     Mastery,
     MasteryModel,
     WeightedEvidence,
@@ -22,8 +24,10 @@ from lms.readiness.mastery import (
 )
 from lms.readiness.roles import (
     DEFAULT_POLICY,
+    STATUS_LABELS,
     STATUSES,
     ReadinessPolicy,
+    Reason,
     Role,
     RoleReadiness,
     RoleSkill,
@@ -36,6 +40,11 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_POLICY",
     "STATUSES",
+    "STATUS_LABELS",
+    "Difficulties",
+    "Reason",
+    "count_once",
+    "difficulty_offsets",
     "Evidence",
     "Mastery",
     "MasteryModel",
@@ -63,10 +72,11 @@ def score_trainee(
     as_of: datetime,
     model: MasteryModel = DEFAULT_MODEL,
     policy: ReadinessPolicy = DEFAULT_POLICY,
+    difficulties: Difficulties | None = None,
 ) -> dict[str, RoleReadiness]:
     """One trainee's readiness for each role, keyed by role id, as of a date."""
-    masteries = estimate_masteries(evidence, as_of, model)
-    return {role.id: assess_role(role, masteries, model, policy) for role in roles}
+    masteries = estimate_masteries(evidence, as_of, model, difficulties)
+    return {role.id: assess_role(role, masteries, model, policy, as_of) for role in roles}
 
 
 def score_cohort(
@@ -75,10 +85,11 @@ def score_cohort(
     as_of: datetime,
     model: MasteryModel = DEFAULT_MODEL,
     policy: ReadinessPolicy = DEFAULT_POLICY,
+    difficulties: Difficulties | None = None,
 ) -> dict[TraineeKey, dict[str, RoleReadiness]]:
     """Every trainee's readiness for each role (masteries computed once, in one pass)."""
-    masteries = estimate_cohort_masteries(evidence_by_trainee, as_of, model)
+    masteries = estimate_cohort_masteries(evidence_by_trainee, as_of, model, difficulties)
     return {
-        trainee: {role.id: assess_role(role, skills, model, policy) for role in roles}
+        trainee: {role.id: assess_role(role, skills, model, policy, as_of) for role in roles}
         for trainee, skills in masteries.items()
     }

@@ -1,84 +1,86 @@
-"""Mastery of a skill as an estimate with its uncertainty: Beta-Bernoulli with time decay.
+"""Mastery of a skill as an estimate with its uncertainty: a one-parameter IRT (Rasch) model with
+cohort-estimated item difficulty, split credit, explicit forgetting, and evidence counted once.
 
 The model
 ---------
-Each trainee's mastery of a skill is the probability `p` that they earn the points of a cell that
-tests it. We keep a Beta(alpha, beta) belief about `p`, starting from a weak prior (Beta(1, 1):
-"anything from 0 to 1", mean 0.5). One *result* is one submission of one exercise; its cells
-for the skill add a weight `w` split as
+A trainee's ability at a skill is a logit `theta`; their *mastery level* is sigmoid(theta), the
+chance of earning the points of a cell of average difficulty testing the skill. A cell `i` with
+difficulty `d_i` (a logit offset estimated from the cohort's own first attempts, see
+lms/readiness/difficulty.py: a cell most of the cohort misses is hard) is passed with
+probability sigmoid(theta - d_i). Its share of points `f_i` enters the likelihood in the
+fractional (partial-credit) form, with a weight `w_i`:
 
-    alpha += w * fraction_of_points      beta += w * (1 - fraction_of_points)
+    log L(theta) = sum_i w_i [f_i log s(theta - o_i) + (1 - f_i) log s(o_i - theta)]
 
-(the fractional form of the Bernoulli update, so partial credit counts in proportion), where
+with a prior theta ~ Normal(prior_mean, prior_sd). The posterior is approximated at its mode
+(Newton's method, vectorised over every trainee and skill; the log-likelihood is concave so it
+converges) by a Normal with sd = 1 / sqrt(-second derivative) (Laplace). The reported level is
+E[sigmoid(theta)] under that Normal (the probit approximation), and the interval is
+sigmoid(theta_hat +/- z * sd), the central `credible_mass` (80%) interval.
 
-    w = kind_weight * retry_discount * 2 ** (-age_days / half_life_days) * result_size / n
+Each row's weight and offset:
 
-- kind_weight: an assessment (2) counts more than a practice attempt (1);
-- retry_discount (0.5): a retry, or an attempt made after seeing feedback, counts half, since
-  the trainee was told what was wrong;
-- the decay halves a result's weight every `half_life_days` (180) before `as_of`: the first
-  module of a six-month programme still counts half at its end, and a skill shown stays shown
-  for months of hiring. (With 90 days, "ready" was reached by half as many truly ready trainees
-  of the synthetic cohort, and rankings were no better.) Ages are taken from an `as_of` passed
-  in, never from the clock, so a figure is reproducible and can be computed as of any past date
-  (results dated after `as_of` are ignored);
-- result_size: cells of one submission are correlated (same sitting, same understanding), with
-  an intra-result correlation rho (`cell_correlation`, 0.3). n cells are then worth
-  n / (1 + (n - 1) rho) independent ones (Kish's design effect), never more than 1 / rho, so
-  result_size = n rho / (1 + (n - 1) rho) lies in (0, 1): a one-cell result weighs rho, one with
-  many cells approaches the full kind_weight;
-- cell_share = 1 / n: the result's cells for this skill share its weight equally (points say
-  how much effort an author expected, not how much a cell tells about the skill).
+    w_i = kind_weight * count_factor * (1 / cell_skills) * design_effect / (1 + age / memory_days)
+    o_i = d_i + learning_logits * before / (before + learning_days)
+    theta_now = theta_hat - forgetting_logits * idle / (idle + forgetting_days)
 
-A result (one submission of one exercise, for one skill) therefore weighs less than kind_weight,
-however many cells it has: that is what makes a "lucky result" one submission.
+(`age`: days before `as_of`; `idle`: days since the skill's newest counted evidence; `before`:
+days a row precedes that newest evidence.)
 
-The estimate is the posterior mean alpha / (alpha + beta); the interval is the central
-`credible_mass` (80%) credible interval of the Beta, from its quantile function (betaincinv). A
-skill is *demonstrated* at a target level when the interval's lower bound reaches it.
+- kind_weight: an assessment (1.5) counts more than practice (1); practice may also be done with
+  help (notes, a peer), so a practice cell is passed with chance
+  practice_floor + (1 - practice_floor) * sigmoid(theta - o_i): a floor of points earned
+  whatever the skill, which the estimate does not credit;
+- count_factor: evidence counts once (lms/readiness/evidence.py): flagged results, identical
+  re-sends and assessment retakes count 0; the k-th result of an exercise counts 2 ** -(k-1);
+- split credit: a cell tagged with k skills gives each 1/k of its weight, never full credit to all;
+- design_effect: the n cells of one result for one skill share one sitting, so they are worth
+  n / (1 + (n - 1) rho) independent cells (Kish), each 1 / (1 + (n - 1) rho);
+- learning: while a trainee works on a skill they improve, so work done long before their latest
+  counts as done on a harder cell (it came from a weaker trainee);
+- forgetting, explicitly: a skill not exercised fades: the ability estimated at the last sitting
+  is lowered by up to `forgetting_logits` with the idle time, and old evidence also weighs less
+  (hyperbolically, the power-law shape of forgetting curves rather than exponential decay: a
+  60-day-old result keeps 75% of its weight, a year-old one a third), so the interval widens.
+  A result done 45 days ago keeps 80% of its weight: two perfect checkpoints still count then.
+
+No evidence is no estimate: a skill with no counted evidence has level 0 ("not enough
+evidence"), never the prior's 0.5: what was not seen is not credited.
 
 Why it behaves as the design requires
 -------------------------------------
-- More consistent evidence narrows the interval: every result adds its weight to alpha + beta,
-  the Beta's pseudo-count n, and its spread shrinks like sqrt(m (1 - m) / (n + 1)); results that
-  agree keep m (1 - m) from growing, so the interval narrows.
-- Recent work, assessments and first attempts weigh more: adding a result of weight w and score
-  fraction f moves the mean from m by w (f - m) / (n + w), whose size grows with w; decay,
-  kind_weight and retry_discount all scale w.
-- Correct evidence never lowers the estimate. A full score in a new result adds to alpha only.
-  A full-score cell added to an existing result (a hand-graded cell marked later) takes that
-  result from n to n + 1 cells: its beta part, result_size(n) / n * (failed share), can only
-  shrink because result_size(n) / n decreases with n, and its alpha part can only grow because
-  result_size increases with n and the result's success rate rises. (This is why cells share a
-  result equally rather than by points: a points split could move weight onto failed cells.)
-  The mean alpha / (alpha + beta) rises with alpha and falls with beta, and the Beta is
-  stochastically increasing in alpha and decreasing in beta, so both bounds rise too. Decay
-  cannot undo this: weights depend only on each result's own date and the fixed `as_of`.
-- One lucky result never demonstrates a skill: a single result weighs less than the largest kind
-  weight (2); from Beta(1, 1), a perfect one gives less than Beta(3, 1), whose 10% quantile is
-  0.1 ** (1 / 3) = 0.46 < 0.5. `MasteryModel` refuses any prior/weights for which one result
-  could reach 0.5, so no target >= 0.5 can be met by a single result.
+- More consistent evidence narrows the interval: every row adds w_i p_i (1 - p_i) to the
+  posterior precision.
+- Correct evidence never lowers the estimate: a full-score row adds w_i log s(theta - o_i), an
+  increasing function of theta, to a concave log-posterior, so the mode can only move up; its
+  precision can only grow, so the lower bound rises too. (A result dated before earlier ones of
+  the same exercise can demote them to later attempts; counting once is by date, on purpose.)
+- The figure cannot pile up at 100%: sigmoid(theta) < 1 and the probit shrinkage pulls an
+  uncertain estimate toward 1/2, so a perfect record earns more only as it grows and ages well.
+- Recent work, assessments and first attempts weigh more: all scale w_i.
+- Difficulty is the cohort's, not the trainee's: passing a cell most miss says more.
 """
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from itertools import compress
-from operator import attrgetter
 from typing import NamedTuple, TypeVar
 
 import numpy as np
-from scipy.special import betaincinv
+from scipy.special import expit, logit
+from scipy.stats import norm
 
-from lms.readiness.evidence import Evidence, as_utc
+from lms.readiness.evidence import Evidence, as_utc, count_once
 
 SECONDS_PER_DAY = 86_400.0
-# The lowest target level for which "one lucky result never demonstrates" is guaranteed.
-LOWEST_GUARDED_TARGET = 0.5
+NEWTON_STEPS = 25
 
 TraineeKey = TypeVar("TraineeKey", bound=Hashable)
+Difficulties = Mapping[tuple[str, str], float]  # (exercise slug, grade_id) -> logit offset
 
 
 class WeightedEvidence(NamedTuple):
@@ -90,223 +92,231 @@ class WeightedEvidence(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Mastery:
-    """A trainee's mastery of one skill: posterior mean, credible interval and the evidence used."""
+    """A trainee's mastery of one skill: level, interval, ability (logits) and the evidence used."""
 
     skill: str
     mean: float
     low: float
     high: float
-    alpha: float
-    beta: float
-    # Sum of the weights used, in fresh first-attempt practice results of many cells.
+    theta: float
+    sd: float
+    # Sum of the weights used, in fresh first-attempt practice cells.
     evidence_weight: float
+    last_at: datetime | None = None  # the newest evidence that counted
     evidence: tuple[Evidence, ...] = ()
     weights: tuple[float, ...] = ()  # the weight used for each piece of evidence, in order
+
+    @property
+    def has_evidence(self) -> bool:
+        """Whether any evidence counted for this skill."""
+        return self.evidence_weight > 0
 
     def weighted_evidence(self) -> tuple[WeightedEvidence, ...]:
         """Each piece of evidence with the weight it was given: what explains this mastery."""
         return tuple(map(WeightedEvidence, self.evidence, self.weights))
 
-    def demonstrates(self, level: float) -> bool:
-        """True when the skill is shown with confidence: the interval's lower bound >= level."""
-        return self.low >= level
+    def chance_above(self, level: float) -> float:
+        """Posterior probability that the true level is at least `level` (0 without evidence)."""
+        if not self.has_evidence:
+            return 0.0
+        return float(norm.sf((float(logit(level)) - self.theta) / self.sd))
+
+    def demonstrates(self, level: float, confidence: float = 0.8) -> bool:
+        """True when the skill is shown with confidence: P(level reached) >= confidence."""
+        return self.chance_above(level) >= confidence
 
 
 @dataclass(frozen=True)
 class MasteryModel:
-    """Parameters of the Beta-Bernoulli model; the defaults are the ones the design argues for."""
+    """Parameters of the model; defaults checked by benchmarks/readiness_calibration.py."""
 
-    prior_alpha: float = 1.0
-    prior_beta: float = 1.0
-    assessment_weight: float = 2.0
+    prior_mean: float = 0.0
+    prior_sd: float = 1.5
+    assessment_weight: float = 1.5
     practice_weight: float = 1.0
-    retry_discount: float = 0.5
-    half_life_days: float = 180.0
+    practice_floor: float = 0.15
     credible_mass: float = 0.8
-    cell_correlation: float = 0.3
-    _prior_interval: tuple[float, float] = field(init=False, repr=False, compare=False)
+    cell_correlation: float = 0.5
+    memory_days: float = 365.0
+    forgetting_logits: float = 0.4
+    forgetting_days: float = 120.0
+    learning_logits: float = 0.5
+    learning_days: float = 90.0
 
     def __post_init__(self) -> None:
-        positive = ("prior_alpha", "prior_beta", "practice_weight", "half_life_days")
-        if not 0 < self.cell_correlation <= 1:
-            raise ValueError("MasteryModel.cell_correlation must be in (0, 1]")
+        positive = ("prior_sd", "practice_weight", "memory_days", "forgetting_days",
+                    "learning_days")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"MasteryModel.{name} must be > 0, got {getattr(self, name)}")
-        if not self.assessment_weight > self.practice_weight:
-            raise ValueError("MasteryModel.assessment_weight must exceed practice_weight")
-        if not 0 < self.retry_discount < 1:
-            raise ValueError("MasteryModel.retry_discount must be in (0, 1)")
+        if not 0 <= self.cell_correlation <= 1:
+            raise ValueError("MasteryModel.cell_correlation must be in [0, 1]")
+        if not self.assessment_weight >= self.practice_weight:
+            raise ValueError("MasteryModel.assessment_weight must be at least practice_weight")
         if not 0 < self.credible_mass < 1:
             raise ValueError("MasteryModel.credible_mass must be in (0, 1)")
-        best_single = self.quantiles(self.prior_alpha + self.assessment_weight, self.prior_beta)[0]
-        if best_single >= LOWEST_GUARDED_TARGET:
-            raise ValueError(
-                "MasteryModel: one perfect assessment would give a lower bound of"
-                f" {best_single:.3f} >= {LOWEST_GUARDED_TARGET}; a single lucky result must never"
-                " demonstrate a skill. Use a weaker prior or a smaller assessment_weight."
-            )
-        prior_interval = self.quantiles(self.prior_alpha, self.prior_beta)
-        object.__setattr__(self, "_prior_interval", prior_interval)
+        if self.forgetting_logits < 0:
+            raise ValueError("MasteryModel.forgetting_logits must be >= 0")
 
-    def quantiles(self, alpha: float, beta: float) -> tuple[float, float]:
-        """Lower and upper bounds of the central credible interval of Beta(alpha, beta)."""
-        tail = (1 - self.credible_mass) / 2
-        low, high = betaincinv(alpha, beta, np.array([tail, 1 - tail]))
-        return float(low), float(high)
+    @property
+    def z(self) -> float:
+        """The normal quantile of the interval's upper end."""
+        return float(norm.ppf(0.5 + self.credible_mass / 2))
 
     def prior_mastery(self, skill: str) -> Mastery:
-        """The mastery of a skill with no evidence at all: the prior."""
-        low, high = self._prior_interval
-        alpha, beta = self.prior_alpha, self.prior_beta
-        return Mastery(skill, alpha / (alpha + beta), low, high, alpha, beta, 0.0)
+        """The mastery of a skill with no evidence: level 0, an interval up to the prior's top."""
+        high = float(expit(self.prior_mean + self.z * self.prior_sd))
+        return Mastery(skill, 0.0, 0.0, high, self.prior_mean, self.prior_sd, 0.0)
 
 
 DEFAULT_MODEL = MasteryModel()
 
 
 def estimate_mastery(
-    evidence: Iterable[Evidence], skill: str, as_of: datetime, model: MasteryModel = DEFAULT_MODEL
+    evidence: Iterable[Evidence],
+    skill: str,
+    as_of: datetime,
+    model: MasteryModel = DEFAULT_MODEL,
+    difficulties: Difficulties | None = None,
 ) -> Mastery:
-    """One trainee's mastery of `skill` as of a date, from their evidence (other skills ignored)."""
-    relevant = [item for item in evidence if item.skill == skill]
-    masteries = estimate_masteries(relevant, as_of, model)
+    """One trainee's mastery of `skill` as of a date, from their evidence."""
+    masteries = estimate_masteries(evidence, as_of, model, difficulties)
     return masteries.get(skill) or model.prior_mastery(skill)
 
 
 def estimate_masteries(
-    evidence: Iterable[Evidence], as_of: datetime, model: MasteryModel = DEFAULT_MODEL
+    evidence: Iterable[Evidence],
+    as_of: datetime,
+    model: MasteryModel = DEFAULT_MODEL,
+    difficulties: Difficulties | None = None,
 ) -> dict[str, Mastery]:
     """One trainee's mastery of every skill they have evidence for, as of a date."""
-    return estimate_cohort_masteries({None: evidence}, as_of, model).get(None, {})
+    return estimate_cohort_masteries({None: evidence}, as_of, model, difficulties).get(None, {})
 
 
 def estimate_cohort_masteries(
     evidence_by_trainee: Mapping[TraineeKey, Iterable[Evidence]],
     as_of: datetime,
     model: MasteryModel = DEFAULT_MODEL,
+    difficulties: Difficulties | None = None,
 ) -> dict[TraineeKey, dict[str, Mastery]]:
-    """Every trainee's mastery of every skill with evidence, in one linear, vectorised pass.
+    """Every trainee's mastery of every skill with evidence, in one vectorised pass.
 
-    Trainees without any evidence dated on or before `as_of` map to an empty dict; callers use
-    `model.prior_mastery(skill)` for skills missing from a trainee's dict.
+    Evidence dated after `as_of` is ignored (it did not exist yet). Skills whose evidence all
+    counted 0 (flagged, identical, retaken) are present with level 0 and their evidence listed.
     """
-    # Per-item work stays in C (map, zip, attrgetter, dict.fromkeys) and numpy: this runs over
-    # every piece of evidence of a cohort (hundreds of thousands) on a recruiter's page.
+    now = as_utc(as_of)
+    difficulties = difficulties or {}
     trainees = list(evidence_by_trainee)
     out: dict[TraineeKey, dict[str, Mastery]] = {trainee: {} for trainee in trainees}
-    items: list[Evidence] = []
-    owners: list[int] = []
+    rows: list[Evidence] = []
+    factors: list[float] = []
+    pair_of: list[int] = []
+    pairs: dict[tuple[int, str], int] = {}
+    pair_list: list[tuple[int, str]] = []
     for number, trainee in enumerate(trainees):
-        chunk = list(evidence_by_trainee[trainee])
-        items.extend(chunk)
-        owners.extend([number] * len(chunk))
-    now = as_utc(as_of).timestamp()
-    seconds = np.fromiter(map(datetime.timestamp, map(_AT, items)), float, len(items))
-    happened = seconds <= now  # later evidence did not exist yet
-    if not happened.all():
-        items = list(compress(items, happened))
-        owners = list(compress(owners, happened))
-        seconds = seconds[happened]
-    if not items:
+        items = [item for item in evidence_by_trainee[trainee] if item.at <= now]
+        counted = count_once(items)
+        for item in items:
+            key = (number, item.skill)
+            if key not in pairs:
+                pairs[key] = len(pair_list)
+                pair_list.append(key)
+            rows.append(item)
+            factors.append(counted[item.result_key].factor)
+            pair_of.append(pairs[key])
+    if not rows:
         return out
-
-    skills, exercises, attempts, submissions, kinds, after_feedback, scores, max_scores = (
-        list(map(getter, items)) for getter in _FIELDS
-    )
-    pair_keys = list(zip(owners, skills, strict=True))
-    pairs, pair_count, pair_order = _codes(pair_keys)
-    # A result's cells share one date, kind and retry status by construction, which the
-    # "correct evidence never lowers" argument in the module docstring relies on.
-    result_keys = zip(
-        owners,
-        skills,
-        exercises,
-        attempts,
-        submissions,
-        seconds.tolist(),
-        kinds,
-        after_feedback,
-        strict=True,
-    )
-    results, _, _ = _codes(list(result_keys))
-
-    count = len(items)
-    is_assessment = np.fromiter(map("assessment".__eq__, kinds), bool, count)
-    is_retry = (np.fromiter(attempts, np.int64, count) > 1) | np.fromiter(after_feedback, bool)
-    score_array = np.fromiter(scores, float, count)
-    max_array = np.fromiter(max_scores, float, count)
-    fractions = np.clip(score_array / max_array, 0.0, 1.0)
-    ages_days = (now - seconds) / SECONDS_PER_DAY
-    weights = _weights(is_assessment, is_retry, ages_days, results, model)
-
-    alpha = model.prior_alpha + np.bincount(pairs, weights * fractions, pair_count)
-    beta = model.prior_beta + np.bincount(pairs, weights * (1 - fractions), pair_count)
-    total = np.bincount(pairs, weights, pair_count)
-    tail = (1 - model.credible_mass) / 2
-    low = betaincinv(alpha, beta, tail).tolist()
-    high = betaincinv(alpha, beta, 1 - tail).tolist()
-    mean = (alpha / (alpha + beta)).tolist()
-    alpha_list, beta_list, total_list = alpha.tolist(), beta.tolist(), total.tolist()
-
-    # Group rows by pair with one stable sort, so each mastery's evidence is a slice, in order.
-    order = np.argsort(pairs, kind="stable").tolist()
-    sorted_items = list(map(items.__getitem__, order))
-    sorted_weights = weights[order].tolist()
-    ends = np.cumsum(np.bincount(pairs, minlength=pair_count)).tolist()
-    start = 0
-    for pair, (owner, skill) in enumerate(pair_order):
-        end = ends[pair]
+    count = len(rows)
+    pair_index = np.fromiter(pair_of, np.intp, count)
+    npairs = len(pair_list)
+    ages = np.fromiter(((now - r.at).total_seconds() for r in rows), float, count)
+    ages /= SECONDS_PER_DAY
+    fractions = np.fromiter((r.fraction for r in rows), float, count)
+    kind_weight = np.fromiter(
+        (model.assessment_weight if r.kind == "assessment" else model.practice_weight
+         for r in rows), float, count)
+    split = 1.0 / np.fromiter((r.cell_skills for r in rows), float, count)
+    # Cells of one result for one skill: the design effect's n.
+    result_codes: dict[tuple, int] = {}
+    result_of = np.fromiter(
+        (result_codes.setdefault((pair_of[i], rows[i].result_key), len(result_codes))
+         for i in range(count)), np.intp, count)
+    cells = np.bincount(result_of).astype(float)[result_of]
+    design = 1.0 / (1.0 + (cells - 1.0) * model.cell_correlation)
+    weights = (kind_weight * np.asarray(factors) * split * design
+               / (1.0 + ages / model.memory_days))
+    offsets = np.fromiter(
+        (difficulties.get((r.exercise, r.grade_id), 0.0) for r in rows), float, count)
+    # Learning: work done `before` days ahead of the skill's newest counted work came from a
+    # weaker trainee: to them the cell was harder than it is to the trainee of that last sitting.
+    stamps = np.where(weights > 0, -ages, -np.inf)
+    newest = np.full(npairs, -np.inf)
+    np.maximum.at(newest, pair_index, stamps)
+    idle = np.where(np.isfinite(newest), -newest, 0.0)  # days since the skill was last shown
+    before = np.maximum(ages - idle[pair_index], 0.0)
+    offsets += model.learning_logits * before / (before + model.learning_days)
+    floors = np.fromiter(
+        (model.practice_floor if r.kind == "practice" else 0.0 for r in rows), float, count)
+    theta, sd = _posterior(pair_index, npairs, weights, fractions, offsets, floors, model)
+    # Forgetting: an ability not exercised for `idle` days has faded since.
+    theta = theta - model.forgetting_logits * idle / (idle + model.forgetting_days)
+    total = np.bincount(pair_index, weights, npairs)
+    z = model.z
+    level = expit(theta / np.sqrt(1.0 + math.pi * sd**2 / 8.0))
+    low, high = expit(theta - z * sd), expit(theta + z * sd)
+    last: dict[int, datetime] = {}
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for i in range(count):
+        grouped[pair_of[i]].append(i)
+        if weights[i] > 0 and (pair_of[i] not in last or rows[i].at > last[pair_of[i]]):
+            last[pair_of[i]] = rows[i].at
+    weight_list = weights.tolist()
+    for pair, (owner, skill) in enumerate(pair_list):
+        members = grouped[pair]
+        evidence = tuple(rows[i] for i in members)
+        used = tuple(weight_list[i] for i in members)
+        if total[pair] <= 0:
+            prior = model.prior_mastery(skill)
+            out[trainees[owner]][skill] = Mastery(
+                skill, 0.0, 0.0, prior.high, prior.theta, prior.sd, 0.0, None, evidence, used)
+            continue
         out[trainees[owner]][skill] = Mastery(
-            skill,
-            mean[pair],
-            low[pair],
-            high[pair],
-            alpha_list[pair],
-            beta_list[pair],
-            total_list[pair],
-            tuple(sorted_items[start:end]),
-            tuple(sorted_weights[start:end]),
-        )
-        start = end
+            skill, float(level[pair]), float(low[pair]), float(high[pair]), float(theta[pair]),
+            float(sd[pair]), float(total[pair]), last.get(pair), evidence, used)
     return out
 
 
-_AT = attrgetter("at")
-_FIELDS = tuple(
-    attrgetter(name)
-    for name in (
-        "skill",
-        "exercise",
-        "attempt",
-        "submission_id",
-        "kind",
-        "after_feedback",
-        "score",
-        "max_score",
-    )
-)
-
-
-def _codes(keys: list[tuple]) -> tuple[np.ndarray, int, list[tuple]]:
-    """Number distinct keys in order of first appearance: (code per key, count, distinct keys)."""
-    distinct = list(dict.fromkeys(keys))
-    index = dict(zip(distinct, range(len(distinct)), strict=True))
-    return np.fromiter(map(index.__getitem__, keys), np.intp, len(keys)), len(distinct), distinct
-
-
-def _weights(
-    is_assessment: np.ndarray,
-    is_retry: np.ndarray,
-    ages_days: np.ndarray,
-    results: np.ndarray,
+def _posterior(
+    pair_index: np.ndarray,
+    npairs: int,
+    weights: np.ndarray,
+    fractions: np.ndarray,
+    offsets: np.ndarray,
+    floors: np.ndarray,
     model: MasteryModel,
-) -> np.ndarray:
-    """Each row's weight, as the module docstring defines it."""
-    kind_weight = np.where(is_assessment, model.assessment_weight, model.practice_weight)
-    retry_factor = np.where(is_retry, model.retry_discount, 1.0)
-    decay = np.exp2(-ages_days / model.half_life_days)
-    cells = np.bincount(results).astype(float)
-    rho = model.cell_correlation
-    size_per_cell = (rho / (1 + (cells - 1) * rho))[results]  # result_size(n) / n
-    return kind_weight * retry_factor * decay * size_per_cell
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mode and Laplace sd of theta for every (trainee, skill), by Fisher scoring."""
+    precision0 = 1.0 / model.prior_sd**2
+    theta = np.full(npairs, model.prior_mean)
+    for _ in range(NEWTON_STEPS):
+        gradient, information = _score(theta, pair_index, npairs, weights, fractions, offsets,
+                                       floors)
+        gradient -= (theta - model.prior_mean) * precision0
+        step = np.clip(gradient / (information + precision0), -2.0, 2.0)
+        theta = theta + step
+        if np.abs(step).max() < 1e-9:
+            break
+    _, information = _score(theta, pair_index, npairs, weights, fractions, offsets, floors)
+    return theta, 1.0 / np.sqrt(information + precision0)
+
+
+def _score(theta, pair_index, npairs, weights, fractions, offsets, floors):  # noqa: ANN001, ANN202
+    """Gradient and Fisher information of the log-likelihood, per (trainee, skill)."""
+    s = expit(theta[pair_index] - offsets)
+    chance = floors + (1 - floors) * s
+    slope = (1 - floors) * s * (1 - s)  # d chance / d theta
+    spread = chance * (1 - chance)
+    gradient = np.bincount(pair_index, weights * (fractions - chance) * slope / spread, npairs)
+    information = np.bincount(pair_index, weights * slope**2 / spread, npairs)
+    return gradient, information

@@ -1,47 +1,72 @@
 """Role readiness: a trainee's masteries of a role's required skills, combined without hiding gaps.
 
-Score: the weighted mean, over the role's skills, of attainment = min(mastery / target, 1), so
-going beyond one target earns nothing that could make up for missing another. Its
-interval is the same weighted mean taken over the per-skill lower and upper bounds: a
-conservative band (it assumes every skill errs in the same direction), easy to explain.
+The figure: the weighted mean, over the role's skills, of each skill's estimated level (0 for a
+skill with no counted evidence), shown with the weighted mean of the per-skill interval bounds
+(a conservative band: it assumes every skill errs in the same direction). It is not capped at a
+target, so it keeps ordering candidates by demonstrated skill above the targets, and no
+evidence gives 0.
 
-Status, decided in this order (the first that applies):
-1. "not enough evidence": a critical skill (or, for a role without critical skills, the role as a
-   whole) has less evidence than `min_evidence` (in the model's weight units), so neither
-   "ready" nor a verdict against the trainee can be trusted. Old work decays, so stale evidence
-   ends here too.
-2. "ready": every critical skill is demonstrated (the lower bound of its mastery reaches its
-   target) and the score is at least `ready_score`. The average never decides alone: a critical
-   skill whose lower bound is under target blocks "ready" however good the rest is.
-3. "almost": every critical skill's estimate is within `almost_margin` of its target and the score
-   is at least `almost_score`.
-4. "not ready".
+A critical skill is *confirmed* when the posterior chance that its true level reaches the target
+is at least `confidence` (chosen on the simulated cohort by benchmarks/readiness_calibration.py
+for a precision of "ready" >= 0.95 at a recall >= 0.8). Status, the first that applies:
+
+1. "not enough evidence": a critical skill (or, without critical skills, the role as a whole)
+   has counted evidence of weight below `min_evidence`: no verdict can be trusted yet.
+2. "stale": a critical skill's newest counted evidence is older than `stale_days`: it was shown,
+   but too long ago to vouch for it now.
+3. "ready": every critical skill is confirmed. The average never decides alone.
+4. "more evidence needed": every critical skill not yet confirmed is estimated at or above its
+   target; more work on those skills will settle it (usually: ready soon).
+5. "one skill short": exactly one critical skill is not confirmed and is estimated below its
+   target, within `margin` of it.
+6. "not ready".
+
+Reasons are `Reason`s: an English sentence marked for translation (`lms.i18n.N_`) and its
+parameters, so the web shows them in the reader's language and JSON prints them in English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from scipy.special import expit
+
+from lms.i18n import N_
 from lms.readiness.mastery import DEFAULT_MODEL, Mastery, MasteryModel, WeightedEvidence
 
-Status = Literal["ready", "almost", "not ready", "not enough evidence"]
-STATUSES: tuple[Status, ...] = ("ready", "almost", "not ready", "not enough evidence")
+Status = Literal[
+    "ready", "more evidence needed", "one skill short", "not ready", "not enough evidence", "stale"
+]
+STATUSES: tuple[Status, ...] = (
+    "ready", "more evidence needed", "one skill short", "not ready", "not enough evidence", "stale"
+)
+# Plain-language labels, translated by the web layer.
+STATUS_LABELS: dict[str, str] = {
+    "ready": N_("Ready"),
+    "more evidence needed": N_("More evidence needed"),
+    "one skill short": N_("One skill short"),
+    "not ready": N_("Not ready yet"),
+    "not enough evidence": N_("Not enough evidence"),
+    "stale": N_("Evidence too old"),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class RoleSkill:
-    """A skill a role requires: target level (0..1], relative weight, and whether it is critical."""
+    """A skill a role requires: target level (0..1), relative weight, and whether it is critical."""
 
     skill: str
     level: float
     weight: float = 1.0
     critical: bool = False
+    name: str = ""
 
     def __post_init__(self) -> None:
-        if not 0 < self.level <= 1:
-            raise ValueError(f"skill {self.skill!r}: level must be in (0, 1], got {self.level}")
+        if not 0 < self.level < 1:
+            raise ValueError(f"skill {self.skill!r}: level must be in (0, 1), got {self.level}")
         if not self.weight > 0:
             raise ValueError(f"skill {self.skill!r}: weight must be > 0, got {self.weight}")
 
@@ -66,21 +91,29 @@ class Role:
 
 @dataclass(frozen=True)
 class ReadinessPolicy:
-    """Thresholds that turn a score and per-skill masteries into a status."""
+    """Thresholds that turn per-skill masteries into a status (see the module docstring)."""
 
-    ready_score: float = 0.9
-    almost_score: float = 0.75
-    almost_margin: float = 0.1
-    # In the model's weight units (a fresh, first-attempt practice result of many cells weighs
-    # 1): about one fresh assessment plus a practice exercise, or three or four practice
-    # results. Confidence itself is demanded by "demonstrated" (the interval's lower bound), so
-    # this gate only separates "we cannot tell yet" from a verdict; at 3.0 a track of four
-    # practice exercises and two assessments spread over a semester could not pass it once
-    # the older work had decayed (measured with `lms seed` on the shipped courses).
+    # P(true level >= target) needed to confirm a critical skill; from the calibration.
+    confidence: float = 0.75
+    # In weight units (a fresh first-attempt practice cell tagged with one skill weighs 1, an
+    # assessment cell 1.5): about one exercise's worth of cells on the skill, counted once.
     min_evidence: float = 2.0
+    stale_days: float = 180.0
+    margin: float = 0.1
 
 
 DEFAULT_POLICY = ReadinessPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One plain-language reason: an English message (marked with N_) and its parameters."""
+
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % dict(self.params) if self.params else self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +121,7 @@ class SkillLine:
     """One required skill in a readiness report, with the evidence behind its mastery."""
 
     skill: str
+    name: str
     mastery: float
     low: float
     high: float
@@ -95,8 +129,9 @@ class SkillLine:
     weight: float
     critical: bool
     demonstrated: bool
-    attainment: float
+    chance: float  # P(true level >= target)
     evidence_weight: float
+    last_at: datetime | None
     mastery_detail: Mastery
 
     def weighted_evidence(self) -> tuple[WeightedEvidence, ...]:
@@ -114,22 +149,30 @@ class SkillLine:
             "weight": self.weight,
             "critical": self.critical,
             "demonstrated": self.demonstrated,
+            "chance_above_target": round(self.chance, 4),
             "evidence_weight": round(self.evidence_weight, 4),
+            "last_evidence_at": self.last_at.isoformat() if self.last_at else None,
             "evidence": [evidence_json(line) for line in self.weighted_evidence()],
         }
 
 
 @dataclass(frozen=True, slots=True)
 class RoleReadiness:
-    """A trainee's readiness for one role: score, interval, status, the reasons and the skills."""
+    """A trainee's readiness for one role: figure, interval, status, the reasons and the skills."""
 
     role: str
     score: float
     low: float
     high: float
     status: Status
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     skills: tuple[SkillLine, ...]
+    verified_on: date | None = None  # the newest counted evidence on the role's critical skills
+
+    @property
+    def stale(self) -> bool:
+        """Whether the status is "stale" (evidence too old to vouch for the skill now)."""
+        return self.status == "stale"
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready form, as `lms readiness --json` and the API print it (without the email)."""
@@ -139,7 +182,8 @@ class RoleReadiness:
             "low": round(self.low, 4),
             "high": round(self.high, 4),
             "status": self.status,
-            "reasons": list(self.reasons),
+            "reasons": [str(reason) for reason in self.reasons],
+            "verified_on": self.verified_on.isoformat() if self.verified_on else None,
             "skills": [line.as_json() for line in self.skills],
         }
 
@@ -158,6 +202,7 @@ def evidence_json(line: WeightedEvidence) -> dict[str, Any]:
         "score": item.score,
         "max_score": item.max_score,
         "weight": round(line.weight, 4),
+        "counted": line.weight > 0,
     }
 
 
@@ -166,79 +211,112 @@ def assess_role(
     masteries: Mapping[str, Mastery],
     model: MasteryModel = DEFAULT_MODEL,
     policy: ReadinessPolicy = DEFAULT_POLICY,
+    as_of: datetime | None = None,
 ) -> RoleReadiness:
-    """A trainee's readiness for `role` from their masteries (skills missing use the prior)."""
+    """A trainee's readiness for `role` from their masteries (skills missing: no evidence)."""
     lines = tuple(
-        _skill_line(required, masteries.get(required.skill) or model.prior_mastery(required.skill))
+        _skill_line(required, masteries.get(required.skill) or model.prior_mastery(required.skill),
+                    policy)
         for required in role.skills
     )
     total_weight = sum(line.weight for line in lines)
-    score = sum(line.weight * line.attainment for line in lines) / total_weight
-    low = sum(line.weight * min(line.low / line.target, 1.0) for line in lines) / total_weight
-    high = sum(line.weight * min(line.high / line.target, 1.0) for line in lines) / total_weight
-    status, reasons = _status(lines, score, policy)
-    return RoleReadiness(role.id, score, low, high, status, reasons, lines)
+    score = sum(line.weight * line.mastery for line in lines) / total_weight
+    low = sum(line.weight * line.low for line in lines) / total_weight
+    high = sum(line.weight * line.high for line in lines) / total_weight
+    critical = [line for line in lines if line.critical] or list(lines)
+    dates = [line.last_at for line in critical if line.last_at is not None]
+    verified = max(dates).date() if dates else None
+    status, reasons = _status(lines, policy, as_of)
+    return RoleReadiness(role.id, score, low, high, status, reasons, lines, verified)
 
 
 def rank_candidates(
     readiness_by_trainee: Mapping[Any, RoleReadiness],
 ) -> list[tuple[Any, RoleReadiness]]:
-    """Trainees best first for one role: by score, then by lower bound (surer first)."""
+    """Trainees best first for one role: by figure, then by lower bound (surer first)."""
     return sorted(
         readiness_by_trainee.items(), key=lambda pair: (pair[1].score, pair[1].low), reverse=True
     )
 
 
-def _skill_line(required: RoleSkill, mastery: Mastery) -> SkillLine:
+def _skill_line(required: RoleSkill, mastery: Mastery, policy: ReadinessPolicy) -> SkillLine:
+    chance = mastery.chance_above(required.level)
     return SkillLine(
         skill=required.skill,
+        name=required.name or required.skill,
         mastery=mastery.mean,
         low=mastery.low,
         high=mastery.high,
         target=required.level,
         weight=required.weight,
         critical=required.critical,
-        demonstrated=mastery.demonstrates(required.level),
-        attainment=min(mastery.mean / required.level, 1.0),
+        demonstrated=chance >= policy.confidence,
+        chance=chance,
         evidence_weight=mastery.evidence_weight,
+        last_at=mastery.last_at,
         mastery_detail=mastery,
     )
 
 
+def _percent(value: float) -> str:
+    return f"{round(value * 100)}%"
+
+
 def _status(
-    lines: Sequence[SkillLine], score: float, policy: ReadinessPolicy
-) -> tuple[Status, tuple[str, ...]]:
-    """The status and the sentences that justify it (see the module docstring for the order)."""
+    lines: Sequence[SkillLine], policy: ReadinessPolicy, as_of: datetime | None
+) -> tuple[Status, tuple[Reason, ...]]:
+    """The status and the reasons that justify it (see the module docstring for the order)."""
     critical = [line for line in lines if line.critical]
-    if critical:
-        thin = [line for line in critical if line.evidence_weight < policy.min_evidence]
-        if thin:
-            return "not enough evidence", tuple(
-                f"critical skill {line.skill}: evidence weight {line.evidence_weight:.1f},"
-                f" needs {policy.min_evidence:.1f}"
-                for line in thin
+    judged = critical or list(lines)
+    thin = [line for line in judged if line.evidence_weight < policy.min_evidence]
+    if thin:
+        return "not enough evidence", tuple(
+            Reason(N_("%(skill)s: no work on this skill has counted yet."), {"skill": line.name})
+            if not line.evidence_weight
+            else Reason(N_("%(skill)s: too little work counted so far to judge it."),
+                        {"skill": line.name})
+            for line in thin
+        )
+    if as_of is not None:
+        limit = as_of - timedelta(days=policy.stale_days)
+        old = [line for line in judged if line.last_at is not None and line.last_at < limit]
+        if old:
+            return "stale", tuple(
+                Reason(N_("%(skill)s: last shown on %(date)s, more than %(days)s days ago;"
+                          " recent work is needed to confirm it."),
+                       {"skill": line.name, "date": line.last_at.date().isoformat(),
+                        "days": int(policy.stale_days)})
+                for line in old
             )
-    else:
-        total = sum(line.evidence_weight for line in lines)
-        if total < policy.min_evidence:
-            return "not enough evidence", (
-                f"evidence weight {total:.1f} over the role's skills,"
-                f" needs {policy.min_evidence:.1f}",
-            )
-
-    undemonstrated = [line for line in critical if not line.demonstrated]
-    if not undemonstrated and score >= policy.ready_score:
-        shown = "every critical skill demonstrated" if critical else "no critical skill"
-        return "ready", (f"{shown}; score {score:.2f} >= {policy.ready_score:.2f}",)
-
+    unconfirmed = [line for line in critical if not line.demonstrated]
+    if not unconfirmed:
+        return "ready", (
+            Reason(N_("Every critical skill is at or above its target, with at least"
+                      " %(confidence)s confidence."),
+                   {"confidence": _percent(policy.confidence)}),
+        )
+    above = [line for line in unconfirmed if line.chance >= 0.5]
+    below = [line for line in unconfirmed if line.chance < 0.5]
     reasons = [
-        f"critical skill {line.skill} not demonstrated: lower bound {line.low:.3f}"
-        f" < target {line.target:.2f} (estimate {line.mastery:.2f})"
-        for line in undemonstrated
+        Reason(N_("%(skill)s: estimated at %(level)s, below the target of %(target)s."),
+               {"skill": line.name, "level": _percent(_centre(line)),
+                "target": _percent(line.target)})
+        for line in below
+    ] + [
+        Reason(N_("%(skill)s: estimated at %(level)s, at or above the target of %(target)s,"
+                  " but not yet with %(confidence)s confidence; more work on it will tell."),
+               {"skill": line.name, "level": _percent(_centre(line)),
+                "target": _percent(line.target), "confidence": _percent(policy.confidence)})
+        for line in above
     ]
-    if score < policy.ready_score:
-        reasons.append(f"score {score:.2f} < {policy.ready_score:.2f}")
-    close = all(line.mastery >= line.target - policy.almost_margin for line in critical)
-    if close and score >= policy.almost_score:
-        return "almost", tuple(reasons)
+    if not below:
+        return "more evidence needed", tuple(reasons)
+    if len(unconfirmed) == 1 and _centre(below[0]) >= below[0].target - policy.margin:
+        return "one skill short", tuple(reasons)
     return "not ready", tuple(reasons)
+
+
+def _centre(line: SkillLine) -> float:
+    """The skill's level at its most likely ability (the scale the target is compared on)."""
+    return float(expit(line.mastery_detail.theta)) if line.evidence_weight else 0.0
+

@@ -3,12 +3,15 @@
 How the history is made (an item-response model, so the truth is known and the noise realistic):
 - each trainee has a latent ability theta per skill, in logits: a skill's baseline + a general
   ability shared by all their skills + a skill-specific part. Their *true level* of a skill is
-  sigmoid(theta at the end): the chance of earning a cell's points on an exercise of average
-  difficulty. That is what mastery estimates, so rankings can be compared with the truth;
-- they learn: theta rises linearly over the months, from (final - a per-skill learning gap);
-- each cell is passed with probability sigmoid(theta - exercise difficulty), where theta is the
-  mean over the cell's skills; autograded cells are all-or-nothing, manually graded ones get
-  partial credit in half points;
+  sigmoid(theta at `as_of`): the chance of earning the points of a cell of average difficulty.
+  That is what mastery estimates, so rankings, decisions and intervals can be checked;
+- they learn: theta rises linearly over the months, from (peak - a per-skill learning gap);
+- they forget: a skill not exercised for t days has lost FORGETTING_LOGITS * t / (t + 120) logits
+  (the truth at `as_of` includes what was forgotten since the skill was last exercised);
+- each cell has its own difficulty (exercise difficulty + the cell's); it is passed with
+  probability sigmoid(theta - difficulty + a sitting effect shared by the submission's cells),
+  theta the mean over the cell's skills; autograded cells are all-or-nothing, manually graded
+  ones get partial credit in half points;
 - exercises come in course order, one every few days with jitter; a trainee skips a few;
 - a practice exercise not fully passed is often retried after feedback, with a boost (the
   feedback told them what was wrong: why retries are inflated and the model discounts them);
@@ -41,7 +44,11 @@ DEFAULT_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 ASSESSMENT_SHARE = 0.25  # one exercise in four is an assessment
 # IRT slope: how sharply a cell's pass chance rises with ability. 1.7 is the classic scaling that
 # makes the logistic curve match the normal ogive; well-built autograded cells are about that sharp.
-DISCRIMINATION = 1.5
+DISCRIMINATION = 1.0
+SITTING_SD = 0.3  # logits: a good or bad day, shared by one submission's cells
+CELL_DIFFICULTY_SD = 0.6  # logits: cells of one exercise differ in difficulty
+FORGETTING_LOGITS = 0.4
+FORGETTING_DAYS = 120.0
 CELLS_PER_EXERCISE = (3, 6)  # grade cells per exercise, fewest and most
 MANUAL_CELL_SHARE = 0.2  # share of grade cells graded by hand, with partial credit
 SKIP_PROBABILITY = 0.08  # chance a trainee never attempts a given exercise
@@ -62,6 +69,7 @@ class SyntheticCell:
     max_score: float
     skills: tuple[str, ...]
     manual: bool = False
+    difficulty: float = 0.0  # logits, added to the exercise's
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +145,7 @@ def generate_catalogue(
                     max_score=float(rng.integers(1, 4)),
                     skills=tuple(cell_skills),
                     manual=bool(rng.random() < MANUAL_CELL_SHARE),
+                    difficulty=float(rng.normal(0.0, CELL_DIFFICULTY_SD)),
                 )
             )
         kind: EvidenceKind = "assessment" if rng.random() < ASSESSMENT_SHARE else "practice"
@@ -203,6 +212,9 @@ def evidence_from_submission(
             after_feedback=submission.after_feedback,
             grade_id=grade_id,
             submission_id=submission.submission_id,
+            cell_skills=len(cells[grade_id].skills),
+            # Every synthetic submission is fresh work: none is a re-sent notebook.
+            fingerprint=submission.submission_id,
         )
         for grade_id, score in submission.cell_scores
         for skill in cells[grade_id].skills
@@ -211,6 +223,11 @@ def evidence_from_submission(
 
 def _sigmoid(logit: float) -> float:
     return 1.0 / (1.0 + np.exp(-logit))
+
+
+def _forgotten(days: float) -> float:
+    """Logits lost after `days` without exercising a skill."""
+    return FORGETTING_LOGITS * days / (days + FORGETTING_DAYS) if days > 0 else 0.0
 
 
 def _simulate_trainee(
@@ -226,6 +243,8 @@ def _simulate_trainee(
         skill: base + 0.8 * general + 0.9 * rng.normal() for skill, base in skill_baseline.items()
     }
     gap = {skill: rng.uniform(0.0, MAX_LEARNING_GAP) for skill in skill_baseline}
+    last_seen: dict[str, datetime] = {}
+    end = start + span
     submissions: list[SyntheticSubmission] = []
     evidence: list[Evidence] = []
     for position, exercise in enumerate(catalogue):
@@ -236,9 +255,17 @@ def _simulate_trainee(
         progress = min(max(progress + jitter, 0.0), 1.0)
         at = start + span * progress
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            at = min(at, end)
             boost = FEEDBACK_BOOST if attempt > 1 else 0.0
+            sitting = float(rng.normal(0.0, SITTING_SD))
+            ability = {
+                skill: final[skill] - gap[skill] * (1 - progress)
+                - _forgotten((at - last_seen[skill]).total_seconds() / 86_400
+                             if skill in last_seen else 0.0)
+                for skill in final
+            }
             scores = tuple(
-                (cell.grade_id, _grade_cell(cell, final, gap, progress, boost, exercise, rng))
+                (cell.grade_id, _grade_cell(cell, ability, boost + sitting, exercise, rng))
                 for cell in exercise.cells
             )
             submission = SyntheticSubmission(
@@ -247,11 +274,14 @@ def _simulate_trainee(
                 exercise=exercise.slug,
                 attempt=attempt,
                 after_feedback=attempt > 1,
-                at=min(at, start + span),
+                at=at,
                 cell_scores=scores,
             )
             submissions.append(submission)
             evidence.extend(evidence_from_submission(submission, exercise))
+            for cell in exercise.cells:
+                for skill in cell.skills:
+                    last_seen[skill] = at
             perfect = all(
                 score == cell.max_score
                 for (_, score), cell in zip(scores, exercise.cells, strict=True)
@@ -259,22 +289,25 @@ def _simulate_trainee(
             if exercise.kind == "assessment" or perfect or rng.random() > RETRY_PROBABILITY:
                 break
             at += timedelta(hours=float(rng.uniform(1, 72)))
-    true_levels = {skill: float(_sigmoid(theta)) for skill, theta in final.items()}
+    true_levels = {
+        skill: float(_sigmoid(theta - _forgotten(
+            (end - last_seen[skill]).total_seconds() / 86_400 if skill in last_seen else 0.0)))
+        for skill, theta in final.items()
+    }
     return SyntheticTrainee(email, true_levels, tuple(submissions), tuple(evidence))
 
 
 def _grade_cell(
     cell: SyntheticCell,
-    final: dict[str, float],
-    gap: dict[str, float],
-    progress: float,
-    boost: float,
+    ability: dict[str, float],
+    shift: float,
     exercise: SyntheticExercise,
     rng: np.random.Generator,
 ) -> float:
     """A cell's score: pass probability from the trainee's ability at that time (IRT)."""
-    ability = float(np.mean([final[skill] - gap[skill] * (1 - progress) for skill in cell.skills]))
-    chance = _sigmoid(DISCRIMINATION * (ability + boost - exercise.difficulty))
+    theta = float(np.mean([ability[skill] for skill in cell.skills]))
+    difficulty = exercise.difficulty + cell.difficulty
+    chance = _sigmoid(DISCRIMINATION * (theta + shift - difficulty))
     if exercise.kind == "practice":
         chance = PRACTICE_HELP + (1 - PRACTICE_HELP) * chance
     if cell.manual:
@@ -288,8 +321,8 @@ EXAMPLE_ROLES = (
     Role(
         "data-engineer",
         (
-            RoleSkill("sql-joins", 0.7, weight=2, critical=True),
-            RoleSkill("pandas-cleaning", 0.7, weight=1, critical=True),
+            RoleSkill("sql-joins", 0.6, weight=2, critical=True),
+            RoleSkill("pandas-cleaning", 0.6, weight=1, critical=True),
             RoleSkill("data-modelling", 0.6, weight=1),
             RoleSkill("pipeline-orchestration", 0.6, weight=1),
         ),
@@ -298,16 +331,16 @@ EXAMPLE_ROLES = (
         "data-analyst",
         (
             RoleSkill("python-basics", 0.6, weight=1, critical=True),
-            RoleSkill("data-quality", 0.7, weight=2, critical=True),
+            RoleSkill("data-quality", 0.6, weight=2, critical=True),
             RoleSkill("sql-joins", 0.6, weight=1),
         ),
     ),
     Role(
         "platform-engineer",
         (
-            RoleSkill("pipeline-orchestration", 0.75, weight=2, critical=True),
-            RoleSkill("python-basics", 0.7, weight=1),
-            RoleSkill("data-modelling", 0.5, weight=1),
+            RoleSkill("pipeline-orchestration", 0.6, weight=2, critical=True),
+            RoleSkill("python-basics", 0.6, weight=1),
+            RoleSkill("data-modelling", 0.6, weight=1),
         ),
     ),
 )

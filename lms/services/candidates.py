@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from lms.models import Exercise, Role, Skill
 from lms.models.talent import CandidateMark
 from lms.readiness import STATUSES, RoleReadiness
-from lms.services import readiness as readiness_service
-from lms.services import talent
+from lms.services import evidence_integrity, role_readiness, talent
 
 SORTS = ("readiness", "low", "skill", "email")
 
@@ -37,7 +36,7 @@ class CandidateFilter:
 class CandidateRow:
     """One line of the candidate list."""
 
-    candidate: readiness_service.CandidateReadiness
+    candidate: role_readiness.CandidateReadiness
     mark: CandidateMark | None
     skill_mastery: float | None = None
 
@@ -63,9 +62,9 @@ def candidate_list(session: Session, role_id: str, filters: CandidateFilter = Ca
     role = session.get(Role, role_id)
     if role is None:
         return None
-    everyone = readiness_service.list_trainees(session)
+    everyone = role_readiness.list_trainees(session)
     shared = talent.shared_trainee_ids(session, everyone) & set(everyone)
-    ranked = readiness_service.role_readiness(session, role_id, user_ids=shared) or []
+    ranked = role_readiness.role_readiness(session, role_id, user_ids=shared) or []
     marks = talent.current_marks(session, role_id)
     skills = sorted(s.skill_id for s in role.skills)
     rows = []
@@ -126,13 +125,14 @@ class EvidenceLine:
 class CandidateReport:
     """A shared candidate's readiness for every role, with the evidence behind each number."""
 
-    trainee: readiness_service.Trainee
+    trainee: role_readiness.Trainee
     as_of: datetime
     roles: dict[str, str]  # id -> name
     readiness: dict[str, RoleReadiness]
     skill_names: dict[str, str]
     evidence: dict[str, list[EvidenceLine]]  # skill id -> its evidence, newest first
     marks: list[tuple[CandidateMark, str]] = field(default_factory=list)
+    flags: list[evidence_integrity.EvidenceFlag] = field(default_factory=list)
 
 
 def candidate_report(session: Session, trainee_id: int, *, require_shared: bool = True
@@ -140,7 +140,7 @@ def candidate_report(session: Session, trainee_id: int, *, require_shared: bool 
     """A trainee's report (None if no such trainee, or not shared when sharing is required)."""
     if require_shared and not talent.is_shared(session, trainee_id):
         return None
-    cohort = readiness_service.cohort_readiness(session, user_ids=[trainee_id])
+    cohort = role_readiness.cohort_readiness(session, user_ids=[trainee_id])
     if trainee_id not in cohort.trainees:
         return None
     titles = dict(session.execute(select(Exercise.slug, Exercise.title)).all())
@@ -159,4 +159,5 @@ def candidate_report(session: Session, trainee_id: int, *, require_shared: bool 
         trainee=cohort.trainees[trainee_id], as_of=cohort.as_of,
         roles={r.id: r.name or r.id for r in cohort.roles}, readiness=by_role,
         skill_names=dict(session.execute(select(Skill.id, Skill.name)).all()),
-        evidence=evidence, marks=talent.mark_history(session, trainee_id))
+        evidence=evidence, marks=talent.mark_history(session, trainee_id),
+        flags=cohort.flags.get(trainee_id, []))

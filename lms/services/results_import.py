@@ -1,8 +1,9 @@
 """`lms import-results`: graded history from another system (an nbgrader gradebook, another LMS).
 
 The CSV has one row per graded cell: email, exercise, grade_id, score, max_score, submitted_at,
-kind (practice | assessment). Every row is checked first and every problem is reported with its
-row number (the header is row 1); one bad row and nothing is imported. Rows already imported
+kind (practice | assessment: the catalogue's kind of the exercise; a row saying otherwise is
+refused). Every row is checked first and every problem is reported with its row number (the
+header is row 1); one bad row and nothing is imported. Rows already imported
 (same trainee, exercise, cell and date) are skipped, so importing a file twice is harmless.
 """
 
@@ -107,8 +108,9 @@ def _check_rows(session: Session, raw: list[dict[str, str]]) -> tuple[list[_Row]
     slugs = {(r.get("exercise") or "").strip() for r in raw}
     users = dict(session.execute(select(User.email, User.id).where(
         User.email.in_(emails), User.role == UserRole.TRAINEE)).all())
-    exercises = dict(session.execute(select(Exercise.slug, Exercise.id).where(
-        Exercise.slug.in_(slugs))).all())
+    catalogue = {slug: (eid, str(kind)) for slug, eid, kind in session.execute(
+        select(Exercise.slug, Exercise.id, Exercise.kind).where(Exercise.slug.in_(slugs)))}
+    exercises = {slug: eid for slug, (eid, _) in catalogue.items()}
     cells = set(session.execute(select(GradeCell.exercise_id, GradeCell.grade_id).where(
         GradeCell.exercise_id.in_(list(exercises.values())))))
     rows: list[_Row] = []
@@ -132,6 +134,11 @@ def _check_rows(session: Session, raw: list[dict[str, str]]) -> tuple[list[_Row]
             found.append(f"exercise {slug!r} has no grade cell {grade_id!r}")
         if kind not in EVIDENCE_KINDS:
             found.append(f"kind must be practice or assessment, got {kind!r}")
+        elif slug in catalogue and kind != catalogue[slug][1]:
+            # The catalogue decides what an exercise is: an import cannot make practice count
+            # as an assessment (which weighs more).
+            found.append(f"kind {kind!r} contradicts the catalogue: exercise {slug!r} is"
+                         f" {catalogue[slug][1]!r}; fix the kind column")
         score, max_score = _number(record.get("score")), _number(record.get("max_score"))
         if max_score is None or max_score <= 0:
             found.append(f"max_score must be a positive number, got {record.get('max_score')!r}")

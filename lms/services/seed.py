@@ -8,6 +8,7 @@ grader would have left them, so every page and report works on them as on real w
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -34,6 +35,7 @@ from lms.models import (
     UserRole,
     utcnow,
 )
+from lms.models.evidence import SubmissionFingerprint
 from lms.models.talent import CandidateMark, Cohort, CohortMember, MarkStatus, ReportShare
 from lms.readiness.evidence import EvidenceKind
 from lms.readiness.synthetic import (
@@ -42,8 +44,7 @@ from lms.readiness.synthetic import (
     SyntheticExercise,
     generate_cohort,
 )
-from lms.services import readiness as readiness_service
-from lms.services import talent
+from lms.services import role_readiness, talent
 from lms.services.accounts import hash_password
 
 SHARE_SHARE = 0.7  # share of seeded trainees who shared their report
@@ -190,6 +191,12 @@ def _write_history(session: Session, cohort: SyntheticCohort, users: dict[str, i
         for grade_id, score in sub.cell_scores
     ]
     session.execute(insert(CellGrade), cells)
+    # Synthetic work has no notebook of its own (every row points at the release): each
+    # submission gets a fingerprint of its own, as distinct work would.
+    session.execute(insert(SubmissionFingerprint), [
+        {"submission_id": sid,
+         "answer_sha256": hashlib.sha256(f"seed:{sub.submission_id}".encode()).hexdigest()}
+        for sid, sub in zip(ids, submissions, strict=True)])
     return len(ids), len(cells)
 
 
@@ -203,7 +210,7 @@ def _share_and_mark(session: Session, users: dict[str, int], rng: np.random.Gene
                     for uid in shared)
     session.commit()
     recruiter = session.scalar(select(User.id).where(User.role == UserRole.RECRUITER).limit(1))
-    cohort = readiness_service.cohort_readiness(session, end, user_ids=shared)
+    cohort = role_readiness.cohort_readiness(session, end, user_ids=shared)
     taken: set[int] = set()
     for role in cohort.roles:
         ready = [c for c in cohort.ranked(role.id)

@@ -40,7 +40,7 @@ from lms.models.talent import (
     ReportShare,
 )
 from lms.readiness import score_cohort
-from lms.services import readiness as readiness_service
+from lms.services import role_readiness
 
 PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
 
@@ -249,7 +249,11 @@ def mark_history(session: Session, trainee_id: int) -> list[tuple[CandidateMark,
 
 @dataclass(frozen=True)
 class PipelineCounts:
-    """One role's pipeline: trainees by readiness status and by mark, against the plan."""
+    """One role's pipeline: trainees by readiness status and by mark, against the plan.
+
+    `trainees` and the statuses count distinct people who share their report and are not hired
+    yet (a hired trainee is in `hired`); close to ready (`almost`) is "one skill short" or "more
+    evidence needed"; `not_enough_evidence` includes stale evidence."""
 
     role_id: str
     role_name: str
@@ -285,11 +289,40 @@ def hiring_plan(session: Session) -> dict[str, tuple[int, date | None]]:
 
 
 def pipeline(
-    session: Session, cohort: readiness_service.CohortReadiness | None = None
+    session: Session, cohort: role_readiness.CohortReadiness | None = None
 ) -> list[PipelineCounts]:
     """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
-    cohort = cohort or readiness_service.cohort_readiness(session)
-    return _counts(session, cohort.roles, cohort.by_trainee, current_marks(session))
+    cohort = cohort or role_readiness.cohort_readiness(session)
+    marks = current_marks(session)
+    return _counts(session, cohort.roles, _in_pipeline(cohort.by_trainee,
+                                                         shared_trainee_ids(session), marks),
+                   marks)
+
+
+def _in_pipeline(by_trainee: dict[int, dict[str, Any]], shared: set[int],
+                 marks: dict[tuple[int, str], CandidateMark]) -> dict[int, dict[str, Any]]:
+    """Who the pipeline counts: distinct trainees who share their report, not yet hired."""
+    hired = {tid for (tid, _), mark in marks.items() if mark.status == MarkStatus.HIRED}
+    return {tid: scores for tid, scores in by_trainee.items()
+            if tid in shared and tid not in hired}
+
+
+def _shared_as_of(session: Session) -> Any:
+    """A function: moment -> the trainees sharing their report then (consent history, read once)."""
+    choices = session.execute(select(ReportShare.trainee_id, ReportShare.shared, ReportShare.at)
+                              .order_by(ReportShare.at, ReportShare.id)).all()
+    members = dict(session.execute(select(CohortMember.user_id, CohortMember.cohort_id)).all())
+    defaults = session.execute(
+        select(CohortSharingChange.cohort_id, CohortSharingChange.default_sharing,
+               CohortSharingChange.at)
+        .order_by(CohortSharingChange.at, CohortSharingChange.id)).all()
+
+    def shared(moment: datetime) -> set[int]:
+        cohort_default = {cid: value for cid, value, at in defaults if at <= moment}
+        state = {uid: cohort_default.get(cid, False) for uid, cid in members.items()}
+        state.update({tid: value for tid, value, at in choices if at <= moment})
+        return {tid for tid, value in state.items() if value}
+    return shared
 
 
 def _counts(
@@ -311,9 +344,10 @@ def _counts(
                 names.get(role.id, role.id),
                 len(by_trainee),
                 statuses["ready"],
-                statuses["almost"],
+                # Close to ready: one skill short, or every estimate on target but not yet sure.
+                statuses["one skill short"] + statuses["more evidence needed"],
                 statuses["not ready"],
-                statuses["not enough evidence"],
+                statuses["not enough evidence"] + statuses["stale"],
                 marked[MarkStatus.SHORTLISTED],
                 marked[MarkStatus.INTERVIEWING],
                 marked[MarkStatus.HIRED],
@@ -330,9 +364,9 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     The evidence is read once; readiness is recomputed per day (the model ignores later work),
     so a back-filled history is what the pipeline page would have shown on that day.
     """
-    roles = readiness_service.load_roles(session)
-    trainees = readiness_service.list_trainees(session)
-    evidence = readiness_service.load_evidence(session)
+    roles = role_readiness.load_roles(session)
+    trainees = role_readiness.list_trainees(session)
+    evidence = role_readiness.load_evidence(session)
     per_trainee = {tid: evidence.get(tid, ()) for tid in trainees}
     joined = dict(
         session.execute(select(User.id, User.created_at).where(User.id.in_(list(trainees)))).all()
@@ -340,6 +374,7 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     all_marks = list(
         session.scalars(select(CandidateMark).order_by(CandidateMark.at, CandidateMark.id))
     )
+    shared_then = _shared_as_of(session)
     stored = 0
     for day in sorted(set(days)):
         moment = datetime.combine(day, time.max, tzinfo=UTC)
@@ -349,7 +384,8 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
         latest = {(m.trainee_id, m.role_id): m for m in all_marks if m.at <= moment}
         marks = {k: m for k, m in latest.items() if m.status != MarkStatus.CLEARED}
         session.execute(delete(PipelineSnapshot).where(PipelineSnapshot.day == day))
-        for counts in _counts(session, roles, scored, marks):
+        counted = _in_pipeline(scored, shared_then(moment), marks)
+        for counts in _counts(session, roles, counted, marks):
             session.add(
                 PipelineSnapshot(
                     role_id=counts.role_id,
@@ -436,7 +472,7 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
         .where(ImportedResult.user_id == trainee_id)
         .order_by(ImportedResult.id)
     )
-    readiness = readiness_service.trainee_readiness(session, trainee_id)
+    readiness = role_readiness.trainee_readiness(session, trainee_id)
     return {
         "account": {
             "email": user.email,

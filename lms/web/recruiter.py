@@ -10,7 +10,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.models.accounts import TALENT_ROLES
 from lms.models.talent import MarkStatus
-from lms.readiness import STATUSES
+from lms.readiness import STATUS_LABELS, STATUSES
 from lms.services import candidates, talent, talent_exports
 from lms.web.access import roles_required
 from lms.web.errors import flash_refusal
@@ -47,7 +47,8 @@ def candidate_list(role_id: str):  # noqa: ANN201
     if listing is None:
         abort(404)
     return render_template("recruiter/candidates.html", listing=listing, filters=filters,
-                           statuses=STATUSES, sorts=candidates.SORTS)
+                           statuses=STATUSES, status_labels=STATUS_LABELS,
+                           sorts=candidates.SORTS)
 
 
 @bp.get("/roles/<role_id>/candidates.csv")
@@ -71,7 +72,7 @@ def report(trainee_id: int):  # noqa: ANN201
     if found is None:
         abort(404)
     return render_template("recruiter/report.html", report=found, mark_form=MarkForm(),
-                           marks=[m.value for m in MarkStatus])
+                           marks=[m.value for m in MarkStatus], status_labels=STATUS_LABELS)
 
 
 @bp.get("/candidates/<int:trainee_id>/report.pdf")

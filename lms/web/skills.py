@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from lms.extensions import db
 from lms.models import UserRole
-from lms.services import my_skills, talent
+from lms.readiness import STATUS_LABELS
+from lms.services import talent, trainee_skills
 from lms.web.access import roles_required
 from lms.web.talent_forms import ShareForm
 
@@ -21,9 +22,9 @@ bp = Blueprint("skills", __name__, url_prefix="/skills")
 @roles_required(UserRole.TRAINEE)
 def index():  # noqa: ANN201
     """My skills against each role's target, what is missing, and the modules that close it."""
-    return render_template("skills/index.html", view=my_skills.my_skills(db.session,
+    return render_template("skills/index.html", view=trainee_skills.my_skills(db.session,
                                                                            current_user.id),
-                           share_form=ShareForm())
+                           share_form=ShareForm(), status_labels=STATUS_LABELS)
 
 
 @bp.post("/sharing")

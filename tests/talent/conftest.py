@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,14 +22,28 @@ def results_csv(rows: list[tuple]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+TALENT_CONTENT = Path(__file__).parent / "content"
+# The talent content: the fixture course with two more exercises on the same skills (a practice
+# one and an assessment), so that a role can be demonstrated by distinct work.
+EXERCISES = (("squares", "practice"), ("cubes", "practice"), ("squares-check", "assessment"))
+
+
+@pytest.fixture
+def content(app, session: Session):  # noqa: ANN001, ANN201
+    """The talent content tree imported (overrides the shared one-exercise fixture)."""
+    from lms.services.content_import import import_content
+
+    return import_content(session, TALENT_CONTENT)
+
+
 def strong_history(email: str, days: int = 10) -> list[tuple]:
-    """Daily perfect assessments on squares over `days` days (enough to be ready)."""
-    start = datetime.now(UTC) - timedelta(days=days + 1)
+    """Perfect work on every exercise, each done once over the last `days` days (ready)."""
     rows = []
-    for day in range(days):
-        at = (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        rows += [(email, "squares", "test_squares", 2, 2, at, "assessment"),
-                 (email, "squares", "test_total", 1, 1, at, "assessment")]
+    for number, (slug, kind) in enumerate(EXERCISES):
+        at = (datetime.now(UTC) - timedelta(days=days + 1, hours=-number)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+        rows += [(email, slug, "test_squares", 2, 2, at, kind),
+                 (email, slug, "test_total", 1, 1, at, kind)]
     return rows
 
 

@@ -31,6 +31,7 @@ def test_readiness_json_shape_and_order(cli, world, users) -> None:  # noqa: ANN
     assert rows[0]["status"] == "ready"
     for row in rows:
         assert {"email", "readiness", "low", "high", "status", "skills"} <= set(row)
+        assert row["flags"] == {"integrity": [], "copy": [], "stale": False}
         assert row["low"] <= row["readiness"] <= row["high"]
         assert {s["skill"] for s in row["skills"]} == {"python-basics", "testing"}
         for skill in row["skills"]:
@@ -67,16 +68,21 @@ def test_import_results_reports_unknown_rows_and_imports_nothing(
     rows.append((users.trainee, "no-such-exercise", "x", 1, 2, "2026-01-02T10:00:00Z",
                  "practice"))
     rows.append((users.trainee, "squares", "test_squares", 3, 2, "yesterday", "homework"))
+    # Practice passed off as an assessment (which weighs more): the catalogue's kind wins.
+    rows.append((users.trainee, "squares", "test_squares", 2, 2, "2026-01-03T10:00:00Z",
+                 "assessment"))
     path = tmp_path / "bad.csv"
     path.write_bytes(results_csv(rows))
     result = CliRunner().invoke(main, ["import-results", str(path)])
     assert result.exit_code == 1
     assert "nothing imported" in result.output
-    assert "row 4: unknown e-mail 'nobody@example.org'" in result.output
-    assert "row 5: unknown exercise 'no-such-exercise'" in result.output
-    assert "row 6: kind must be practice or assessment" in result.output
-    assert "row 6: score must be a number from 0 to max_score" in result.output
-    assert "row 6: submitted_at must be an ISO 8601 date-time" in result.output
+    assert "row 8: unknown e-mail 'nobody@example.org'" in result.output
+    assert "row 9: unknown exercise 'no-such-exercise'" in result.output
+    assert "row 10: kind must be practice or assessment" in result.output
+    assert "row 10: score must be a number from 0 to max_score" in result.output
+    assert "row 10: submitted_at must be an ISO 8601 date-time" in result.output
+    assert ("row 11: kind 'assessment' contradicts the catalogue: exercise 'squares' is"
+            " 'practice'") in result.output
     assert session.scalar(select(func.count()).select_from(ImportedResult)) == 0
 
 
@@ -117,6 +123,8 @@ def test_seed_builds_a_cohort_with_history(cli, content, session) -> None:  # no
 def test_snapshot_pipeline_stores_today(cli, world, session) -> None:  # noqa: ANN001
     from lms.services import talent
 
+    talent.set_sharing(session, world.trainee_id, True)  # only people who share are counted
+    talent.set_sharing(session, world.other_id, True)
     result = cli("snapshot-pipeline")
     assert result.exit_code == 0 and "Stored 1 snapshot(s)" in result.output
     stored = talent.pipeline_history(session, "junior-dev")

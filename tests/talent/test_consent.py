@@ -92,7 +92,7 @@ def test_export_all_my_data(client, auth, users, world, session) -> None:  # noq
     assert "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.get_data(as_text=True))
     assert data["account"]["email"] == users.trainee
-    assert len(data["imported_results"]) == 20
+    assert len(data["imported_results"]) == 6
     assert data["consent"][0]["shared"] is True and data["shared_now"] is True
     assert data["readiness"][0]["role"] == "junior-dev"
     assert users.other_trainee not in response.get_data(as_text=True)

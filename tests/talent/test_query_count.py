@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from lms.extensions import db
-from lms.services import readiness as readiness_service
+from lms.services import role_readiness
 from lms.services.seed import seed_cohort
 
 PAGES = (
@@ -59,7 +59,7 @@ def _queries_per_page(tmp_path, fixture_content, password_hash, trainees: int  #
         client.get(page)  # warm: first-use queries (e.g. the user loader) are not what we test
         for cached in (False, True):
             if not cached:
-                readiness_service.cache.clear()
+                role_readiness.cache.clear()
             with counting(app) as statements:
                 response = client.get(page)
             assert response.status_code == 200, page

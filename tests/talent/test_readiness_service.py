@@ -16,7 +16,7 @@ from lms.models import (
     SubmissionStatus,
     utcnow,
 )
-from lms.services import readiness
+from lms.services import role_readiness as readiness
 from lms.services.blobs import put_blob
 from lms.services.results_import import import_results
 from tests.talent.conftest import results_csv
@@ -50,12 +50,12 @@ def test_attempts_are_numbered_across_sources_in_date_order(session, users, cont
     first = _graded(session, uid, 5, {"test_squares": (1.0, False)})
     at = (utcnow() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     import_results(session, results_csv([(users.trainee, "squares", "test_squares", 2, 2, at,
-                                          "assessment")]), "other-lms.csv")
+                                          "practice")]), "other-lms.csv")
     third = _graded(session, uid, 1, {"test_squares": (2.0, False), "test_total": (0.0, True)})
     _graded(session, uid, 0.5, {"test_squares": (2.0, False)}, SubmissionStatus.FAILED)
     evidence = sorted(readiness.load_evidence(session)[uid], key=lambda e: e.at)
     assert [(e.attempt, e.kind, e.submission_id) for e in evidence] == [
-        (1, "practice", first.id), (2, "assessment", f"import:{evidence[1].at.isoformat()}"),
+        (1, "practice", first.id), (2, "practice", f"import:{evidence[1].at.isoformat()}"),
         (3, "practice", third.id)]
     assert [e.after_feedback for e in evidence] == [False, True, True]
     # The pending hand-graded cell and the failed grading gave no evidence.
@@ -75,7 +75,7 @@ def test_cohort_figures_are_reused_until_the_data_changes(session, world, users)
     assert readiness.cohort_readiness(session) is before  # unchanged data: reused
     at = (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     import_results(session, results_csv([(users.other_trainee, "squares", "test_squares", 2, 2,
-                                          at, "assessment")]), "more.csv")
+                                          at, "practice")]), "more.csv")
     after = readiness.cohort_readiness(session)
     assert after is not before
     other = world.other_id

@@ -18,20 +18,28 @@ def _share_both(session, world) -> None:  # noqa: ANN001
 
 
 def test_pipeline_counts_statuses_and_marks(client, auth, users, world, session) -> None:  # noqa: ANN001
+    assert talent.pipeline(session)[0].trainees == 0  # nobody shares: nobody is counted
     _share_both(session, world)
+    counts = talent.pipeline(session)[0]
+    assert (counts.trainees, counts.ready, counts.not_yet + counts.almost) == (2, 1, 1)
+    talent.set_sharing(session, world.other_id, False)  # revoked: no longer counted
+    assert talent.pipeline(session)[0].trainees == 1
+    talent.set_sharing(session, world.other_id, True)
     talent.mark_candidate(session, world.trainee_id, "junior-dev", "shortlisted",
                           world.recruiter_id)
     talent.mark_candidate(session, world.trainee_id, "junior-dev", "hired", world.recruiter_id)
     counts = talent.pipeline(session)[0]
-    assert (counts.ready, counts.hired, counts.shortlisted, counts.wanted) == (1, 1, 0, 3)
-    assert counts.trainees == 2 and counts.not_yet + counts.almost == 1
+    # Hired people leave the pipeline's statuses: they are counted as hired, once.
+    assert (counts.ready, counts.hired, counts.shortlisted, counts.wanted) == (0, 1, 0, 3)
+    assert counts.trainees == 1 and counts.not_yet + counts.almost == 1
     session.rollback()  # SQLite: an open read transaction holds the write lock
     auth.login(users.recruiter)
     html = client.get("/recruiter/").get_data(as_text=True)
-    assert '<td class="num" data-count="ready">1</td>' in html
+    assert '<td class="num" data-count="ready">0</td>' in html
     assert '<td class="num" data-count="hired">1</td>' in html
     talent.mark_candidate(session, world.trainee_id, "junior-dev", "cleared", world.recruiter_id)
     assert talent.pipeline(session)[0].hired == 0
+    assert talent.pipeline(session)[0].ready == 1
     assert [m.status.value for m, _ in talent.mark_history(session, world.trainee_id)] == [
         "shortlisted", "hired", "cleared"]
 
@@ -53,12 +61,16 @@ def test_marks_through_the_report_page(client, auth, users, world, session) -> N
 
 def test_pipeline_history_from_past_evidence(client, auth, users, world, session) -> None:  # noqa: ANN001
     from lms.models import User
+    from lms.models.talent import ReportShare
 
     today = utcnow().date()
     talent.record_snapshots(session, [today - timedelta(days=30)])
     assert talent.pipeline_history(session, "junior-dev")[0].trainees == 0  # not joined yet
+    _share_both(session, world)
     for user in session.scalars(select(User)):
         user.created_at = utcnow() - timedelta(days=60)
+    for share in session.scalars(select(ReportShare)):
+        share.at = utcnow() - timedelta(days=60)
     session.commit()
     stored = talent.record_snapshots(session, [today - timedelta(days=30), today])
     assert stored == 2
@@ -82,7 +94,7 @@ def test_candidate_filters_and_sort(client, auth, users, world, session) -> None
     assert html.index(users.other_trainee) < html.index(users.trainee)
     html = client.get(base + "?status=ready").get_data(as_text=True)
     assert users.trainee in html and users.other_trainee not in html
-    html = client.get(base + "?skill=testing&min_skill=0.7").get_data(as_text=True)
+    html = client.get(base + "?skill=testing&min_skill=0.5").get_data(as_text=True)
     assert users.trainee in html and users.other_trainee not in html
     html = client.get(base + "?min_readiness=banana&status=nonsense").get_data(as_text=True)
     assert users.trainee in html and users.other_trainee in html

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from lms.models import Course, Exercise, GradeCell, GradeCellSkill, Module, ModuleExercise, Skill
 from lms.readiness import RoleReadiness, SkillLine
-from lms.services import progress, talent
-from lms.services import readiness as readiness_service
+from lms.services import progress, role_readiness, talent
 
 SUGGESTIONS_PER_ROLE = 3
 
@@ -49,7 +48,7 @@ class MySkills:
 
 def my_skills(session: Session, trainee_id: int) -> MySkills:
     """The trainee's readiness for every role, their gaps, and the next modules to take."""
-    cohort = readiness_service.cohort_readiness(session, user_ids=[trainee_id])
+    cohort = role_readiness.cohort_readiness(session, user_ids=[trainee_id])
     by_role = cohort.by_trainee.get(trainee_id, {})
     coverage = _module_coverage(session)
     best = progress.best_scores(session, trainee_id)

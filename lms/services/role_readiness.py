@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from lms.models import (
     GradeCellSkill,
     Role,
     RoleSkill,
+    Skill,
     Submission,
     SubmissionPurpose,
     SubmissionStatus,
@@ -32,8 +33,11 @@ from lms.models import (
     UserRole,
     utcnow,
 )
+from lms.models.evidence import FlagClearance, SubmissionFingerprint
 from lms.models.talent import ImportedResult
 from lms.readiness import Evidence, RoleReadiness
+from lms.readiness.evidence import is_blocking_flag
+from lms.services import evidence_integrity
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,21 @@ class CandidateReadiness:
 
     trainee: Trainee
     readiness: RoleReadiness
+    flags: tuple[evidence_integrity.EvidenceFlag, ...] = ()
+
+    def flags_json(self) -> dict[str, Any]:
+        """Integrity and copy flags on the trainee's graded work, and whether the role's
+        evidence is stale."""
+        return {
+            "integrity": [f.as_json() for f in self.flags if f.kind == "integrity"],
+            "copy": [f.as_json() for f in self.flags if f.kind == "copy"],
+            "stale": self.readiness.stale,
+        }
 
     def as_json(self) -> dict[str, Any]:
-        """The shape `lms readiness --json` and the API print: the e-mail, then the figures."""
-        return {"email": self.trainee.email, **self.readiness.as_json()}
+        """The shape `lms readiness --json` and the API print: the e-mail, the figures, flags."""
+        return {"email": self.trainee.email, **self.readiness.as_json(),
+                "flags": self.flags_json()}
 
 
 @dataclass(frozen=True)
@@ -65,10 +80,12 @@ class CohortReadiness:
     roles: list[readiness.Role]
     trainees: dict[int, Trainee]
     by_trainee: dict[int, dict[str, RoleReadiness]]
+    flags: dict[int, list[evidence_integrity.EvidenceFlag]] = field(default_factory=dict)
 
     def ranked(self, role_id: str) -> list[CandidateReadiness]:
         """Trainees best first for `role_id`: score, then lower bound, then e-mail."""
-        entries = [CandidateReadiness(self.trainees[tid], roles[role_id])
+        entries = [CandidateReadiness(self.trainees[tid], roles[role_id],
+                                      tuple(self.flags.get(tid, ())))
                    for tid, roles in self.by_trainee.items()]
         return sorted(entries, key=lambda e: (-e.readiness.score, -e.readiness.low,
                                               e.trainee.email))
@@ -79,10 +96,12 @@ def load_roles(session: Session, role_ids: Collection[str] | None = None) -> lis
     query = select(Role).order_by(Role.id).options(selectinload(Role.skills))
     if role_ids is not None:
         query = query.where(Role.id.in_(list(role_ids)))
+    names = dict(session.execute(select(Skill.id, Skill.name)).all())
     return [
         readiness.Role(
             id=row.id, name=row.name,
-            skills=tuple(readiness.RoleSkill(s.skill_id, s.level, s.weight, s.critical)
+            skills=tuple(readiness.RoleSkill(s.skill_id, s.level, s.weight, s.critical,
+                                             names.get(s.skill_id, s.skill_id))
                          for s in row.skills),
         )
         for row in session.scalars(query) if row.skills
@@ -104,22 +123,33 @@ def load_evidence(
 ) -> dict[int, list[Evidence]]:
     """Every graded cell of these trainees (default: all), as Evidence, by trainee id.
 
-    Four queries: exercises, our graded submissions, their cells (with the cells' skills), and
-    results imported from other systems. Attempts are numbered per trainee and exercise across
-    both sources, in date order.
+    A fixed number of queries: exercises, cells' skill counts, our graded submissions (with
+    their fingerprints and clearances), their cells (with the cells' skills), and results
+    imported from other systems. The exercise's kind is the catalogue's, whatever the source.
+    Attempts are numbered per trainee and exercise across both sources, in date order.
     """
-    exercises = {eid: (slug, str(kind)) for eid, slug, kind in session.execute(
+    # No retake cool-down in the catalogue yet: an assessment counts its first result only.
+    exercises = {eid: (slug, str(kind), None) for eid, slug, kind in session.execute(
         select(Exercise.id, Exercise.slug, Exercise.kind))}
+    skill_counts = dict(session.execute(
+        select(GradeCellSkill.grade_cell_id, func.count())
+        .group_by(GradeCellSkill.grade_cell_id)).all())
     graded = (Submission.purpose == SubmissionPurpose.GRADE,
               Submission.status == SubmissionStatus.GRADED)
+    cleared = set(session.scalars(select(FlagClearance.submission_id)))
     # Submissions apart from their cells: a timestamp is converted once per submission, not
     # once per (cell, skill) row, which is most of the cost of reading a large cohort.
-    submissions = {sid: (uid, eid, at) for sid, uid, eid, at in session.execute(_for_trainees(
-        select(Submission.id, Submission.user_id, Submission.exercise_id, Submission.created_at)
-        .where(*graded), Submission.user_id, user_ids))}
+    submissions = {
+        sid: (uid, eid, at, fingerprint, _blocked(flags) and sid not in cleared)
+        for sid, uid, eid, at, fingerprint, flags in session.execute(_for_trainees(
+            select(Submission.id, Submission.user_id, Submission.exercise_id,
+                   Submission.created_at, SubmissionFingerprint.answer_sha256, Submission.flags)
+            .outerjoin(SubmissionFingerprint,
+                       SubmissionFingerprint.submission_id == Submission.id)
+            .where(*graded), Submission.user_id, user_ids))}
     cells = session.execute(_for_trainees(
         select(CellGrade.submission_id, CellGrade.grade_id, CellGrade.score, CellGrade.max_score,
-               GradeCellSkill.skill_id)
+               GradeCellSkill.skill_id, GradeCell.id)
         .join(Submission, Submission.id == CellGrade.submission_id)
         .join(GradeCell, (GradeCell.exercise_id == Submission.exercise_id)
               & (GradeCell.grade_id == CellGrade.grade_id))
@@ -128,25 +158,31 @@ def load_evidence(
         .where(*graded, CellGrade.needs_manual_grade.is_(False), CellGrade.max_score > 0),
         Submission.user_id, user_ids))
     rows = []
-    for sid, grade_id, score, max_score, skill in cells:
-        uid, eid, at = submissions[sid]
-        slug, kind = exercises[eid]
-        rows.append((("submission", sid), uid, slug, kind, at, grade_id, score, max_score, skill))
+    for sid, grade_id, score, max_score, skill, cell_id in cells:
+        uid, eid, at, fingerprint, flagged = submissions[sid]
+        slug, kind, retake = exercises[eid]
+        rows.append((("submission", sid), uid, slug, kind, at, grade_id, score, max_score, skill,
+                     skill_counts.get(cell_id, 1), fingerprint, flagged, retake))
     imported = (
-        select(ImportedResult.user_id, ImportedResult.exercise_id, ImportedResult.kind,
+        select(ImportedResult.user_id, ImportedResult.exercise_id,
                ImportedResult.submitted_at, ImportedResult.grade_id, ImportedResult.score,
-               ImportedResult.max_score, GradeCellSkill.skill_id)
+               ImportedResult.max_score, GradeCellSkill.skill_id, GradeCell.id)
         .join(GradeCell, (GradeCell.exercise_id == ImportedResult.exercise_id)
               & (GradeCell.grade_id == ImportedResult.grade_id))
         .join(GradeCellSkill, GradeCellSkill.grade_cell_id == GradeCell.id)
         .where(ImportedResult.max_score > 0)
     )
     rows += [
-        (("import", at), uid, exercises[eid][0], kind, at, grade_id, score, max_score, skill)
-        for uid, eid, kind, at, grade_id, score, max_score, skill
+        (("import", at), uid, exercises[eid][0], exercises[eid][1], at, grade_id, score,
+         max_score, skill, skill_counts.get(cell_id, 1), None, False, exercises[eid][2])
+        for uid, eid, at, grade_id, score, max_score, skill, cell_id
         in session.execute(_for_trainees(imported, ImportedResult.user_id, user_ids))
     ]
     return _to_evidence(rows)
+
+
+def _blocked(flags: list[str] | None) -> bool:
+    return any(is_blocking_flag(str(flag)) for flag in flags or ())
 
 
 def _for_trainees(query: Select, user_column: Any, user_ids: Collection[int] | None) -> Select:
@@ -156,7 +192,8 @@ def _for_trainees(query: Select, user_column: Any, user_ids: Collection[int] | N
 
 
 def _to_evidence(rows: list[tuple]) -> dict[int, list[Evidence]]:
-    """Rows (result key, user, exercise, kind, at, grade id, score, max, skill) to Evidence."""
+    """Rows (result key, user, exercise, kind, at, grade id, score, max, skill, skills of the
+    cell, fingerprint, flagged, retake days) to Evidence."""
     dates: dict[tuple[int, str], dict[tuple, datetime]] = defaultdict(dict)
     for key, uid, slug, _kind, at, *_ in rows:
         dates[(uid, slug)].setdefault(key, at)
@@ -166,7 +203,8 @@ def _to_evidence(rows: list[tuple]) -> dict[int, list[Evidence]]:
         for number, key in enumerate(sorted(results, key=lambda k: (results[k], str(k))), 1)
     }
     evidence: dict[int, list[Evidence]] = defaultdict(list)
-    for key, uid, slug, kind, at, grade_id, score, max_score, skill in rows:
+    for (key, uid, slug, kind, at, grade_id, score, max_score, skill, cell_skills, fingerprint,
+         flagged, retake) in rows:
         attempt = attempts[(uid, slug, key)]
         evidence[uid].append(Evidence(
             skill=skill,
@@ -176,8 +214,27 @@ def _to_evidence(rows: list[tuple]) -> dict[int, list[Evidence]]:
             # Every graded attempt shows its feedback, so any later attempt has seen some.
             after_feedback=attempt > 1, grade_id=grade_id,
             submission_id=key[1] if key[0] == "submission" else f"import:{at.isoformat()}",
+            cell_skills=cell_skills, fingerprint=fingerprint, flagged=flagged,
+            retake_after_days=retake,
         ))
     return evidence
+
+
+def load_difficulties(session: Session) -> dict[tuple[str, str], float]:
+    """Each cell's difficulty offset from the whole cohort's first graded attempts (one query)."""
+    first = (select(func.min(Submission.id))
+             .where(Submission.purpose == SubmissionPurpose.GRADE,
+                    Submission.status == SubmissionStatus.GRADED)
+             .group_by(Submission.user_id, Submission.exercise_id))
+    stats = session.execute(
+        select(Exercise.slug, CellGrade.grade_id,
+               func.sum(CellGrade.score / CellGrade.max_score), func.count())
+        .join(Submission, Submission.id == CellGrade.submission_id)
+        .join(Exercise, Exercise.id == Submission.exercise_id)
+        .where(Submission.id.in_(first), CellGrade.needs_manual_grade.is_(False),
+               CellGrade.max_score > 0)
+        .group_by(Exercise.slug, CellGrade.grade_id))
+    return readiness.difficulty_offsets(stats)
 
 
 def data_version(session: Session) -> tuple:
@@ -198,6 +255,8 @@ def data_version(session: Session) -> tuple:
         select(func.count()).select_from(GradeCellSkill),
         select(func.count(), func.sum(RoleSkill.level * RoleSkill.weight)).select_from(RoleSkill),
         select(func.max(Exercise.updated_at)).select_from(Exercise),
+        select(func.count(), func.max(FlagClearance.id)).select_from(FlagClearance),
+        select(func.count()).select_from(SubmissionFingerprint),
     )
     # One statement of scalar subqueries (one per aggregate), whatever the number of rows.
     columns = [part.with_only_columns(column).scalar_subquery()
@@ -266,12 +325,15 @@ def cohort_readiness(
 
 def _compute(session: Session, moment: datetime, user_ids: Collection[int] | None,
              role_ids: Collection[str] | None) -> CohortReadiness:
+    # New graded notebooks get their fingerprint (and copy check) before anything is counted.
+    evidence_integrity.fingerprint_new_submissions(session)
     roles = load_roles(session, role_ids)
     trainees = list_trainees(session, user_ids)
     evidence = load_evidence(session, user_ids)
     scored = readiness.score_cohort({tid: evidence.get(tid, ()) for tid in trainees}, roles,
-                                    moment)
-    return CohortReadiness(moment, roles, trainees, scored)
+                                    moment, difficulties=load_difficulties(session))
+    flags = evidence_integrity.flags_by_trainee(session, user_ids)
+    return CohortReadiness(moment, roles, trainees, scored, flags)
 
 
 def role_readiness(
