@@ -13,8 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lms.database import begin_write
 from lms.errors import Forbidden, NotFound
 from lms.i18n import N_
 from lms.models import (
@@ -24,25 +26,33 @@ from lms.models import (
     SubmissionPurpose,
     SubmissionStatus,
     User,
-    UserRole,
     utcnow,
 )
+from lms.models.accounts import STAFF_ROLES
 from lms.models.evidence import FlagClearance, SubmissionFingerprint
 from lms.readiness.evidence import is_blocking_flag
 from lms.readiness.fingerprint import notebook_fingerprint
 
-STAFF = (UserRole.INSTRUCTOR, UserRole.ADMIN)
+STAFF = STAFF_ROLES
 
 
 def fingerprint_new_submissions(session: Session) -> int:
-    """Fingerprint graded submissions that have none yet and flag exact copies; commits."""
-    pending = session.execute(
+    """Fingerprint graded submissions that have none yet and flag exact copies; commits.
+
+    It runs on the read path (readiness), so it checks cheaply first and takes the write lock
+    (SQLite) only when there is something to write; a concurrent request that fingerprinted
+    the same submissions first wins, and this one writes nothing."""
+    query = (
         select(Submission.id, Submission.user_id, Submission.exercise_id,
                Submission.notebook_sha256)
         .outerjoin(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
         .where(Submission.purpose == SubmissionPurpose.GRADE,
                Submission.status == SubmissionStatus.GRADED,
-               SubmissionFingerprint.submission_id.is_(None))).all()
+               SubmissionFingerprint.submission_id.is_(None)))
+    if session.execute(query.limit(1)).first() is None:
+        return 0
+    begin_write(session)
+    pending = session.execute(query).all()
     if not pending:
         return 0
     blobs = dict(session.execute(select(Blob.sha256, Blob.data).where(
@@ -52,11 +62,15 @@ def fingerprint_new_submissions(session: Session) -> int:
         .where(Exercise.id.in_({eid for _, _, eid, _ in pending})))}
     new = {sid: (uid, eid, notebook_fingerprint(blobs.get(sha, b"")))
            for sid, uid, eid, sha in pending}
-    session.add_all(SubmissionFingerprint(submission_id=sid, answer_sha256=fp)
-                    for sid, (_, _, fp) in new.items())
-    session.flush()
-    _flag_copies(session, new, releases)
-    session.commit()
+    try:
+        session.add_all(SubmissionFingerprint(submission_id=sid, answer_sha256=fp)
+                        for sid, (_, _, fp) in new.items())
+        session.flush()
+        _flag_copies(session, new, releases)
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another request fingerprinted them first (PostgreSQL)
+        return 0
     return len(new)
 
 
