@@ -1,8 +1,13 @@
 """Talent: report-sharing consent, cohorts, recruiters' marks, and the hiring pipeline over time.
 
-Consent: a trainee's latest explicit choice wins; without one, their cohort's default applies
-(set by an admin); without a cohort, nothing is shared. Every change is a new row, never an
-update, so the history of who could see what, and since when, is kept.
+Consent comes from the trainee only: their latest choice is the state, and without one nothing
+is shared. An admin may set a cohort to *ask* its trainees (a question on their My skills page),
+never to share for them. Every change is a new row, never an update, so the history of who
+could see what, and since when, is kept.
+
+Aggregates (the pipeline) count only trainees who share their report, as they share it now:
+a count over everyone, next to the shared candidates' list, would give away the status of each
+trainee who did not share.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from lms.models.talent import (
     ReportShare,
 )
 from lms.readiness import score_cohort
+from lms.services import audit
 from lms.services import readiness as readiness_service
 
 PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
@@ -51,22 +57,19 @@ class TalentError(ValueError):
 # --- consent -------------------------------------------------------------------------------
 
 
-def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = None) -> set[int]:
-    """The trainees (among these, default all) whose report recruiters may see. Two queries."""
+def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = None,
+                       as_of: datetime | None = None) -> set[int]:
+    """The trainees (among these, default all) whose own latest choice, now or as of a moment,
+    is to share their report. One query; a cohort's setting never shares anyone."""
     latest = select(func.max(ReportShare.id)).group_by(ReportShare.trainee_id)
-    explicit_query = select(ReportShare.trainee_id, ReportShare.shared).where(
-        ReportShare.id.in_(latest)
-    )
-    default_query = select(CohortMember.user_id, Cohort.default_sharing).join(
-        Cohort, Cohort.id == CohortMember.cohort_id
+    if as_of is not None:
+        latest = latest.where(ReportShare.at <= as_of)
+    query = select(ReportShare.trainee_id).where(
+        ReportShare.id.in_(latest), ReportShare.shared.is_(True)
     )
     if trainee_ids is not None:
-        ids = list(trainee_ids)
-        explicit_query = explicit_query.where(ReportShare.trainee_id.in_(ids))
-        default_query = default_query.where(CohortMember.user_id.in_(ids))
-    effective = dict(session.execute(default_query).all())
-    effective.update(session.execute(explicit_query).all())
-    return {tid for tid, shared in effective.items() if shared}
+        query = query.where(ReportShare.trainee_id.in_(list(trainee_ids)))
+    return set(session.scalars(query))
 
 
 def is_shared(session: Session, trainee_id: int) -> bool:
@@ -81,8 +84,21 @@ def set_sharing(session: Session, trainee_id: int, shared: bool) -> ReportShare:
         raise TalentError(_l("Only trainees have a readiness report to share."))
     event = ReportShare(trainee_id=trainee_id, shared=shared, at=utcnow())
     session.add(event)
+    audit.record(session, "consent.share" if shared else "consent.revoke", trainee_id,
+                 trainee_id)
     session.commit()
     return event
+
+
+def sharing_question(session: Session, trainee_id: int) -> Cohort | None:
+    """The trainee's cohort if it asks them to share and they have not answered yet."""
+    answered = session.scalar(select(ReportShare.id).where(ReportShare.trainee_id == trainee_id)
+                              .limit(1))
+    if answered is not None:
+        return None
+    return session.scalar(select(Cohort).join(CohortMember, CohortMember.cohort_id == Cohort.id)
+                          .where(CohortMember.user_id == trainee_id,
+                                 Cohort.default_sharing.is_(True)))
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,9 @@ class ConsentEvent:
 
     at: datetime
     shared: bool
-    source: str  # "trainee" (their own choice) | "cohort" (an admin set the cohort's default)
+    # "trainee" (their own choice, the only one that shares) | "cohort" (an admin set whether
+    # the cohort asks its trainees; then `shared` says whether it asks)
+    source: str
     detail: str = ""
 
 
@@ -298,7 +316,10 @@ def pipeline(
 ) -> list[PipelineCounts]:
     """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
     cohort = cohort or readiness_service.cohort_readiness(session)
-    return _counts(session, cohort.roles, cohort.by_trainee, current_marks(session))
+    shared = shared_trainee_ids(session)
+    sharing = {tid: scores for tid, scores in cohort.by_trainee.items() if tid in shared}
+    marks = {key: m for key, m in current_marks(session).items() if key[0] in shared}
+    return _counts(session, cohort.roles, sharing, marks)
 
 
 def _counts(
@@ -342,7 +363,11 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     roles = readiness_service.load_roles(session)
     trainees = readiness_service.list_trainees(session)
     evidence = readiness_service.load_evidence(session)
-    per_trainee = {tid: evidence.get(tid, ()) for tid in trainees}
+    shared_now = shared_trainee_ids(session, trainees)
+    per_trainee = {tid: evidence.get(tid, ()) for tid in trainees if tid in shared_now}
+    # Every consent change once (not a query per day): replayed up to each day below.
+    choices = session.execute(select(ReportShare.trainee_id, ReportShare.shared, ReportShare.at)
+                              .order_by(ReportShare.id)).all()
     joined = dict(
         session.execute(select(User.id, User.created_at).where(User.id.in_(list(trainees)))).all()
     )
@@ -352,10 +377,14 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     stored = 0
     for day in sorted(set(days)):
         moment = datetime.combine(day, time.max, tzinfo=UTC)
-        # Only people who had joined by then count: the pipeline of that day, not today's.
-        present = {tid: ev for tid, ev in per_trainee.items() if joined[tid] <= moment}
+        # Only people who had joined and shared by then count (and still share today).
+        state = {tid: shared for tid, shared, at in choices if at <= moment}
+        sharing = {tid for tid, shared in state.items() if shared}
+        present = {tid: ev for tid, ev in per_trainee.items()
+                   if joined[tid] <= moment and tid in sharing}
         scored = score_cohort(present, roles, moment)
-        latest = {(m.trainee_id, m.role_id): m for m in all_marks if m.at <= moment}
+        latest = {(m.trainee_id, m.role_id): m for m in all_marks
+                  if m.at <= moment and m.trainee_id in present}
         marks = {k: m for k, m in latest.items() if m.status != MarkStatus.CLEARED}
         session.execute(delete(PipelineSnapshot).where(PipelineSnapshot.day == day))
         for counts in _counts(session, roles, scored, marks):

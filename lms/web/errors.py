@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from lms.errors import DomainError
 from lms.web.access import wants_json
 
 
@@ -25,6 +26,11 @@ def _messages() -> dict[int, str]:
         429: _("Too many requests. Wait a moment and try again."),
         500: _("Something went wrong on our side. Nothing you submitted was lost."),
     }
+
+
+def domain_message(error: DomainError) -> str:
+    """A service's refusal in the user's language, its parameters filled in."""
+    return _(error.message, **error.params)
 
 
 def error_response(status: int, message: str | None = None):

@@ -10,7 +10,7 @@ from lms.extensions import db
 from lms.models import UserRole
 from lms.models.talent import MarkStatus
 from lms.readiness import STATUSES
-from lms.services import candidates, talent, talent_exports
+from lms.services import audit, candidates, talent, talent_exports
 from lms.web.access import roles_required
 from lms.web.talent_forms import MarkForm
 
@@ -56,6 +56,8 @@ def candidate_csv(role_id: str):  # noqa: ANN201
                                         candidates.parse_filter(request.args))
     if listing is None:
         abort(404)
+    audit.record_export(db.session, "export.candidates", current_user.id, role=role_id,
+                        rows=len(listing.rows))
     return Response(talent_exports.candidates_csv(listing), mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="candidates-{role_id}.csv"'})
@@ -79,6 +81,7 @@ def report_pdf(trainee_id: int):  # noqa: ANN201
     found = candidates.candidate_report(db.session, trainee_id)
     if found is None:
         abort(404)
+    audit.record_export(db.session, "export.report", current_user.id, trainee_id)
     return Response(talent_exports.report_pdf(found), mimetype="application/pdf",
                     headers={"Content-Disposition":
                              f'attachment; filename="report-{trainee_id}.pdf"'})

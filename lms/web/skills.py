@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from lms.extensions import db
 from lms.models import UserRole
-from lms.services import my_skills, talent
+from lms.services import audit, my_skills, talent
 from lms.web.access import roles_required
 from lms.web.talent_forms import ShareForm
 
@@ -23,7 +23,8 @@ def index():  # noqa: ANN201
     """My skills against each role's target, what is missing, and the modules that close it."""
     return render_template("skills/index.html", view=my_skills.my_skills(db.session,
                                                                            current_user.id),
-                           share_form=ShareForm())
+                           share_form=ShareForm(),
+                           question=talent.sharing_question(db.session, current_user.id))
 
 
 @bp.post("/sharing")
@@ -45,5 +46,6 @@ def sharing():  # noqa: ANN201
 def export():  # noqa: ANN201
     """Everything we hold about me, as a JSON download."""
     data = talent.export_trainee_data(db.session, current_user.id)
+    audit.record_export(db.session, "export.my_data", current_user.id, current_user.id)
     return Response(json.dumps(data, indent=1, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition": 'attachment; filename="my-atlas-data.json"'})
