@@ -163,7 +163,7 @@ class SignIn:
     retry_after_seconds: int = 0
 
 
-def _wait(failures: int, allowance: int, last: Any, window_seconds: int) -> int:
+def _wait(failures: int, last: Any, allowance: int, window_seconds: int) -> int:
     """Seconds still to wait after `failures` recent failures (0: go ahead)."""
     if failures < allowance or last is None:
         return 0
