@@ -154,7 +154,7 @@ def create_cohort(
     default_sharing: bool = False,
     by_user_id: int | None = None,
 ) -> Cohort:
-    """Create a cohort (its default sharing recorded as its first change)."""
+    """Create a cohort (whether it asks its trainees recorded as its first change)."""
     slug = slug.strip().lower()
     if not slug or not slug.replace("-", "").isalnum() or len(slug) > 80:
         raise TalentError(
@@ -177,11 +177,13 @@ def create_cohort(
 def set_cohort_default(
     session: Session, cohort_id: int, default_sharing: bool, by_user_id: int | None
 ) -> Cohort:
-    """An admin sets whether the cohort's trainees share by default (their own choice wins)."""
+    """An admin sets whether the cohort asks its trainees to share (it never shares for them)."""
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         raise TalentError(_l("There is no such cohort."))
     cohort.default_sharing = default_sharing
+    audit.record(session, "cohort.ask", by_user_id, None, cohort=cohort.slug,
+                 asks=default_sharing)
     session.add(
         CohortSharingChange(
             cohort_id=cohort.id, default_sharing=default_sharing, by_user_id=by_user_id, at=utcnow()
