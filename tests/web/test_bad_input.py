@@ -242,8 +242,8 @@ def _int_routes(app):
 @pytest.mark.parametrize("number", ["99999999999999999999999", "2147483648", "-1"])
 def test_huge_ids_are_404_on_every_int_route(app, client, auth, users, content,
                                              number: str) -> None:
-    from lms.services.api_tokens import create_token
     from lms.extensions import db
+    from lms.services.api_tokens import create_token
 
     with app.app_context():
         token, _row = create_token(db.session, users.admin)
