@@ -15,6 +15,7 @@ from nbformat import validator
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import nbjson
 
+from grading import cells
 from grading.exercise import Exercise
 
 DEFAULT_MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
@@ -110,12 +111,7 @@ def _validate(raw: dict[str, Any]) -> NotebookNode:
 
 
 def _check_exercise(nb: NotebookNode, exercise: Exercise) -> None:
-    ids = set()
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader")
-        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
-            ids.add(meta["grade_id"])
-    if not ids & set(exercise.source_cells):
+    if not cells.is_for_exercise(nb.cells, exercise.source_cells):
         raise Rejected(
             "This notebook is not the one for this exercise: it has none of the exercise's "
             "cells. Check that you picked the right file (the notebook you downloaded for this "

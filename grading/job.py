@@ -83,7 +83,7 @@ class GradeResult:
     notes: tuple[str, ...] = ()  # one sentence per flag, for people (staff view and feedback)
 
     def to_json(self, *, include_artifacts: bool = False) -> dict[str, Any]:
-        """The DESIGN.md contract; artifacts (feedback, executed notebook) only when asked."""
+        """The `lms grade --json` object (README); artifacts (feedback, notebook) only if asked."""
         data = asdict(self)
         data["cells"] = [asdict(c) for c in self.cells]
         data["flags"] = list(self.flags)

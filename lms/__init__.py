@@ -12,6 +12,8 @@ from flask_login import current_user
 
 from lms.config import config_from_env, load_or_create_secret_key
 
+# The folder above the package: the repository in an editable install (its courses/ and
+# exercises/ are the default content), site-packages in an installed wheel (no content there).
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,7 +23,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         instance_path=os.environ.get("LMS_INSTANCE_PATH") or None,
-        template_folder=str(REPO_ROOT / "templates"),
+        # Templates and static files live inside the package, so a built wheel serves pages too.
+        template_folder="templates",
+        static_folder="static",
     )
     instance = Path(app.instance_path)
     # The instance folder holds the secret key and the SQLite database: for our user alone.

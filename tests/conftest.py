@@ -1,4 +1,4 @@
-"""Shared fixtures: an app on a fresh database per test, a client, a runner, users, content."""
+"""Shared fixtures: an app on a fresh database per test, a client, users, content."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from lms import create_app
 from lms.extensions import db, make_engine
-from lms.models import Base, UserRole
+from lms.models import Base, GradingJob, JobStatus, UserRole
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 PASSWORD = "correct horse battery"
@@ -112,12 +112,6 @@ def session(app: Flask) -> Iterator[Session]:
 def client(app: Flask) -> FlaskClient:
     """A test client."""
     return app.test_client()
-
-
-@pytest.fixture
-def runner(app: Flask):
-    """A CLI runner bound to the app."""
-    return app.test_cli_runner()
 
 
 @pytest.fixture
@@ -225,6 +219,12 @@ def run_jobs(app: Flask):
         return count
 
     return run
+
+
+def unfinished_jobs(session: Session) -> int:
+    """How many grading jobs wait or run (what a test waits on until the queue drains)."""
+    unfinished = GradingJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
+    return session.scalar(select(func.count()).where(unfinished))
 
 
 @pytest.fixture

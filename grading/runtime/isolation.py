@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from typing import Any
 
 UNSAFE_ENV = "LMS_UNSAFE_NO_SANDBOX"
@@ -37,8 +36,6 @@ def describe(probe: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         "cgroup_version": probe.get("cgroup_version"),
         "rlimits": probe.get("rlimits", []),
         "no_new_privs": probe.get("no_new_privs", False),
-        "bubblewrap": shutil.which("bwrap") or None,
-        "bubblewrap_used": False,
         "python_paths_visible": probe.get("python_paths", []),
         "preloaded": probe.get("preloaded", []),
         "limits": limits,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms.models import ExerciseKind
+
 _NUMBER = {"type": "number", "minimum": 0, "maximum": 1}
 _EVIDENCE = {
     "type": "object",
@@ -12,7 +14,7 @@ _EVIDENCE = {
         "exercise": {"type": "string"}, "grade_id": {"type": "string"},
         "submission_id": {"type": ["string", "integer", "null"]},
         "attempt": {"type": "integer", "minimum": 1}, "after_feedback": {"type": "boolean"},
-        "kind": {"type": "string", "enum": ["practice", "assessment"]},
+        "kind": {"type": "string", "enum": [kind.value for kind in ExerciseKind]},
         "at": {"type": "string", "format": "date-time"},
         "score": {"type": "number"}, "max_score": {"type": "number"},
         "weight": {"type": "number"},

@@ -96,7 +96,12 @@ def _table(results: list) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write each graded notebook's feedback page (HTML) into this folder.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON array of DESIGN.md.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array, one object per submission (README: the grader's command line).",
+)
 def grade_command(
     source: Path,
     submissions: tuple[Path, ...],

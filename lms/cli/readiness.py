@@ -72,12 +72,13 @@ def import_results_command(csv_file: Path) -> None:
               help="Random seed; also names the cohort (seed-N) and the e-mail domain.")
 def seed_command(trainees: int, months: int, seed_number: int) -> None:
     """Create a synthetic cohort with months of graded history on the imported exercises."""
-    from lms.services.seed import SeedError, seed_cohort
+    from lms.errors import DomainError
+    from lms.services.seed import seed_cohort
 
     with _session(_app()) as session:
         try:
             summary = seed_cohort(session, trainees, months, seed_number)
-        except SeedError as error:
+        except DomainError as error:  # the English message: the command line has no locale
             raise click.ClickException(str(error)) from None
     click.echo(f"Cohort {summary.cohort}: {summary.trainees} trainees, {summary.submissions}"
                f" graded submissions ({summary.cells} cells) on {summary.exercises} exercises,"
@@ -101,11 +102,12 @@ def snapshot_pipeline_command() -> None:
 @click.option("--name", default="", help="What the token is for (shown in lists).")
 def create_token_command(email: str, name: str) -> None:
     """Create an API token for /api/v1 (printed once; only its hash is stored)."""
-    from lms.services.api_tokens import ApiTokenError, create_token
+    from lms.errors import DomainError
+    from lms.services.api_tokens import create_token
 
     with _session(_app()) as session:
         try:
             token, _row = create_token(session, email, name)
-        except ApiTokenError as error:
+        except DomainError as error:
             raise click.ClickException(str(error)) from None
     click.echo(token)

@@ -9,13 +9,10 @@ import click
 from flask import Flask
 
 from lms.cli import main
+from lms.models.accounts import UserRole
 
-DEMO_ACCOUNTS = (
-    ("trainee@atlas.demo", "trainee", "Demo Trainee"),
-    ("instructor@atlas.demo", "instructor", "Demo Instructor"),
-    ("recruiter@atlas.demo", "recruiter", "Demo Recruiter"),
-    ("admin@atlas.demo", "admin", "Demo Admin"),
-)
+# One demo account per role, in the roles' order: trainee@atlas.demo, instructor@atlas.demo...
+DEMO_ACCOUNTS = tuple((f"{role}@atlas.demo", role, f"Demo {role.label}") for role in UserRole)
 
 
 def _app(**config: object) -> Flask:
@@ -64,7 +61,7 @@ def db_revision(message: str) -> None:
 @main.command("create-user")
 @click.option("--email", required=True)
 @click.option(
-    "--role", required=True, type=click.Choice(["trainee", "instructor", "recruiter", "admin"])
+    "--role", required=True, type=click.Choice([role.value for role in UserRole])
 )
 @click.option("--name", default="", help="Display name.")
 @click.option(
@@ -74,7 +71,7 @@ def db_revision(message: str) -> None:
 )
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; prints the generated password unless one is given on stdin."""
-    from lms.services.accounts import AccountError
+    from lms.errors import DomainError
     from lms.services.accounts import create_user as create
 
     password = None
@@ -83,7 +80,7 @@ def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     with _session(_app()) as session:
         try:
             user, password_used = create(session, email, role, password, display_name=name)
-        except AccountError as error:
+        except DomainError as error:  # the English message: the command line has no locale
             raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role.value} {user.email}")
     if password is None:
@@ -93,7 +90,10 @@ def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
 @main.command("import")
 @click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
 def import_command(root: Path | None) -> None:
-    """Validate courses/ and exercises/ under ROOT (default: here) and upsert them by slug."""
+    """Validate courses/ and exercises/ under ROOT and upsert them by slug.
+
+    ROOT defaults to LMS_CONTENT_ROOT, else the current folder if it holds courses/, else the
+    source tree (an editable install)."""
     summary = _import(_app(), root or _content_root())
     click.echo(
         f"Imported {summary.courses} course(s), {summary.lessons} lesson(s), "
@@ -102,11 +102,29 @@ def import_command(root: Path | None) -> None:
 
 
 def _content_root() -> Path:
-    """The current directory if it holds courses/, else the source tree's."""
+    """LMS_CONTENT_ROOT, else the current directory if it holds courses/, else the source tree's
+    (an editable install); a clear error when none of them holds the content."""
+    import os
+
     from lms import REPO_ROOT
 
-    here = Path.cwd()
-    return here if (here / "courses").is_dir() else REPO_ROOT
+    setting = os.environ.get("LMS_CONTENT_ROOT")
+    if setting:
+        root = Path(setting)
+        if not (root / "courses").is_dir():
+            raise click.ClickException(
+                f"LMS_CONTENT_ROOT={setting} has no courses/ folder: point it at the folder that "
+                "holds courses/ and exercises/."
+            )
+        return root
+    for root in (Path.cwd(), REPO_ROOT):
+        if (root / "courses").is_dir():
+            return root
+    raise click.ClickException(
+        f"No content found: {Path.cwd()} has no courses/ folder. Run this command from the folder "
+        "that holds courses/ and exercises/ (e.g. a clone of the Atlas repository), pass that "
+        "folder as an argument (`lms import ROOT`), or set LMS_CONTENT_ROOT to it."
+    )
 
 
 def _import(app: Flask, root: Path):
@@ -158,12 +176,13 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
 
 
 def _seed_demo_cohort(app: Flask, trainees: int) -> None:
-    from lms.services.seed import SeedError, seed_cohort
+    from lms.errors import DomainError
+    from lms.services.seed import seed_cohort
 
     with _session(app) as session:
         try:
             summary = seed_cohort(session, trainees)
-        except SeedError as already:  # a second `lms demo` on the same database keeps its cohort
+        except DomainError as already:  # a second `lms demo` on the same database keeps its cohort
             click.echo(f"Synthetic cohort kept: {already}")
             return
     click.echo(
@@ -192,10 +211,11 @@ def demo(host: str, port: int, no_serve: bool, trainees: int) -> None:
     from lms.services.accounts import create_user as create
     from lms.services.accounts import generate_password, set_password
 
+    root = _content_root()  # before anything is written: no content, no demo
     # Plain HTTP on this machine: cookies cannot be Secure-only here.
     app = _app(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     upgrade(app.config["DATABASE_URL"])
-    summary = _import(app, _content_root())
+    summary = _import(app, root)
     click.echo(f"Imported {summary.courses} course(s) and {summary.exercises} exercise(s).")
     click.echo("Demo accounts (new passwords at each start):")
     from sqlalchemy import select
@@ -208,7 +228,7 @@ def demo(host: str, port: int, no_serve: bool, trainees: int) -> None:
                 create(session, email, role, password, display_name=name)
             else:
                 set_password(session, user, password)
-            click.echo(f"  {role:<10}  {email:<24}  {password}")
+            click.echo(f"  {role.value:<10}  {email:<24}  {password}")
     if trainees:
         _seed_demo_cohort(app, trainees)
     if no_serve:

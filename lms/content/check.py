@@ -14,6 +14,7 @@ from typing import Any
 
 import grading
 from grading import GradeJob, GradeResult
+from grading.cells import CellKind
 from lms.content.model import Exercise
 
 
@@ -85,7 +86,7 @@ def judge(exercise: Exercise, solution: GradeResult, release: GradeResult) -> Ex
     """Compare the two graded runs of an exercise with what they must score."""
     slug = exercise.slug
     problems = _run_problems(slug, "solution", solution) + _run_problems(slug, "release", release)
-    tests = [c for c in solution.cells if c.kind == "test"]
+    tests = [c for c in solution.cells if c.kind == CellKind.TEST]
     for cell in tests:
         if cell.score < cell.max_score:
             problems.append(
@@ -97,7 +98,7 @@ def judge(exercise: Exercise, solution: GradeResult, release: GradeResult) -> Ex
                 )
             )
     for cell in release.cells:
-        if cell.kind == "test" and cell.score > 0:
+        if cell.kind == CellKind.TEST and cell.score > 0:
             problems.append(
                 CellProblem(
                     slug,
@@ -110,8 +111,8 @@ def judge(exercise: Exercise, solution: GradeResult, release: GradeResult) -> Ex
         exercise=slug,
         autograded_points=sum(c.max_score for c in tests),
         solution_score=sum(c.score for c in tests),
-        release_score=sum(c.score for c in release.cells if c.kind == "test"),
-        manual_points=sum(c.max_score for c in solution.cells if c.kind != "test"),
+        release_score=sum(c.score for c in release.cells if c.kind == CellKind.TEST),
+        manual_points=sum(c.max_score for c in solution.cells if c.kind != CellKind.TEST),
         problems=problems,
     )
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from grading import cells
 from lms.content.fields import SLUG, Reporter
 from lms.content.model import EXERCISE_KINDS, Exercise
 from lms.content.notebook import NotebookProblem, grade_cells_of, line_of_grade_id
@@ -199,14 +200,15 @@ class ExerciseLoader(Reporter):
 def _cell_skills(source_json: str) -> dict[str, list[str]]:
     """grade_id -> skills from the cells' `metadata.atlas.skills` (the other place to map them)."""
     try:
-        cells = json.loads(source_json).get("cells", [])
+        notebook_cells = json.loads(source_json).get("cells", [])
     except (json.JSONDecodeError, AttributeError):
         return {}
     found: dict[str, list[str]] = {}
-    for cell in cells:
-        meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
-        grade_id = (meta.get("nbgrader") or {}).get("grade_id")
-        skills = (meta.get("atlas") or {}).get("skills")
+    for cell in notebook_cells:
+        meta = cell.get("metadata") if isinstance(cell, dict) else None
+        atlas = meta.get("atlas") if isinstance(meta, dict) else None
+        grade_id = cells.grade_id(cell)
+        skills = atlas.get("skills") if isinstance(atlas, dict) else None
         if grade_id and isinstance(skills, list):
             found[grade_id] = [str(s) for s in skills]
     return found

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from lms.models.content import ExerciseKind
+
 TRACKS = ("ai", "data", "middleware")
 LANGUAGES = ("en", "fr")
-EXERCISE_KINDS = ("practice", "assessment")
+EXERCISE_KINDS = tuple(kind.value for kind in ExerciseKind)
 
 
 @dataclass(frozen=True)

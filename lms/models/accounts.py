@@ -10,20 +10,45 @@ from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lms.i18n import N_
 from lms.models.base import Base, utcnow
 
 
 class UserRole(enum.StrEnum):
-    """What a user may do: each role has its own pages."""
+    """What a user may do: each role has its own pages.
+
+    The one place for roles: their stored values, their names (pages show `_(role.label)`, in
+    English or French) and the groups below that say who may open which pages."""
 
     TRAINEE = "trainee"
     INSTRUCTOR = "instructor"
     RECRUITER = "recruiter"
     ADMIN = "admin"
 
+    @property
+    def label(self) -> str:
+        """The role's name for people, marked for translation (the web layer translates it)."""
+        return _ROLE_LABELS[self]
 
-# Who sees every trainee's work, hidden tests included.
+    @property
+    def is_staff(self) -> bool:
+        """Whether the role sees every trainee's work (instructors and admins)."""
+        return self in STAFF_ROLES
+
+
+_ROLE_LABELS = {
+    UserRole.TRAINEE: N_("Trainee"),
+    UserRole.INSTRUCTOR: N_("Instructor"),
+    UserRole.RECRUITER: N_("Recruiter"),
+    UserRole.ADMIN: N_("Administrator"),
+}
+
+# Who sees every trainee's work, hidden tests included (and grades by hand).
 STAFF_ROLES = (UserRole.INSTRUCTOR, UserRole.ADMIN)
+# Who follows courses and submits exercises: trainees, and the staff trying their own content.
+LEARNER_ROLES = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
+# Who sees readiness and the hiring pipeline, on pages and through API tokens.
+TALENT_ROLES = (UserRole.RECRUITER, UserRole.ADMIN)
 
 
 class User(UserMixin, Base):
@@ -61,7 +86,7 @@ class User(UserMixin, Base):
     @property
     def is_staff(self) -> bool:
         """Whether the user is an instructor or an admin."""
-        return self.role in STAFF_ROLES
+        return self.role.is_staff
 
     @property
     def name(self) -> str:

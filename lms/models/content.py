@@ -8,14 +8,28 @@ from datetime import date, datetime
 from sqlalchemy import Enum, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.i18n import N_
 from lms.models.base import Base, utcnow
 
 
 class ExerciseKind(enum.StrEnum):
-    """Practice attempts weigh less than assessments in readiness."""
+    """Practice attempts weigh less than assessments in readiness (`MasteryModel`'s
+    practice_weight and assessment_weight). The one place for the kinds: their values, used by
+    content validation, readiness evidence and the API, and their names (`_(kind.label)`)."""
 
     PRACTICE = "practice"
     ASSESSMENT = "assessment"
+
+    @property
+    def label(self) -> str:
+        """The kind's name for people, marked for translation (the web layer translates it)."""
+        return _EXERCISE_KIND_LABELS[self]
+
+
+_EXERCISE_KIND_LABELS = {
+    ExerciseKind.PRACTICE: N_("Practice"),
+    ExerciseKind.ASSESSMENT: N_("Assessment"),
+}
 
 
 class Skill(Base):

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-EvidenceKind = Literal["practice", "assessment"]
-EVIDENCE_KINDS: tuple[str, ...] = ("practice", "assessment")
+from lms.models.content import ExerciseKind
+
+EvidenceKind = Literal["practice", "assessment"]  # ExerciseKind's values, for the type checker
+EVIDENCE_KINDS: tuple[str, ...] = tuple(kind.value for kind in ExerciseKind)
 
 
 def as_utc(moment: datetime) -> datetime:

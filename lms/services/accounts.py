@@ -34,10 +34,6 @@ INVITE_DAYS = 7
 RESET_HOURS = 24
 
 
-class AccountError(Invalid):
-    """A request about an account that cannot be honoured; the message says why."""
-
-
 def hash_password(password: str) -> str:
     """A scrypt hash of `password` (werkzeug's format, salted, OWASP's parameters)."""
     return generate_password_hash(password, method=PASSWORD_METHOD)
@@ -68,7 +64,7 @@ def _role(role: UserRole | str) -> UserRole:
         return UserRole(role)
     except ValueError:
         roles = ", ".join(r.value for r in UserRole)
-        raise AccountError(
+        raise Invalid(
             N_("Unknown role %(role)s: use one of %(roles)s."), role=role, roles=roles
         ) from None
 
@@ -83,10 +79,10 @@ def create_user(
     """Create a user; returns it and its password (generated when not given)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError(N_("%(email)s is not an e-mail address."), email=email)
+        raise Invalid(N_("%(email)s is not an e-mail address."), email=email)
     role = _role(role)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(N_("A user with e-mail %(email)s already exists."), email=email)
+        raise Conflict(N_("A user with e-mail %(email)s already exists."), email=email)
     password = password if password is not None else generate_password()
     _check_password_strength(password)
     user = User(
@@ -110,18 +106,18 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> U
     """Change a user's own password after checking the current one; other sessions end."""
     user = session.get(User, user_id)
     if user is None or not check_password_hash(user.password_hash, current):
-        raise AccountError(N_("The current password is wrong."))
+        raise Invalid(N_("The current password is wrong."))
     if secrets.compare_digest(current.encode(), new.encode()):
-        raise AccountError(N_("Choose a new password: this is your current one."))
+        raise Invalid(N_("Choose a new password: this is your current one."))
     set_password(session, user, new)
     return user
 
 
 def _check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(N_("Passwords need at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
+        raise Invalid(N_("Passwords need at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
     if len(password) > 1024:
-        raise AccountError(N_("Passwords can have at most %(n)s characters."), n=1024)
+        raise Invalid(N_("Passwords can have at most %(n)s characters."), n=1024)
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -247,7 +243,7 @@ def invite(session: Session, email: str, role: UserRole | str, display_name: str
     """Create an account without a password and a one-time invitation link token for it."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError(N_("%(email)s is not an e-mail address."), email=email)
+        raise Invalid(N_("%(email)s is not an e-mail address."), email=email)
     role = _role(role)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(N_("A user with e-mail %(email)s already exists."), email=email)
@@ -293,6 +289,11 @@ def use_link(session: Session, token: str, password: str) -> User:
 
 
 # --- an admin's actions on accounts --------------------------------------------------------
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by role then e-mail."""
+    return list(session.scalars(select(User).order_by(User.role, User.email)))
 
 
 def get_user(session: Session, user_id: int) -> User | None:

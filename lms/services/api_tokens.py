@@ -9,20 +9,17 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.errors import Invalid
+from lms.errors import Invalid, NotFound
 from lms.i18n import N_
-from lms.models import User, UserRole, utcnow
+from lms.models import User, utcnow
+from lms.models.accounts import TALENT_ROLES
 from lms.models.api_tokens import ApiToken
 from lms.services import audit
 
 TOKEN_PREFIX = "atl_"
-API_ROLES = (UserRole.RECRUITER, UserRole.ADMIN)
+API_ROLES = TALENT_ROLES
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
-
-
-class ApiTokenError(Invalid):
-    """A token cannot be created; the message says why."""
 
 
 def _digest(token: str) -> str:
@@ -35,12 +32,15 @@ def create_token(session: Session, email: str, name: str = "", days: int = DEFAU
     """A new token for the recruiter or admin with this e-mail: (the token, its stored row)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise ApiTokenError(N_("No account with e-mail %(email)s."), email=email)
+        raise NotFound(N_("No account with e-mail %(email)s."), email=email)
     if user.role not in API_ROLES or not user.active:
-        raise ApiTokenError(N_("%(email)s is a %(role)s; API tokens are for active recruiters "
-                               "and admins."), email=user.email, role=user.role.value)
+        raise Invalid(
+            N_("%(email)s is a %(role)s; API tokens are for active recruiters and admins."),
+            email=user.email,
+            role=user.role.value,
+        )
     if not 1 <= days <= MAX_DAYS:
-        raise ApiTokenError(N_("A token lasts between 1 and %(n)s days."), n=MAX_DAYS)
+        raise Invalid(N_("A token lasts between 1 and %(n)s days."), n=MAX_DAYS)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     row = ApiToken(user_id=user.id, name=name[:120], token_sha256=_digest(token),

@@ -170,13 +170,6 @@ def jobs_ahead(session: Session, submission_id: int) -> int:
     )
 
 
-def pending_count(session: Session) -> int:
-    """How many jobs wait or run."""
-    return session.scalar(
-        select(func.count()).where(GradingJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
-    )
-
-
 def job_summary(result: GradeResult) -> str:
     """A one-line description of a result, for logs."""
     return json.dumps(

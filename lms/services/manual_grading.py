@@ -12,10 +12,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from grading.cells import HAND_GRADED_KINDS
+from lms.errors import Conflict, DomainError, Invalid, NotFound
+from lms.i18n import N_
 from lms.models import (
     CellGrade,
     Exercise,
@@ -30,17 +32,8 @@ from lms.services import audit
 from lms.services.blobs import get_blob
 from lms.services.submissions import submission_with_cells
 
-HAND_GRADED_KINDS = ("manual", "task")
 MAX_COMMENT_LENGTH = 5000
 QUEUE_LIMIT = 500
-
-
-class ManualGradeRefused(Exception):
-    """A grade we cannot record; the message says what was wrong and what to do."""
-
-    def __init__(self, message: object, status: int = 400) -> None:
-        super().__init__(message)  # a lazy string: translated when shown
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -186,9 +179,7 @@ def parse_score(text: str | float, max_score: float) -> float:
     if isinstance(text, str):
         cleaned = text.strip().replace(",", ".")
         if not cleaned:
-            raise ManualGradeRefused(
-                _l("Enter a score between 0 and %(max)s.", max=f"{max_score:g}")
-            )
+            raise Invalid(N_("Enter a score between 0 and %(max)s."), max=f"{max_score:g}")
         try:
             value = float(cleaned)
         except ValueError:
@@ -196,17 +187,15 @@ def parse_score(text: str | float, max_score: float) -> float:
     else:
         value = float(text)
     if not math.isfinite(value):
-        raise ManualGradeRefused(
-            _l(
-                "The score must be a number between 0 and %(max)s, such as 1.5.",
-                max=f"{max_score:g}",
-            )
+        raise Invalid(
+            N_("The score must be a number between 0 and %(max)s, such as 1.5."),
+            max=f"{max_score:g}",
         )
     if value < 0:
-        raise ManualGradeRefused(_l("The score cannot be negative: enter 0 or more."))
+        raise Invalid(N_("The score cannot be negative: enter 0 or more."))
     if value > max_score:
-        raise ManualGradeRefused(
-            _l("The score cannot be above the cell's %(max)s points.", max=f"{max_score:g}")
+        raise Invalid(
+            N_("The score cannot be above the cell's %(max)s points."), max=f"{max_score:g}"
         )
     return value
 
@@ -228,14 +217,12 @@ def record_grade(
         value = parse_score(score, cell.max_score)
         comment = (comment or "").strip().replace("\r\n", "\n")
         if len(comment) > MAX_COMMENT_LENGTH:
-            raise ManualGradeRefused(
-                _l(
-                    "The comment is %(n)s characters long; keep it under %(max)s.",
-                    n=len(comment),
-                    max=MAX_COMMENT_LENGTH,
-                )
+            raise Invalid(
+                N_("The comment is %(n)s characters long; keep it under %(max)s."),
+                n=len(comment),
+                max=MAX_COMMENT_LENGTH,
             )
-    except ManualGradeRefused:
+    except DomainError:
         session.rollback()
         raise
     if cell.manually_graded_at is None:
@@ -253,22 +240,19 @@ def record_grade(
 
 def _gradable_cell(submission: Submission | None, grade_id: str) -> CellGrade:
     if submission is None:
-        raise ManualGradeRefused(_l("There is no such submission."), status=404)
+        raise NotFound(N_("There is no such submission."))
     if submission.status is not SubmissionStatus.GRADED:
-        raise ManualGradeRefused(
-            _l(
-                "This submission is not graded (it is %(status)s): there is nothing to grade yet.",
-                status=submission.status.value,
-            ),
-            status=409,
+        raise Conflict(
+            N_("This submission is not graded (it is %(status)s): there is nothing to grade yet."),
+            status=submission.status.value,
         )
     cell = next((c for c in submission.cells if c.grade_id == grade_id), None)
     if cell is None or cell.kind not in HAND_GRADED_KINDS:
-        raise ManualGradeRefused(
-            _l(
+        raise Invalid(
+            N_(
                 "This submission has no hand-graded cell %(grade_id)s; reload the page and pick "
-                "a cell from it.",
-                grade_id=grade_id or "–",
-            )
+                "a cell from it."
+            ),
+            grade_id=grade_id or "–",
         )
     return cell

@@ -6,20 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from grading import cells
+from lms.errors import Invalid
+from lms.i18n import N_
 
 
-class NotebookRejected(ValueError):
+class NotebookRejected(Invalid):
     """The file is not a notebook we can accept; the message says why and what to do."""
-
-
-def answer_cell_ids(notebook: dict[str, Any]) -> list[str]:
-    """The grade ids of the cells a trainee answers (nbgrader solution cells), in order."""
-    return [
-        cell["metadata"]["nbgrader"]["grade_id"]
-        for cell in notebook.get("cells", [])
-        if _nbgrader(cell).get("solution") and _nbgrader(cell).get("grade_id")
-    ]
 
 
 # Jupyter's notebooks nest a handful of levels (outputs' data a few more); a file nested deeper is
@@ -36,23 +29,23 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
         notebook, too_deep = None, True  # nested beyond what Python parses: refused below
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise NotebookRejected(
-            _l(
+            N_(
                 "This file is not a Jupyter notebook (it is not JSON text). "
                 "Upload the .ipynb file you saved from Jupyter."
             )
         ) from None
     if too_deep or _nesting(notebook) > MAX_DEPTH:
         raise NotebookRejected(
-            _l("This file is nested more than %(n)s levels deep: it is not a Jupyter "
-               "notebook. Upload the .ipynb file you saved from Jupyter.", n=MAX_DEPTH)
+            N_("This file is nested more than %(n)s levels deep: it is not a Jupyter "
+               "notebook. Upload the .ipynb file you saved from Jupyter."), n=MAX_DEPTH
         )
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookRejected(
-            _l("This file is JSON but not a Jupyter notebook (it has no cells).")
+            N_("This file is JSON but not a Jupyter notebook (it has no cells).")
         )
     if notebook.get("nbformat") != 4:
         raise NotebookRejected(
-            _l(
+            N_(
                 "Only notebooks in format version 4 are accepted; "
                 "open and save it in a recent Jupyter."
             )
@@ -60,12 +53,12 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
     for number, cell in enumerate(notebook["cells"], start=1):
         if not _well_formed(cell):
             raise NotebookRejected(
-                _l(
+                N_(
                     "Cell %(n)s of this notebook is malformed (a cell has a type, a text source "
                     "and metadata; nbgrader's grade_id is text). Open and save the notebook in "
-                    "Jupyter, or download the exercise notebook again.",
-                    n=number,
-                )
+                    "Jupyter, or download the exercise notebook again."
+                ),
+                n=number,
             )
     return notebook
 
@@ -104,16 +97,14 @@ def _well_formed(cell: Any) -> bool:
 
 def check_belongs_to(notebook: dict[str, Any], release: dict[str, Any], title: str) -> None:
     """Refuse a notebook that shares no graded cell with the exercise's release notebook."""
-    expected = {_nbgrader(c).get("grade_id") for c in release["cells"]} - {None}
-    found = {_nbgrader(c).get("grade_id") for c in notebook["cells"] if isinstance(c, dict)}
-    if expected and not expected & found:
+    if not cells.is_for_exercise(notebook["cells"], cells.grade_ids(release["cells"])):
         raise NotebookRejected(
-            _l(
+            N_(
                 "This notebook is not the one for “%(title)s”: none of its cells belong to "
                 "this exercise. Download the exercise notebook from this page, answer it, "
-                "and upload it.",
-                title=title,
-            )
+                "and upload it."
+            ),
+            title=title,
         )
 
 
@@ -122,17 +113,9 @@ def fill_answers(release: dict[str, Any], answers: dict[str, str]) -> bytes:
     source), serialised as Jupyter writes it."""
     notebook = json.loads(json.dumps(release))
     for cell in notebook["cells"]:
-        grade_id = _nbgrader(cell).get("grade_id")
-        if _nbgrader(cell).get("solution") and grade_id in answers:
+        if cells.is_answer(cell) and (grade_id := cells.grade_id(cell)) in answers:
             cell["source"] = answers[grade_id].replace("\r\n", "\n")
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
-
-def _nbgrader(cell: Any) -> dict[str, Any]:
-    if not isinstance(cell, dict):
-        return {}
-    meta = cell.get("metadata")
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}

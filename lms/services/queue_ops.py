@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from lms.errors import Conflict, NotFound
+from lms.i18n import N_
 from lms.models import Exercise, GradingJob, JobStatus, Submission, SubmissionStatus, User, utcnow
 
 
@@ -56,10 +58,6 @@ class QueueOverview:
         if self.oldest_queued_at is None:
             return None
         return (utcnow() - self.oldest_queued_at).total_seconds()
-
-
-class RetryRefused(Exception):
-    """The job cannot be retried (unknown, or not failed); the message says why."""
 
 
 def overview(session: Session, limit: int = 50) -> QueueOverview:
@@ -116,11 +114,11 @@ def retry_job(session: Session, job_id: int) -> GradingJob:
     job = session.get(GradingJob, job_id)
     if job is None:
         session.rollback()
-        raise RetryRefused(f"There is no grading job {job_id}.")
+        raise NotFound(N_("There is no grading job %(id)s."), id=job_id)
     if job.status != JobStatus.FAILED:
         session.rollback()
-        raise RetryRefused(f"Job {job_id} is {job.status.value}, not failed: only failed jobs "
-                           "can be retried.")
+        raise Conflict(N_("Job %(id)s is %(status)s, not failed: only failed jobs can be"
+                          " retried."), id=job_id, status=job.status.value)
     job.status, job.attempts, job.worker = JobStatus.QUEUED, 0, None
     job.started_at = job.finished_at = None
     job.queued_at = utcnow()

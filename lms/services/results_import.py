@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.errors import Invalid
+from lms.i18n import N_
 from lms.models import Exercise, GradeCell, User, UserRole, utcnow
 from lms.models.talent import ImportBatch, ImportedResult
 from lms.readiness.evidence import EVIDENCE_KINDS
@@ -25,11 +27,14 @@ from lms.readiness.evidence import EVIDENCE_KINDS
 COLUMNS = ("email", "exercise", "grade_id", "score", "max_score", "submitted_at", "kind")
 
 
-class ResultsImportError(ValueError):
+class ResultsImportError(Invalid):
     """The file cannot be imported; `problems` lists each one (row numbers included)."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+        super().__init__(
+            N_("Nothing was imported; fix these rows and retry: %(problems)s"),
+            problems="; ".join(problems),
+        )
         self.problems = problems
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from grading.cells import CellKind
+from lms.errors import Conflict, Invalid
+from lms.i18n import N_
 from lms.models import (
     CellGrade,
     Course,
@@ -43,10 +47,6 @@ from lms.services.accounts import unusable_password_hash
 
 SHARE_SHARE = 0.7  # share of seeded trainees who shared their report
 MARKS_PER_ROLE = {MarkStatus.HIRED: 1, MarkStatus.INTERVIEWING: 2, MarkStatus.SHORTLISTED: 3}
-
-
-class SeedError(ValueError):
-    """Seeding cannot go ahead; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,9 @@ def catalogue(session: Session, rng: np.random.Generator) -> tuple[SyntheticExer
         if cell.skills and cell.max_score > 0:
             by_exercise.setdefault(cell.exercise_id, []).append(SyntheticCell(
                 cell.grade_id, cell.max_score, tuple(s.skill_id for s in cell.skills),
-                manual=cell.kind != "test"))
-    kinds: dict[str, EvidenceKind] = {"practice": "practice", "assessment": "assessment"}
+                manual=cell.kind != CellKind.TEST))
     return tuple(
-        SyntheticExercise(e.slug, kinds[e.kind.value], float(rng.normal(0.0, 0.6)),
+        SyntheticExercise(e.slug, cast("EvidenceKind", e.kind.value), float(rng.normal(0.0, 0.6)),
                           tuple(by_exercise[e.id]))
         for e in ordered if e.id in by_exercise
     )
@@ -101,15 +100,16 @@ def seed_cohort(session: Session, trainees: int, months: int = 6, seed: int = 0,
                 as_of: datetime | None = None, snapshot_every_days: int = 7) -> SeedSummary:
     """Create `trainees` trainees in a new cohort with `months` of graded history until `as_of`."""
     if trainees < 1:
-        raise SeedError("--trainees must be at least 1")
+        raise Invalid(N_("--trainees must be at least 1."))
     rng = np.random.default_rng(seed)
     exercises = catalogue(session, rng)
     if not exercises:
-        raise SeedError("No exercise with skill-mapped grade cells in the database:"
-                        " run `lms import` first.")
+        raise Invalid(N_("No exercise with skill-mapped grade cells in the database:"
+                         " run `lms import` first."))
     slug = f"seed-{seed}"
     if session.scalar(select(Cohort.id).where(Cohort.slug == slug)) is not None:
-        raise SeedError(f"Cohort {slug} already exists: use another --seed or a fresh database.")
+        raise Conflict(N_("Cohort %(slug)s already exists: use another --seed or a fresh"
+                          " database."), slug=slug)
     skills = tuple(sorted({s for e in exercises for c in e.cells for s in c.skills}))
     moment = as_of or utcnow()
     cohort = generate_cohort(trainees, exercises, skills, months, seed, moment)
@@ -132,7 +132,8 @@ def _create_trainees(session: Session, cohort: SyntheticCohort, seed: int) -> di
               for t in cohort.trainees}
     taken = session.scalar(select(User.email).where(User.email.in_(list(emails.values()))))
     if taken is not None:
-        raise SeedError(f"{taken} already exists: use another --seed or a fresh database.")
+        raise Conflict(N_("%(email)s already exists: use another --seed or a fresh database."),
+                       email=taken)
     group = Cohort(slug=f"seed-{seed}", name=f"Synthetic cohort {seed}", default_sharing=False)
     session.add(group)
     session.flush()

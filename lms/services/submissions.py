@@ -6,11 +6,13 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from grading import cells
+from lms.errors import Conflict, Invalid, NotFound, TooMany
+from lms.i18n import N_
 from lms.models import (
     Exercise,
     GradingJob,
@@ -28,13 +30,12 @@ from lms.services.notebooks import (
 )
 
 
-class SubmissionRefused(Exception):
-    """A submission we cannot take: `status` is the HTTP status, the message says why."""
+class AlreadySubmitted(Conflict):
+    """The form was handed in before: `submission_id` is the submission it made."""
 
-    def __init__(self, status: int, message: object, existing_id: int | None = None) -> None:
-        super().__init__(message)  # a lazy string: translated when shown
-        self.status = status
-        self.existing_id = existing_id
+    def __init__(self, message: str, submission_id: int | None = None) -> None:
+        super().__init__(message)
+        self.submission_id = submission_id
 
 
 @dataclass(frozen=True)
@@ -73,29 +74,23 @@ def submit(
     """Store a notebook unchanged and queue its grading, all or nothing."""
     exercise = get_exercise(session, exercise_slug)
     if exercise is None:
-        raise SubmissionRefused(404, _l("There is no exercise %(slug)s.", slug=exercise_slug))
+        raise NotFound(N_("There is no exercise %(slug)s."), slug=exercise_slug)
     if not token or len(token) > 64:
-        raise SubmissionRefused(
-            400, _l("The form is missing its submission token; reload the page.")
-        )
+        raise Invalid(N_("The form is missing its submission token; reload the page."))
     existing = session.scalar(
         select(Submission.id).where(
             Submission.user_id == user_id, Submission.idempotency_token == token
         )
     )
     if existing is not None:
-        raise SubmissionRefused(
-            409,
-            _l("This form was already submitted; its result is shown below."),
-            existing_id=existing,
+        raise AlreadySubmitted(
+            N_("This form was already submitted; its result is shown below."),
+            submission_id=existing,
         )
     limit = checks_per_minute if purpose is SubmissionPurpose.CHECK else submissions_per_minute
     _check_rate(session, user_id, purpose, limit)
-    try:
-        parsed = parse_notebook(notebook)
-        check_belongs_to(parsed, release_notebook(session, exercise), exercise.title)
-    except NotebookRejected as error:
-        raise SubmissionRefused(400, str(error)) from None
+    parsed = parse_notebook(notebook)
+    check_belongs_to(parsed, release_notebook(session, exercise), exercise.title)
     submission = Submission(
         user_id=user_id,
         exercise_id=exercise.id,
@@ -112,7 +107,7 @@ def submit(
     except IntegrityError:
         # The same token raced in from a second request: the first one won.
         session.rollback()
-        raise SubmissionRefused(409, _l("This form was already submitted.")) from None
+        raise AlreadySubmitted(N_("This form was already submitted.")) from None
     return Queued(submission_id=submission.id, job_id=job.id)
 
 
@@ -129,12 +124,10 @@ def _check_rate(session: Session, user_id: int, purpose: SubmissionPurpose, limi
     if recent < limit:
         return
     if purpose is SubmissionPurpose.CHECK:
-        message = _l(
-            "You can check your work %(n)s times a minute; wait a moment and retry.", n=limit
-        )
+        message = N_("You can check your work %(n)s times a minute; wait a moment and retry.")
     else:
-        message = _l("You can submit %(n)s times a minute; wait a moment and retry.", n=limit)
-    raise SubmissionRefused(429, message)
+        message = N_("You can submit %(n)s times a minute; wait a moment and retry.")
+    raise TooMany(message, n=limit)
 
 
 def submission_with_cells(session: Session, submission_id: int) -> Submission | None:
@@ -192,8 +185,7 @@ def latest_answers(session: Session, user_id: int, exercise: Exercise) -> dict[s
         return {}
     answers = {}
     for cell in notebook["cells"]:
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if meta.get("solution") and meta.get("grade_id"):
+        if cells.is_solution(cell) and (grade_id := cells.grade_id(cell)):
             source = cell.get("source", "")
-            answers[meta["grade_id"]] = "".join(source) if isinstance(source, list) else source
+            answers[grade_id] = "".join(source) if isinstance(source, list) else source
     return answers

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from lms.errors import Conflict, Invalid, NotFound
+from lms.i18n import N_
 from lms.models import (
     Blob,
     CellGrade,
@@ -48,10 +49,6 @@ from lms.services import audit
 from lms.services import readiness as readiness_service
 
 PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
-
-
-class TalentError(ValueError):
-    """A talent request that cannot be honoured; the message says why and what to do."""
 
 
 # --- consent -------------------------------------------------------------------------------
@@ -81,7 +78,7 @@ def set_sharing(session: Session, trainee_id: int, shared: bool) -> ReportShare:
     """Record the trainee's choice to share (or stop sharing) their report, effective at once."""
     trainee = session.get(User, trainee_id)
     if trainee is None or trainee.role != UserRole.TRAINEE:
-        raise TalentError(_l("Only trainees have a readiness report to share."))
+        raise Invalid(N_("Only trainees have a readiness report to share."))
     event = ReportShare(trainee_id=trainee_id, shared=shared, at=utcnow())
     session.add(event)
     audit.record(session, "consent.share" if shared else "consent.revoke", trainee_id,
@@ -157,11 +154,9 @@ def create_cohort(
     """Create a cohort (whether it asks its trainees recorded as its first change)."""
     slug = slug.strip().lower()
     if not slug or not slug.replace("-", "").isalnum() or len(slug) > 80:
-        raise TalentError(
-            _l("A cohort id is letters, digits and dashes (%(slug)s is not).", slug=slug)
-        )
+        raise Invalid(N_("A cohort id is letters, digits and dashes (%(slug)s is not)."), slug=slug)
     if session.scalar(select(Cohort.id).where(Cohort.slug == slug)) is not None:
-        raise TalentError(_l("A cohort %(slug)s already exists.", slug=slug))
+        raise Conflict(N_("A cohort %(slug)s already exists."), slug=slug)
     cohort = Cohort(slug=slug, name=name.strip() or slug, default_sharing=default_sharing)
     session.add(cohort)
     session.flush()
@@ -180,7 +175,7 @@ def set_cohort_default(
     """An admin sets whether the cohort asks its trainees to share (it never shares for them)."""
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
-        raise TalentError(_l("There is no such cohort."))
+        raise NotFound(N_("There is no such cohort."))
     cohort.default_sharing = default_sharing
     audit.record(session, "cohort.ask", by_user_id, None, cohort=cohort.slug,
                  asks=default_sharing)
@@ -197,7 +192,7 @@ def add_members(session: Session, cohort_id: int, emails: Iterable[str]) -> int:
     """Put these trainees in the cohort (moving them from another); all or nothing."""
     wanted = sorted({e.strip().lower() for e in emails if e.strip()})
     if session.get(Cohort, cohort_id) is None:
-        raise TalentError(_l("There is no such cohort."))
+        raise NotFound(N_("There is no such cohort."))
     found = dict(
         session.execute(
             select(User.email, User.id).where(User.email.in_(wanted), User.role == UserRole.TRAINEE)
@@ -205,11 +200,9 @@ def add_members(session: Session, cohort_id: int, emails: Iterable[str]) -> int:
     )
     missing = [e for e in wanted if e not in found]
     if missing:
-        raise TalentError(
-            _l(
-                "No trainee account for: %(emails)s. Nothing was changed.",
-                emails=", ".join(missing),
-            )
+        raise Invalid(
+            N_("No trainee account for: %(emails)s. Nothing was changed."),
+            emails=", ".join(missing),
         )
     ids = list(found.values())
     session.execute(delete(CohortMember).where(CohortMember.user_id.in_(ids)))
@@ -230,17 +223,15 @@ def mark_candidate(
     try:
         status = MarkStatus(status)
     except ValueError:
-        raise TalentError(
-            _l(
-                "Unknown mark %(mark)s: use one of %(marks)s.",
-                mark=status,
-                marks=", ".join(m.value for m in MarkStatus),
-            )
+        raise Invalid(
+            N_("Unknown mark %(mark)s: use one of %(marks)s."),
+            mark=status,
+            marks=", ".join(m.value for m in MarkStatus),
         ) from None
     if session.get(Role, role_id) is None:
-        raise TalentError(_l("There is no role %(role)s.", role=role_id))
+        raise NotFound(N_("There is no role %(role)s."), role=role_id)
     if not is_shared(session, trainee_id):
-        raise TalentError(_l("This trainee has not shared their report."))
+        raise NotFound(N_("This trainee has not shared their report."))
     mark = CandidateMark(
         trainee_id=trainee_id, role_id=role_id, status=status, by_user_id=by_user_id, at=utcnow()
     )
@@ -451,7 +442,7 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
     """Everything we hold about a trainee, as JSON-ready data (their right to a copy)."""
     user = session.get(User, trainee_id)
     if user is None:
-        raise TalentError(_l("There is no such account."))
+        raise NotFound(N_("There is no such account."))
     submissions = list(
         session.scalars(
             select(Submission).where(Submission.user_id == trainee_id).order_by(Submission.id)

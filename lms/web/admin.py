@@ -12,9 +12,9 @@ from flask_login import current_user
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.models import UserRole
-from lms.services import accounts, audit, staff
+from lms.services import accounts, audit
 from lms.web.access import roles_required
-from lms.web.errors import domain_message
+from lms.web.errors import describe, status_for
 from lms.web.forms import ActiveForm, CreateUserForm, DeleteForm, RoleForm, SignOutForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,7 +24,7 @@ def _page(status: int = 200, **shown):
     """The accounts page; `shown` carries a link or password to show once (never flashed:
     flashes travel in the session cookie)."""
     return render_template(
-        "admin/index.html", users=staff.list_users(db.session),
+        "admin/index.html", users=accounts.list_users(db.session),
         form=shown.pop("form", None) or CreateUserForm(formdata=None), role_form=RoleForm,
         active_form=ActiveForm(), button_form=SignOutForm(), delete_form=DeleteForm(),
         **shown,
@@ -34,7 +34,7 @@ def _page(status: int = 200, **shown):
 def _refused(error: DomainError):
     if isinstance(error, NotFound):
         abort(404)
-    return _page(403 if error.kind == "forbidden" else 400, error=domain_message(error))
+    return _page(status_for(error), error=describe(error))
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -47,8 +47,7 @@ def index():
             user, token = accounts.invite(db.session, form.email.data, form.role.data,
                                           form.display_name.data or "", current_user.id)
         except DomainError as error:
-            return _page(409 if error.kind == "conflict" else 400, error=domain_message(error),
-                         form=form)
+            return _page(status_for(error), error=describe(error), form=form)
         return _page(link=(user.email, url_for("auth.use_link", token=token, _external=True)))
     if request.method == "POST":
         return _page(400, form=form)

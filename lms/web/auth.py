@@ -21,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.services import accounts
-from lms.web.errors import domain_message
+from lms.web.errors import describe, flash_refusal, status_for
 from lms.web.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm, SignOutForm
 
 bp = Blueprint("auth", __name__)
@@ -111,8 +111,8 @@ def change_password():
             user = accounts.change_password(db.session, current_user.id, form.current.data,
                                             form.new.data)
         except DomainError as error:
-            flash(domain_message(error), "error")
-            status = 400
+            flash_refusal(error)
+            status = status_for(error)
         else:
             _sign_in(user)  # this session carries on with the new session version
             flash(_("Your password has been changed; your other sessions are signed out."),
@@ -141,15 +141,15 @@ def use_link(token: str):
         accounts.link_user(db.session, token)
     except NotFound as error:
         return render_template("errors/error.html", status=404,
-                               message=domain_message(error)), 404
+                               message=describe(error)), 404
     form = SetPasswordForm()
     status = 200
     if form.validate_on_submit():
         try:
             accounts.use_link(db.session, token, form.new.data)
         except DomainError as error:
-            flash(domain_message(error), "error")
-            status = 400
+            flash_refusal(error)
+            status = status_for(error)
         else:
             logout_user()
             session.clear()

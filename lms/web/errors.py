@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, flash, jsonify, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from lms.errors import DomainError
 from lms.web.access import wants_json
+
+# What each kind of refusal (lms.errors) means for an HTTP response: decided here, once.
+STATUS_BY_KIND = {
+    "invalid": 400,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "too_many": 429,
+}
 
 
 def _messages() -> dict[int, str]:
@@ -28,18 +38,30 @@ def _messages() -> dict[int, str]:
     }
 
 
-def domain_message(error: DomainError) -> str:
+def describe(error: DomainError) -> str:
     """A service's refusal in the user's language, its parameters filled in."""
     return _(error.message, **error.params)
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status for a refusal's kind."""
+    return STATUS_BY_KIND.get(error.kind, 400)
+
+
+def flash_refusal(error: DomainError) -> None:
+    """Show a refusal on the next page (for views that redirect after a form)."""
+    flash(describe(error), "error")
 
 
 def error_response(status: int, message: str | None = None):
     """An error page (or JSON body) with the status and a clear message."""
     from flask import current_app
 
-    text = message or _messages().get(status, _("Something went wrong."))
-    if status == 413:
-        text = text % {"mb": round(current_app.config["MAX_CONTENT_LENGTH"] / 1_048_576, 1)}
+    text = message
+    if text is None:
+        text = _messages().get(status, _("Something went wrong."))
+        if status == 413:
+            text = text % {"mb": round(current_app.config["MAX_CONTENT_LENGTH"] / 1_048_576, 1)}
     if wants_json():
         return jsonify(error=text, status=status), status
     return render_template("errors/error.html", status=status, message=text), status
@@ -58,6 +80,10 @@ def register(app: Flask) -> None:
                 reason=error.description,
             ),
         )
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        return error_response(status_for(error), describe(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

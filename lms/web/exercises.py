@@ -20,17 +20,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
+from lms.errors import DomainError, Invalid, NotFound
 from lms.extensions import db
-from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, UserRole
+from lms.i18n import N_
+from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus
+from lms.models.accounts import LEARNER_ROLES
 from lms.queue import enqueue
 from lms.services import grading_jobs, submissions
 from lms.services.blobs import get_blob
 from lms.web.access import STAFF, roles_required, wants_json
+from lms.web.errors import describe, status_for
 from lms.web.rendering import notebook_cells
 
 bp = Blueprint("exercises", __name__)
 
-SUBMITTERS = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
+SUBMITTERS = LEARNER_ROLES
 # The grader's feedback page is untrusted HTML (it echoes the trainee's code): shown in a sandboxed
 # frame that may run no script, load nothing and submit nothing.
 FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -115,7 +119,7 @@ def submit(slug: str):
             checks_per_minute=current_app.config["CHECK_WORK_PER_MINUTE"],
             submissions_per_minute=current_app.config["SUBMISSIONS_PER_MINUTE"],
         )
-    except submissions.SubmissionRefused as refused:
+    except DomainError as refused:
         return _refused(exercise, refused)
     delayed = enqueue(queued.job_id) is False
     if delayed:
@@ -143,7 +147,7 @@ def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
     if upload is not None and upload.filename:
         return upload.read(), secure_filename(upload.filename), "upload"
     if request.form.get("origin") == "upload":
-        raise submissions.SubmissionRefused(400, _("Choose a notebook file (.ipynb) to upload."))
+        raise Invalid(N_("Choose a notebook file (.ipynb) to upload."))
     answers = {
         key.removeprefix("answer-"): value
         for key, value in request.form.items()
@@ -153,19 +157,17 @@ def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
     return data, exercise.notebook_name, "browser"
 
 
-def _refused(exercise: Exercise, refused: submissions.SubmissionRefused):
+def _refused(exercise: Exercise, refused: DomainError):
+    """The exercise page (or JSON for the page's script) saying why the notebook was refused."""
+    status = status_for(refused)
     if wants_json():
-        body = {
-            "error": str(refused),
-            "status": refused.status,
-            "next_token": secrets.token_hex(16),
-        }
-        if refused.existing_id:
-            body["status_url"] = url_for(".status", submission_id=refused.existing_id)
-        return jsonify(body), refused.status
-    if refused.status == 404:
-        abort(404)
-    return _render_exercise(exercise, status=refused.status, error=str(refused))
+        body = {"error": describe(refused), "status": status, "next_token": secrets.token_hex(16)}
+        if isinstance(refused, submissions.AlreadySubmitted) and refused.submission_id:
+            body["status_url"] = url_for(".status", submission_id=refused.submission_id)
+        return jsonify(body), status
+    if isinstance(refused, NotFound):
+        raise refused
+    return _render_exercise(exercise, status=status, error=describe(refused))
 
 
 def _visible_or_404(submission_id: int) -> Submission:

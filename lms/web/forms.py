@@ -45,7 +45,7 @@ class SignOutForm(FlaskForm):
     """A button (with its CSRF token) that signs out or acts on an account."""
 
 
-ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in UserRole]
+ROLE_CHOICES = [SelectChoice(r.value, _l(r.label)) for r in UserRole]
 
 
 class CreateUserForm(FlaskForm):

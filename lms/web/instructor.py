@@ -6,10 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.errors import DomainError, NotFound
 from lms.extensions import db
-from lms.services import exercise_difficulty, manual_grading, staff, submissions
-from lms.services.manual_grading import ManualGradeRefused
+from lms.services import exercise_activity, exercise_difficulty, manual_grading, submissions
 from lms.web.access import STAFF, roles_required
+from lms.web.errors import describe, status_for
 from lms.web.notebook_review import review_cells
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -22,7 +23,7 @@ def index():
     per grade cell the share of graded attempts that missed it."""
     return render_template(
         "instructor/index.html",
-        activity=staff.exercise_activity(db.session),
+        activity=exercise_activity.per_exercise(db.session),
         difficulty=exercise_difficulty.cell_difficulty(db.session),
         to_grade=manual_grading.queue_sizes(db.session),
     )
@@ -32,11 +33,11 @@ def index():
 @roles_required(*STAFF)
 def exercise_submissions(slug: str):
     """Every graded attempt at one exercise, newest first."""
-    found = staff.exercise_submissions(db.session, slug)
+    found = exercise_activity.exercise_submissions(db.session, slug)
     if found is None:
         abort(404)
     exercise, rows = found
-    authors = staff.users_by_id(db.session, {s.user_id for s in rows})
+    authors = exercise_activity.users_by_id(db.session, {s.user_id for s in rows})
     return render_template(
         "instructor/submissions.html", exercise=exercise, submissions=rows, authors=authors
     )
@@ -97,10 +98,10 @@ def save_grade(submission_id: int):
             comment=request.form.get("comment", ""),
             grader_id=current_user.id,
         )
-    except ManualGradeRefused as refused:
-        if refused.status == 404:
-            abort(404)
-        error = {"grade_id": grade_id, "message": str(refused), "form": request.form}
-        return _grading_page(submission_id, refused.status, error)
+    except DomainError as refused:
+        if isinstance(refused, NotFound):
+            raise
+        error = {"grade_id": grade_id, "message": describe(refused), "form": request.form}
+        return _grading_page(submission_id, status_for(refused), error)
     flash(_("Grade saved for %(grade_id)s.", grade_id=grade_id), "info")
     return redirect(url_for(".grade_submission", submission_id=submission_id) + "#grading")

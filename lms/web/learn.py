@@ -7,12 +7,13 @@ from flask_login import current_user
 
 from lms.extensions import db
 from lms.models import UserRole
+from lms.models.accounts import LEARNER_ROLES
 from lms.services import progress
 from lms.web.access import roles_required
 
 bp = Blueprint("learn", __name__)
 
-LEARNERS = (UserRole.TRAINEE, UserRole.INSTRUCTOR, UserRole.ADMIN)
+LEARNERS = LEARNER_ROLES
 HOME_BY_ROLE = {
     UserRole.TRAINEE: "learn.dashboard",
     UserRole.INSTRUCTOR: "instructor.index",

@@ -10,6 +10,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from grading import cells
 from lms.web.rendering import highlight_code, render_markdown
 
 MAX_OUTPUT_CHARS = 20_000
@@ -33,12 +34,12 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value or "")
 
 
-def _role(nbgrader: dict[str, Any]) -> str:
-    if nbgrader.get("task"):
+def _role(cell: dict[str, Any]) -> str:
+    if cells.is_task(cell):
         return "task"
-    if nbgrader.get("solution"):
+    if cells.is_solution(cell):
         return "answer"
-    if nbgrader.get("grade"):
+    if cells.is_grade(cell):
         return "test"
     return ""
 
@@ -76,13 +77,10 @@ def _image_html(mime: str, payload: str) -> Markup | None:
 def review_cells(notebook: dict[str, Any]) -> list[ReviewCell]:
     """Every cell of `notebook`, its source highlighted or rendered, with its text outputs."""
     language = ((notebook.get("metadata") or {}).get("language_info") or {}).get("name")
-    cells = []
+    found = []
     for position, cell in enumerate(notebook.get("cells") or [], 1):
         if not isinstance(cell, dict):
             continue
-        metadata = cell.get("metadata")
-        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-        nbgrader = nbgrader if isinstance(nbgrader, dict) else {}
         source = _text(cell.get("source"))
         cell_type = cell.get("cell_type", "code")
         if cell_type == "markdown":
@@ -94,6 +92,6 @@ def review_cells(notebook: dict[str, Any]) -> list[ReviewCell]:
             for output in (cell.get("outputs") or [])
             if isinstance(output, dict) and (rendered := _output_html(output)) is not None
         )
-        role = _role(nbgrader) or ("text" if cell_type == "markdown" else "code")
-        cells.append(ReviewCell(position, cell_type, nbgrader.get("grade_id"), role, html, outputs))
-    return cells
+        role = _role(cell) or ("text" if cell_type == "markdown" else "code")
+        found.append(ReviewCell(position, cell_type, cells.grade_id(cell), role, html, outputs))
+    return found

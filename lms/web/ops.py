@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import UserRole
 from lms.queue import backend_name, get_queue
@@ -12,6 +13,7 @@ from lms.queue.celery_app import CelerySettings
 from lms.queue.health import check_broker, check_workers
 from lms.services import queue_ops
 from lms.web.access import roles_required
+from lms.web.errors import flash_refusal
 
 bp = Blueprint("ops", __name__, url_prefix="/admin/ops")
 
@@ -40,8 +42,8 @@ def retry(job_id: int):  # noqa: ANN201
     """Queue a failed job again (the trainee's notebook was kept) and hand it to the workers."""
     try:
         job = queue_ops.retry_job(db.session, job_id)
-    except queue_ops.RetryRefused as refused:
-        flash(str(refused), "error")
+    except DomainError as refused:
+        flash_refusal(refused)
         return redirect(url_for(".index")), 303
     if get_queue().enqueue(job.id) is False:
         flash(_("Job %(id)s is queued again, but the broker is unreachable: it will be sent "

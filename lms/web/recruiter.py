@@ -6,16 +6,18 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.errors import DomainError
 from lms.extensions import db
-from lms.models import UserRole
+from lms.models.accounts import TALENT_ROLES
 from lms.models.talent import MarkStatus
 from lms.readiness import STATUSES
 from lms.services import audit, candidates, talent, talent_exports
 from lms.web.access import roles_required
+from lms.web.errors import flash_refusal
 from lms.web.talent_forms import MarkForm
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
-RECRUITERS = (UserRole.RECRUITER, UserRole.ADMIN)
+RECRUITERS = TALENT_ROLES
 
 
 @bp.get("/")
@@ -98,10 +100,10 @@ def mark(trainee_id: int):  # noqa: ANN201
     try:
         talent.mark_candidate(db.session, trainee_id, form.role.data, form.status.data,
                               current_user.id)
-    except talent.TalentError as error:
+    except DomainError as error:
         if not talent.is_shared(db.session, trainee_id):
             abort(404)
-        flash(str(error), "error")
+        flash_refusal(error)
     else:
         flash(_("Marked %(status)s.", status=form.status.data), "success")
     return redirect(url_for(".report", trainee_id=trainee_id), 303)

@@ -16,6 +16,10 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from grading import cells
+from lms.models import UserRole
+from lms.models.accounts import LEARNER_ROLES, STAFF_ROLES, TALENT_ROLES
+
 _FORMATTER = HtmlFormatter(nowrap=True)
 _ALLOWED_ATTRIBUTES = {
     "*": {"class"},
@@ -66,28 +70,21 @@ class NotebookCell:
 def notebook_cells(notebook: dict[str, Any]) -> list[NotebookCell]:
     """The cells of a release notebook, answer cells (nbgrader solution cells) made editable."""
     language = (notebook.get("metadata", {}).get("language_info", {}) or {}).get("name", "python")
-    cells = []
+    shown = []
     for cell in notebook.get("cells", []):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        nbgrader = cell.get("metadata", {}).get("nbgrader", {}) or {}
-        if nbgrader.get("solution") and nbgrader.get("grade_id"):
-            cells.append(
-                NotebookCell(
-                    "answer",
-                    Markup(""),
-                    source,
-                    nbgrader["grade_id"],
-                    cell.get("cell_type", "code"),
-                )
+        if cells.is_solution(cell) and (grade_id := cells.grade_id(cell)):
+            shown.append(
+                NotebookCell("answer", Markup(""), source, grade_id, cell.get("cell_type", "code"))
             )
         elif cell.get("cell_type") == "markdown":
-            cells.append(NotebookCell("markdown", render_markdown(source)))
+            shown.append(NotebookCell("markdown", render_markdown(source)))
         elif cell.get("cell_type") == "code":
-            cells.append(NotebookCell("code", highlight_code(source, language), source))
+            shown.append(NotebookCell("code", highlight_code(source, language), source))
         else:
-            cells.append(NotebookCell("code", Markup(f"<pre>{escape(source)}</pre>"), source))
-    return cells
+            shown.append(NotebookCell("code", Markup(f"<pre>{escape(source)}</pre>"), source))
+    return shown
 
 
 def localized(obj: Any, field: str) -> str:
@@ -118,6 +115,13 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["status_label"] = status_label
+    # The roles and their groups, from the one place that defines them (the navigation uses them).
+    app.jinja_env.globals.update(
+        UserRole=UserRole,
+        LEARNER_ROLES=LEARNER_ROLES,
+        STAFF_ROLES=STAFF_ROLES,
+        TALENT_ROLES=TALENT_ROLES,
+    )
 
     css = HtmlFormatter(style="default").get_style_defs(".highlight")
 

@@ -6,11 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import UserRole
 from lms.services import api_tokens, talent
 from lms.web.access import roles_required
-from lms.web.errors import domain_message
+from lms.web.errors import flash_refusal
 from lms.web.talent_forms import CohortDefaultForm, CohortForm, CohortMembersForm, TokenForm
 
 bp = Blueprint("talent_admin", __name__, url_prefix="/admin/talent")
@@ -36,8 +37,8 @@ def create_cohort():  # noqa: ANN201
             talent.create_cohort(db.session, form.slug.data, form.name.data or "",
                                  form.default_sharing.data, current_user.id)
             flash(_("Cohort created."), "success")
-        except talent.TalentError as error:
-            flash(str(error), "error")
+        except DomainError as error:
+            flash_refusal(error)
     else:
         flash(_("Give the cohort an id."), "error")
     return redirect(url_for(".index"), 303)
@@ -50,11 +51,8 @@ def cohort_default(cohort_id: int):  # noqa: ANN201
     form = CohortDefaultForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        talent.set_cohort_default(db.session, cohort_id, form.default_sharing.data == "yes",
-                                  current_user.id)
-    except talent.TalentError:
-        abort(404)
+    talent.set_cohort_default(db.session, cohort_id, form.default_sharing.data == "yes",
+                              current_user.id)
     flash(_("The cohort's question to its trainees is updated."), "success")
     return redirect(url_for(".index"), 303)
 
@@ -70,8 +68,8 @@ def cohort_members(cohort_id: int):  # noqa: ANN201
     try:
         count = talent.add_members(db.session, cohort_id, form.emails.data.splitlines())
         flash(_("%(n)s trainee(s) added.", n=count), "success")
-    except talent.TalentError as error:
-        flash(str(error), "error")
+    except DomainError as error:
+        flash_refusal(error)
     return redirect(url_for(".index"), 303)
 
 
@@ -87,8 +85,8 @@ def create_token():  # noqa: ANN201
     try:
         token, _row = api_tokens.create_token(db.session, form.email.data, form.name.data or "",
                                               by_user_id=current_user.id)
-    except api_tokens.ApiTokenError as error:
-        flash(domain_message(error), "error")
+    except DomainError as error:
+        flash_refusal(error)
         return redirect(url_for(".index"), 303)
     return index(new_token=token)
 

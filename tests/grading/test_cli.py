@@ -1,4 +1,5 @@
-"""The grader's command-line contract (DESIGN.md): `lms release` and `lms grade --json`."""
+"""The grader's command-line contract (README, "The grader's command line"): `lms release` and
+`lms grade --json`."""
 
 from __future__ import annotations
 

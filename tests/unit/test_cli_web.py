@@ -115,3 +115,30 @@ def test_demo_prepares_everything(
     assert "Synthetic cohort kept" in again.output
     assert len(_query(database_url, select(User))) == 4 + 5
     assert [c.slug for c in _query(database_url, select(Course))] == ["intro"]
+
+
+def test_import_finds_the_content_from_the_setting_or_says_where_to_put_it(
+    database_url: str, tmp_path: Path, fixture_content: Path, monkeypatch
+) -> None:
+    import lms
+
+    _run("db", "upgrade")
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    monkeypatch.chdir(nowhere)
+    # As in an installed wheel: the folder above the package holds no courses/ either.
+    monkeypatch.setattr(lms, "REPO_ROOT", nowhere)
+    missing = _run("import")
+    assert missing.exit_code == 1
+    assert "No content found" in missing.output and "LMS_CONTENT_ROOT" in missing.output
+    demo = _run("demo", "--no-serve", "--trainees", "0")
+    assert demo.exit_code == 1 and "No content found" in demo.output
+    assert _query(database_url, select(User)) == []  # refused before creating any account
+
+    monkeypatch.setenv("LMS_CONTENT_ROOT", str(nowhere))
+    wrong = _run("import")
+    assert wrong.exit_code == 1 and f"LMS_CONTENT_ROOT={nowhere} has no courses/" in wrong.output
+
+    monkeypatch.setenv("LMS_CONTENT_ROOT", str(fixture_content))
+    ok = _run("import")
+    assert ok.exit_code == 0 and "Imported 1 course(s)" in ok.output, ok.output

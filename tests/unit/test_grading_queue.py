@@ -15,6 +15,7 @@ from lms.models import GradingJob, JobStatus, Submission, SubmissionPurpose, Use
 from lms.queue import get_queue
 from lms.queue.worker import Worker
 from lms.services import grading_jobs, submissions
+from tests.conftest import unfinished_jobs
 
 SOURCE = (
     Path(__file__).parent.parent / "fixtures/content/exercises/squares/squares.ipynb"
@@ -130,7 +131,7 @@ def test_jobs_left_running_are_requeued_and_graded_after_a_restart(
     queue.start()
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and grading_jobs.pending_count(session):
+        while time.monotonic() < deadline and unfinished_jobs(session):
             session.rollback()
             time.sleep(0.05)
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from lms.errors import Conflict, Invalid
 from lms.models import User
 from lms.services import accounts
 
@@ -131,11 +132,11 @@ def test_create_user_validates(session) -> None:
     user, password = accounts.create_user(session, " New@Example.org ", "trainee")
     assert user.email == "new@example.org" and len(password) >= 12
     assert user.password_hash.startswith("scrypt:")
-    with pytest.raises(accounts.AccountError, match="already exists"):
+    with pytest.raises(Conflict, match="already exists"):
         accounts.create_user(session, "new@example.org", "trainee")
-    with pytest.raises(accounts.AccountError, match="Unknown role"):
+    with pytest.raises(Invalid, match="Unknown role"):
         accounts.create_user(session, "x@example.org", "wizard")
-    with pytest.raises(accounts.AccountError, match="at least"):
+    with pytest.raises(Invalid, match="at least"):
         accounts.create_user(session, "y@example.org", "admin", "short")
 
 

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from sqlalchemy import event, select
 
+from lms.errors import Invalid
 from lms.extensions import db
 from lms.models import CellGrade, Submission, SubmissionPurpose, User
 from lms.services import exercise_difficulty, manual_grading, readiness, submissions
@@ -454,7 +455,7 @@ def test_cell_grade_rows_survive_a_regrade_of_another_cell(session, users, grade
         comment="ok",
         grader_id=grader,
     )
-    with pytest.raises(manual_grading.ManualGradeRefused):
+    with pytest.raises(Invalid, match="above"):
         manual_grading.record_grade(
             session,
             submission_id=graded["latest"],

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lms.models import GradingJob, JobStatus
 from lms.queue import get_queue
 from lms.services import grading_jobs
+from tests.conftest import unfinished_jobs
 
 
 def test_pending_and_abandoned_jobs_are_graded_after_a_restart(
@@ -41,7 +42,7 @@ def test_pending_and_abandoned_jobs_are_graded_after_a_restart(
     queue.start()
     try:
         deadline = time.monotonic() + 120
-        while grading_jobs.pending_count(session) and time.monotonic() < deadline:
+        while unfinished_jobs(session) and time.monotonic() < deadline:
             session.rollback()
             time.sleep(0.1)
     finally:

@@ -1,4 +1,4 @@
-"""What instructors and admins see: exercise activity, submissions, accounts."""
+"""Activity per exercise for instructors: graded attempts, their authors, what is pending."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class ExerciseActivity:
     pending: int
 
 
-def exercise_activity(session: Session) -> list[ExerciseActivity]:
+def per_exercise(session: Session) -> list[ExerciseActivity]:
     """Every exercise with its graded-attempt statistics."""
     graded = Submission.purpose == SubmissionPurpose.GRADE
     stats = {
@@ -84,7 +84,3 @@ def users_by_id(session: Session, ids: set[int]) -> dict[int, User]:
         return {}
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
-
-def list_users(session: Session) -> list[User]:
-    """Every account, by role then e-mail."""
-    return list(session.scalars(select(User).order_by(User.role, User.email)))
