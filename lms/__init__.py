@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +9,23 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
-from lms.config import config_from_env, load_or_create_secret_key
+from lms.config import REPO_ROOT, Settings, load_or_create_secret_key
 
-# The folder above the package: the repository in an editable install (its courses/ and
-# exercises/ are the default content), site-packages in an installed wheel (no content there).
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["REPO_ROOT", "create_app"]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, extensions, blueprints (no worker is started)."""
+def create_app(
+    test_config: dict[str, Any] | None = None, settings: Settings | None = None
+) -> Flask:
+    """Build the application: configuration, extensions, blueprints (no worker is started).
+
+    `settings` defaults to `Settings.from_env()`; `test_config` keys override its Flask config.
+    """
+    settings = settings or Settings.from_env()
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=os.environ.get("LMS_INSTANCE_PATH") or None,
+        instance_path=str(settings.instance_path.resolve()),
         # Templates and static files live inside the package, so a built wheel serves pages too.
         template_folder="templates",
         static_folder="static",
@@ -30,15 +33,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(app.instance_path)
     # The instance folder holds the secret key and the SQLite database: for our user alone.
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-    app.config.from_mapping(config_from_env(instance))
+    app.config.from_mapping(settings.flask_config())
     if test_config:
         app.config.update(test_config)
+    app.extensions["lms.settings"] = settings
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
+        app.config["SECRET_KEY"] = load_or_create_secret_key(instance, settings.secret_key)
     if "SESSION_COOKIE_SECURE" not in (test_config or {}):
         # Secure cookies need HTTPS; the debug server and tests speak plain HTTP.
-        secure = os.environ.get("LMS_COOKIE_SECURE", "1" if not (app.debug or app.testing) else "0")
-        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure == "1"
+        secure = settings.cookie_secure
+        if secure is None:
+            secure = not (app.debug or app.testing)
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
 
     if app.config["TRUSTED_PROXIES"]:
         # Behind a proxy, the client's address (login throttling) and scheme come from its headers.

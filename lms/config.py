@@ -1,18 +1,176 @@
-"""Configuration from the environment: defaults suit the embedded single-machine mode."""
+"""Configuration: every LMS_* variable read and checked once, in `Settings.from_env`.
+
+Defaults suit the embedded single-machine mode. The Flask config (`Settings.flask_config`) and
+the Celery workers' settings both derive from the one `Settings` object, so a malformed or
+out-of-range value is found in one place and reported as a `ConfigError` naming the variable.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SECRET_KEY_FILE = "secret_key"
+# The folder above the package: the repository in an editable install (its courses/ and
+# exercises/ are the default content), site-packages in an installed wheel (no content there).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 
 
-def load_or_create_secret_key(instance_path: Path) -> str:
+class ConfigError(ValueError):
+    """A setting in the environment is malformed (the message says which and how to fix it)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The platform's settings; see `from_env` for the variable behind each field."""
+
+    instance_path: Path
+    database_url: str
+    broker_url: str | None = None
+    queue_backend: str | None = None  # None: "celery" with a broker URL, else "embedded"
+    secret_key: str | None = None
+    cookie_secure: bool | None = None  # None: secure unless debugging or testing
+    grading_workers: int = 2
+    trusted_proxies: int = 0  # reverse proxies in front of us setting X-Forwarded-*
+    check_work_per_minute: int = 6
+    submissions_per_minute: int = 10
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    max_upload_bytes: int = 5 * 1024 * 1024
+    csrf_time_limit: int = 8 * 3600
+    celery_visibility_timeout: float = 3600.0
+    job_lease_seconds: float = 3600.0
+    redispatch_seconds: float = 60.0
+    broker_key_prefix: str = ""  # for Redis keys: several Atlas instances can share one Redis
+    log_format: str = "json"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read LMS_* from `environ` (default: the process environment); ConfigError if bad."""
+        env = _Environment(os.environ if environ is None else environ)
+        instance = Path(env.text("LMS_INSTANCE_PATH") or REPO_ROOT / "instance")
+        visibility = env.seconds("LMS_CELERY_VISIBILITY_TIMEOUT", 3600.0)
+        return cls(
+            instance_path=instance,
+            database_url=env.text("LMS_DATABASE_URL") or f"sqlite:///{instance / 'atlas.sqlite'}",
+            broker_url=env.text("LMS_BROKER_URL"),
+            queue_backend=env.text("LMS_QUEUE_BACKEND"),
+            secret_key=env.text("LMS_SECRET_KEY"),
+            cookie_secure=env.flag("LMS_COOKIE_SECURE"),
+            grading_workers=env.whole("LMS_GRADING_WORKERS", 2, low=1, high=256),
+            trusted_proxies=env.whole("LMS_TRUSTED_PROXIES", 0, low=0, high=10),
+            check_work_per_minute=env.whole("LMS_CHECK_WORK_PER_MINUTE", 6, low=1),
+            submissions_per_minute=env.whole("LMS_SUBMISSIONS_PER_MINUTE", 10, low=1),
+            login_max_failures=env.whole("LMS_LOGIN_MAX_FAILURES", 5, low=1),
+            login_window_seconds=env.whole("LMS_LOGIN_WINDOW_SECONDS", 15 * 60, low=1),
+            max_upload_bytes=env.whole("LMS_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, low=1024),
+            csrf_time_limit=env.whole("LMS_CSRF_TIME_LIMIT", 8 * 3600, low=60),
+            celery_visibility_timeout=visibility,
+            # A job's lease defaults to the visibility timeout: a redelivery finds it expired.
+            job_lease_seconds=env.seconds("LMS_JOB_LEASE_SECONDS", visibility),
+            redispatch_seconds=env.seconds("LMS_REDISPATCH_SECONDS", 60.0),
+            broker_key_prefix=env.text("LMS_BROKER_KEY_PREFIX") or "",
+            log_format=env.choice("LMS_LOG_FORMAT", "json", ("json", "text")),
+        )
+
+    @property
+    def backend(self) -> str:
+        """The grading queue backend's name: LMS_QUEUE_BACKEND, else chosen by LMS_BROKER_URL."""
+        return self.queue_backend or ("celery" if self.broker_url else "embedded")
+
+    def flask_config(self) -> dict[str, Any]:
+        """The Flask application's config keys."""
+        return {
+            "DATABASE_URL": self.database_url,
+            "BROKER_URL": self.broker_url,
+            "QUEUE_BACKEND": self.queue_backend,
+            "GRADING_WORKERS": self.grading_workers,
+            "TRUSTED_PROXIES": self.trusted_proxies,
+            "CHECK_WORK_PER_MINUTE": self.check_work_per_minute,
+            "SUBMISSIONS_PER_MINUTE": self.submissions_per_minute,
+            "LOGIN_MAX_FAILURES": self.login_max_failures,
+            "LOGIN_WINDOW_SECONDS": self.login_window_seconds,
+            # Flask rejects bigger requests with 413 before they reach a view.
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes,
+            "MAX_FORM_MEMORY_SIZE": self.max_upload_bytes,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "WTF_CSRF_TIME_LIMIT": self.csrf_time_limit,
+            "BABEL_DEFAULT_LOCALE": "en",
+            "LANGUAGES": ("en", "fr"),
+        }
+
+
+class _Environment:
+    """Typed, range-checked reads of a mapping of variables; each error names its variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def text(self, name: str) -> str | None:
+        return self.environ.get(name) or None
+
+    def whole(self, name: str, default: int, low: int, high: int | None = None) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(
+                f"{name}={value!r} is not a whole number; set a whole number {span} "
+                f"(e.g. {name}={default}) or unset it."
+            ) from None
+        if number < low or (high is not None and number > high):
+            raise ConfigError(
+                f"{name}={value!r} is out of range; set a whole number {span} "
+                f"(e.g. {name}={default}) or unset it."
+            )
+        return number
+
+    def seconds(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = float("nan")
+        if not seconds > 0 or seconds == float("inf"):
+            raise ConfigError(
+                f"{name}={value!r} is not a positive number of seconds; set e.g. "
+                f"{name}={default:g} or unset it."
+            )
+        return seconds
+
+    def flag(self, name: str) -> bool | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if value not in ("0", "1"):
+            raise ConfigError(f"{name}={value!r} must be 1 (on) or 0 (off); set one or unset it.")
+        return value == "1"
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = (self.text(name) or default).lower()
+        if value not in choices:
+            raise ConfigError(
+                f"{name}={self.environ[name]!r} must be one of {', '.join(choices)}; "
+                f"set one or unset it."
+            )
+        return value
+
+
+def load_or_create_secret_key(instance_path: Path, from_env: str | None = None) -> str:
     """The secret key from LMS_SECRET_KEY, else one kept in the instance folder (mode 0600)."""
-    from_env = os.environ.get("LMS_SECRET_KEY")
     if from_env:
         return from_env
     key_file = instance_path / SECRET_KEY_FILE
@@ -25,46 +183,3 @@ def load_or_create_secret_key(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
-
-
-class ConfigError(ValueError):
-    """A setting in the environment is malformed (the message says which and how to fix it)."""
-
-
-def _int_env(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(
-            f"{name}={value!r} is not a whole number; unset it or set e.g. {name}={default}."
-        ) from None
-
-
-def config_from_env(instance_path: Path) -> dict[str, Any]:
-    """The application's settings, read from LMS_* environment variables."""
-    default_db = f"sqlite:///{instance_path / 'atlas.sqlite'}"
-    max_upload = _int_env("LMS_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
-    return {
-        "DATABASE_URL": os.environ.get("LMS_DATABASE_URL", default_db),
-        "BROKER_URL": os.environ.get("LMS_BROKER_URL") or None,
-        "GRADING_WORKERS": _int_env("LMS_GRADING_WORKERS", 2),
-        # How many reverse proxies in front of us set X-Forwarded-For/-Proto (0: none trusted).
-        "TRUSTED_PROXIES": _int_env("LMS_TRUSTED_PROXIES", 0),
-        "CHECK_WORK_PER_MINUTE": _int_env("LMS_CHECK_WORK_PER_MINUTE", 6),
-        "SUBMISSIONS_PER_MINUTE": _int_env("LMS_SUBMISSIONS_PER_MINUTE", 10),
-        "LOGIN_MAX_FAILURES": _int_env("LMS_LOGIN_MAX_FAILURES", 5),
-        "LOGIN_WINDOW_SECONDS": _int_env("LMS_LOGIN_WINDOW_SECONDS", 15 * 60),
-        # Flask rejects bigger requests with 413 before they reach a view.
-        "MAX_CONTENT_LENGTH": max_upload,
-        "MAX_FORM_MEMORY_SIZE": max_upload,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "WTF_CSRF_TIME_LIMIT": _int_env("LMS_CSRF_TIME_LIMIT", 8 * 3600),
-        "BABEL_DEFAULT_LOCALE": "en",
-        "LANGUAGES": ("en", "fr"),
-    }

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, case, select, type_coerce
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from lms.models.base import Base, utcnow
-from lms.models.submissions import Submission
+from lms.models.submissions import Submission, SubmissionStatus, enum_type
 
 
 class JobStatus(enum.StrEnum):
@@ -44,3 +44,27 @@ class GradingJob(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     submission: Mapped[Submission] = relationship()
+
+
+# A submission's status is its job's, told apart by outcome once done: one source of truth,
+# read in the same SELECT as the submission (so listing submissions costs no extra query).
+Submission.status = column_property(
+    type_coerce(
+        select(
+            case(
+                (
+                    GradingJob.status == JobStatus.DONE,
+                    case(
+                        (Submission.rejected, SubmissionStatus.REJECTED.value),
+                        else_=SubmissionStatus.GRADED.value,
+                    ),
+                ),
+                else_=GradingJob.status,
+            )
+        )
+        .where(GradingJob.submission_id == Submission.id)
+        .correlate_except(GradingJob)
+        .scalar_subquery(),
+        enum_type(SubmissionStatus),
+    )
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,7 +13,8 @@ from lms.models.base import Base, utcnow
 from lms.models.content import Exercise
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def enum_type(cls: type[enum.Enum]) -> Enum:
+    """A string column of an enum's values (no native enum type, no check constraint)."""
     return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
@@ -25,7 +26,11 @@ class SubmissionPurpose(enum.StrEnum):
 
 
 class SubmissionStatus(enum.StrEnum):
-    """Where a submission is: waiting, being graded, or finished (graded / rejected / failed)."""
+    """Where a submission is: waiting, being graded, or finished (graded / rejected / failed).
+
+    Not stored: `Submission.status` is derived from the submission's grading job (its state,
+    and once done whether the grader rejected the notebook); see lms.models.grading_jobs.
+    """
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -51,14 +56,13 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"))
-    purpose: Mapped[SubmissionPurpose] = mapped_column(_enum(SubmissionPurpose))
+    purpose: Mapped[SubmissionPurpose] = mapped_column(enum_type(SubmissionPurpose))
     origin: Mapped[str] = mapped_column(String(20))  # browser | upload
     idempotency_token: Mapped[str] = mapped_column(String(64))
     notebook_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     notebook_name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[SubmissionStatus] = mapped_column(
-        _enum(SubmissionStatus), default=SubmissionStatus.QUEUED
-    )
+    # The grader refused the notebook (bad input); the status says so once the job is done.
+    rejected: Mapped[bool] = mapped_column(default=False)
     score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float | None] = mapped_column(Float)
     needs_manual_grade: Mapped[bool] = mapped_column(default=False)
@@ -73,6 +77,9 @@ class Submission(Base):
     cells: Mapped[list[CellGrade]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="CellGrade.id"
     )
+
+    if TYPE_CHECKING:
+        status: Mapped[SubmissionStatus]  # derived from the job (lms.models.grading_jobs)
 
     def status_json(self) -> dict[str, Any]:
         """What the trainee's page polls: never hidden tests, never the executed notebook."""

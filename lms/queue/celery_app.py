@@ -11,19 +11,20 @@ from __future__ import annotations
 import ast
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task, signals
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lms.config import DEFAULT_BROKER_URL, Settings
 from lms.models import GradingJob, JobStatus, utcnow
-from lms.queue import claims, joblog
+from lms.queue import joblog
+from lms.queue.sessions import sessions_for
+from lms.services import grading_jobs
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ FAILURE_BACKOFF_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class CelerySettings:
-    """What a worker and a sender need; see `from_env` for the variables."""
+    """What a worker and a sender need, derived from `lms.config.Settings`."""
 
     broker_url: str
     database_url: str
@@ -44,46 +45,35 @@ class CelerySettings:
     lease_seconds: float = 3600.0
     redispatch_seconds: float = 60.0
     key_prefix: str = ""  # for Redis keys: several Atlas instances can share one Redis
+    log_format: str = "json"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CelerySettings:
+        """The Celery part of the platform's settings (a local Redis when no broker is set)."""
+        return cls(
+            broker_url=settings.broker_url or DEFAULT_BROKER_URL,
+            database_url=settings.database_url,
+            visibility_timeout=settings.celery_visibility_timeout,
+            lease_seconds=settings.job_lease_seconds,
+            redispatch_seconds=settings.redispatch_seconds,
+            key_prefix=settings.broker_key_prefix,
+            log_format=settings.log_format,
+        )
 
     @classmethod
     def from_env(cls) -> CelerySettings:
-        """LMS_BROKER_URL, LMS_DATABASE_URL (as the web app reads them), LMS_CELERY_VISIBILITY_
-        TIMEOUT, LMS_JOB_LEASE_SECONDS (default: the visibility timeout), LMS_REDISPATCH_SECONDS,
-        LMS_BROKER_KEY_PREFIX."""
-        from lms import REPO_ROOT
-        from lms.config import config_from_env
-
-        instance = Path(os.environ.get("LMS_INSTANCE_PATH") or REPO_ROOT / "instance")
-        app_config = config_from_env(instance)
-        visibility = _seconds("LMS_CELERY_VISIBILITY_TIMEOUT", 3600.0)
-        return cls(
-            broker_url=app_config["BROKER_URL"] or "redis://127.0.0.1:6379/0",
-            database_url=app_config["DATABASE_URL"],
-            visibility_timeout=visibility,
-            lease_seconds=_seconds("LMS_JOB_LEASE_SECONDS", visibility),
-            redispatch_seconds=_seconds("LMS_REDISPATCH_SECONDS", 60.0),
-            key_prefix=os.environ.get("LMS_BROKER_KEY_PREFIX", ""),
-        )
+        """The settings of a worker: `Settings.from_env()` (LMS_BROKER_URL, LMS_DATABASE_URL,
+        LMS_CELERY_VISIBILITY_TIMEOUT, LMS_JOB_LEASE_SECONDS, LMS_REDISPATCH_SECONDS, ...)."""
+        return cls.from_settings(Settings.from_env())
 
     @classmethod
-    def from_flask_config(cls, config: Any) -> CelerySettings:
-        """The settings of a web application (its BROKER_URL and DATABASE_URL win over env)."""
+    def from_flask_app(cls, app: Any) -> CelerySettings:
+        """The settings of a web application (its BROKER_URL and DATABASE_URL win)."""
         return replace(
-            cls.from_env(), broker_url=config["BROKER_URL"], database_url=config["DATABASE_URL"]
+            cls.from_settings(app.extensions["lms.settings"]),
+            broker_url=app.config["BROKER_URL"] or DEFAULT_BROKER_URL,
+            database_url=app.config["DATABASE_URL"],
         )
-
-
-def _seconds(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {value!r}.") from None
-    if seconds <= 0:
-        raise ValueError(f"{name} must be positive, not {value!r}.")
-    return seconds
 
 
 def make_celery(settings: CelerySettings) -> Celery:
@@ -129,23 +119,6 @@ def make_celery(settings: CelerySettings) -> Celery:
     return app
 
 
-# --- the database, one engine per process (prefork children must not share their parent's) ----
-
-_sessionmakers: dict[tuple[int, str], sessionmaker[Session]] = {}
-_sessionmakers_lock = threading.Lock()
-
-
-def sessions_for(database_url: str) -> sessionmaker[Session]:
-    """A session factory for `database_url`, created once per process."""
-    from lms.extensions import make_engine
-
-    key = (os.getpid(), database_url)
-    with _sessionmakers_lock:
-        if key not in _sessionmakers:
-            _sessionmakers[key] = sessionmaker(make_engine(database_url), expire_on_commit=False)
-        return _sessionmakers[key]
-
-
 # --- the task ---------------------------------------------------------------------------------
 
 
@@ -155,16 +128,16 @@ def grade_job(task: Task, job_id: int) -> str:
 
     settings: CelerySettings = task.app.conf.lms_settings
     sessions = sessions_for(settings.database_url)
-    name = claims.worker_name("celery")
+    name = grading_jobs.worker_name("celery")
     with joblog.job_context(job_id):
         with sessions() as session:
-            claim = claims.claim_job(session, job_id, name, settings.lease_seconds)
-        if claim.state is claims.ClaimState.BUSY:
+            claim = grading_jobs.claim_job(session, job_id, name, settings.lease_seconds)
+        if claim.state is grading_jobs.ClaimState.BUSY:
             log.info(
                 "job held by %s; looking again in %.1f s", claim.previous_worker, claim.retry_in
             )
             raise task.retry(countdown=claim.retry_in + 1.0, max_retries=None)
-        if claim.state is not claims.ClaimState.CLAIMED:
+        if claim.state is not grading_jobs.ClaimState.CLAIMED:
             log.info("nothing to do for this delivery: %s", claim.state.value)
             return claim.state.value
         if claim.previous_worker:
@@ -187,7 +160,7 @@ def grade_job(task: Task, job_id: int) -> str:
 def _release(sessions: sessionmaker[Session], job_id: int, name: str) -> None:
     try:
         with sessions() as session:
-            claims.release(session, job_id, name)
+            grading_jobs.release(session, job_id, name)
     except Exception:  # still unreachable: the lease will expire and the job be taken over
         log.exception("could not release the job; it will be re-run when its lease ends")
 
@@ -205,7 +178,7 @@ def redispatch(app: Celery, queued_for: float = 0.0) -> int:
     or running past their lease, and whose message is neither waiting nor being worked on."""
     settings: CelerySettings = app.conf.lms_settings
     with sessions_for(settings.database_url)() as session:
-        candidates = claims.jobs_to_dispatch(
+        candidates = grading_jobs.jobs_to_dispatch(
             session, utcnow() - timedelta(seconds=queued_for), settings.lease_seconds
         )
     if not candidates:
@@ -257,7 +230,7 @@ def _holds_sweep_lock(app: Celery, seconds: float) -> bool:
             return True
         return bool(
             client.set(
-                REDISPATCH_LOCK, claims.worker_name("sweep"), nx=True, ex=max(1, int(seconds))
+                REDISPATCH_LOCK, grading_jobs.worker_name("sweep"), nx=True, ex=max(1, int(seconds))
             )
         )
 
@@ -330,8 +303,27 @@ def _warm_runtime(**_: Any) -> None:
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
 def _structured_logs(logger: logging.Logger, **_: Any) -> None:
-    joblog.install(logger)
+    joblog.install(logger, Settings.from_env().log_format)
 
 
-celery = make_celery(CelerySettings.from_env())
-app = celery  # `celery -A lms.queue.celery_app` finds either name
+# --- the worker's application, built on first use (never at import) ---------------------------
+
+_default_app: Celery | None = None
+_default_app_lock = threading.Lock()
+
+
+def default_app() -> Celery:
+    """The Celery application of this process, configured from the environment on first use."""
+    global _default_app
+    with _default_app_lock:
+        if _default_app is None:
+            _default_app = make_celery(CelerySettings.from_env())
+        return _default_app
+
+
+def __getattr__(name: str) -> Celery:
+    # `celery -A lms.queue.celery_app` looks up the module's `app`, then `celery` (find_app in
+    # celery/app/utils.py): a module attribute built lazily keeps imports free of side effects.
+    if name in ("app", "celery"):
+        return default_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,16 +1,22 @@
-"""Health checks of what grading depends on, for `lms doctor` and the admins' operations page."""
+"""Health checks of what grading depends on, for `lms doctor` and the admins' operations page.
+
+The database, the queue's counts and the sandbox are checked here; what a queue backend depends
+on (a broker, its workers) is checked by the backend itself (`QueueBackend.health_checks`).
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 
 from lms.models import GradingJob, JobStatus, utcnow
-from lms.queue.celery_app import CelerySettings, make_celery, sessions_for
+from lms.queue.sessions import sessions_for
+
+if TYPE_CHECKING:
+    from lms.queue import QueueBackend
 
 MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "--  "}
 
@@ -63,7 +69,7 @@ def check_database(database_url: str) -> CheckResult:
         return CheckResult(
             "database",
             "fail",
-            f"cannot connect to {where}: {_first_line(error)}",
+            f"cannot connect to {where}: {first_line(error)}",
             "run `lms db upgrade` to create an embedded SQLite database"
             if database_url.startswith("sqlite")
             else "start the database or fix LMS_DATABASE_URL",
@@ -75,15 +81,6 @@ def check_database(database_url: str) -> CheckResult:
             "fail",
             f"{where} is at migration {sorted(current) or 'none'}, the code needs {sorted(heads)}",
             "run `lms db upgrade` with the same LMS_DATABASE_URL",
-        )
-    if database_url.startswith("sqlite") and os.environ.get("LMS_BROKER_URL"):
-        return CheckResult(
-            "database",
-            "warn",
-            f"{where} is a SQLite file",
-            "workers on other machines cannot reach it: use PostgreSQL "
-            "(LMS_DATABASE_URL=postgresql+psycopg://...)",
-            required=False,
         )
     return CheckResult("database", "ok", f"{where} answers, schema at migration {sorted(heads)}")
 
@@ -101,7 +98,7 @@ def check_queue(database_url: str) -> CheckResult:
                 select(func.min(GradingJob.queued_at)).where(GradingJob.status == JobStatus.QUEUED)
             )
     except Exception as error:
-        return CheckResult("queue", "skip", f"unknown ({_first_line(error)})", required=False)
+        return CheckResult("queue", "skip", f"unknown ({first_line(error)})", required=False)
     queued, failed = counts.get(JobStatus.QUEUED, 0), counts.get(JobStatus.FAILED, 0)
     detail = (
         f"{queued} queued, {counts.get(JobStatus.RUNNING, 0)} running, "
@@ -122,54 +119,6 @@ def check_queue(database_url: str) -> CheckResult:
     return CheckResult("queue", "ok", detail, required=False)
 
 
-def check_broker(settings: CelerySettings, timeout: float) -> CheckResult:
-    """The broker answers (only when LMS_BROKER_URL selects the Celery backend)."""
-    where = safe_url(settings.broker_url)
-    celery = make_celery(settings)
-    try:
-        with celery.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=timeout)
-            client = getattr(connection.default_channel, "client", None)
-            if client is not None:
-                client.ping()
-    except Exception as error:
-        return CheckResult(
-            "broker",
-            "fail",
-            f"cannot reach {where}: {_first_line(error)}",
-            "start Redis or fix LMS_BROKER_URL; submissions stay queued in the "
-            "database meanwhile and are sent once it is back (`lms requeue`)",
-        )
-    finally:
-        celery.close()
-    return CheckResult("broker", "ok", f"{where} answers")
-
-
-def check_workers(settings: CelerySettings, timeout: float) -> CheckResult:
-    """At least one Celery worker answers a ping."""
-    celery = make_celery(settings)
-    try:
-        replies = celery.control.inspect(timeout=timeout).ping() or {}
-    except Exception as error:
-        return CheckResult(
-            "workers",
-            "fail",
-            f"cannot ask the workers: {_first_line(error)}",
-            "fix the broker first",
-        )
-    finally:
-        celery.close()
-    if not replies:
-        return CheckResult(
-            "workers",
-            "fail",
-            f"no Celery worker answered within {timeout:g} s",
-            "start one or more with `lms worker` (same LMS_BROKER_URL and "
-            "LMS_DATABASE_URL) on the grading machines",
-        )
-    return CheckResult("workers", "ok", f"{len(replies)} answered: {', '.join(sorted(replies))}")
-
-
 def check_sandbox() -> CheckResult:
     """The isolation trainee code runs under on this machine."""
     try:
@@ -187,7 +136,7 @@ def check_sandbox() -> CheckResult:
         return CheckResult(
             "sandbox",
             "fail",
-            f"the sandbox did not start: {_first_line(error)}",
+            f"the sandbox did not start: {first_line(error)}",
             "run the grader as root, or see the message above",
         )
     if report.get("sandboxed"):
@@ -213,34 +162,19 @@ def check_sandbox() -> CheckResult:
     )
 
 
-def run_checks(timeout: float = 3.0, sandbox: bool = True) -> list[CheckResult]:
-    """Every check for this machine's configuration, in the order they depend on each other."""
-    settings = CelerySettings.from_env()
-    results = [check_database(settings.database_url), check_queue(settings.database_url)]
-    if os.environ.get("LMS_BROKER_URL"):
-        broker = check_broker(settings, timeout)
-        results.append(broker)
-        if broker.status == "ok":
-            results.append(check_workers(settings, timeout))
-        else:
-            results.append(
-                CheckResult("workers", "skip", "not asked (broker unreachable)", required=False)
-            )
-    else:
-        results.append(
-            CheckResult(
-                "broker",
-                "ok",
-                "none: embedded queue (grading runs in the "
-                "server's worker threads; set LMS_BROKER_URL to scale out)",
-            )
-        )
+def run_checks(
+    database_url: str, backend: QueueBackend, timeout: float = 3.0, sandbox: bool = True
+) -> list[CheckResult]:
+    """Every check, in the order they depend on each other; the backend checks its own parts."""
+    results = [check_database(database_url), check_queue(database_url)]
+    results.extend(backend.health_checks(timeout))
     if sandbox:
         results.append(check_sandbox())
     return results
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message, for a one-line check detail."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 

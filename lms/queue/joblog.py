@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import socket
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -101,15 +100,15 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
-def make_formatter(style: str | None = None) -> logging.Formatter:
-    """The formatter named by `style` or LMS_LOG_FORMAT: "json" (default) or "text"."""
-    style = (style or os.environ.get("LMS_LOG_FORMAT") or "json").lower()
+def make_formatter(style: str = "json") -> logging.Formatter:
+    """The formatter named by `style` (LMS_LOG_FORMAT, read by lms.config): "json" or "text"."""
+    style = style.lower()
     if style not in ("json", "text"):
         raise ValueError(f"LMS_LOG_FORMAT must be 'json' or 'text', not {style!r}.")
     return JsonFormatter() if style == "json" else TextFormatter()
 
 
-def install(logger: logging.Logger, style: str | None = None) -> None:
+def install(logger: logging.Logger, style: str = "json") -> None:
     """Give every handler of `logger` the structured formatter and the job-id filter."""
     formatter = make_formatter(style)
     for handler in logger.handlers:

@@ -1,13 +1,30 @@
-"""The grading jobs' life cycle: claim, build the grader's job, apply its result once."""
+"""The grading job's life cycle, in one place: claim, release, retry, fail, apply the result.
+
+Every backend (the embedded threads, the Celery task) and the operations page move a job only
+through these functions. The submission's status is not stored: it is derived from its job
+(`Submission.status`, see lms.models.grading_jobs), so the two can never disagree.
+
+A broker (Celery over Redis) may deliver a job's message twice: after a worker died mid-job, after
+a visibility timeout, or because the job was re-dispatched. The job row decides what happens
+(`claim_job`): queued -> take it; done or failed -> nothing to do; running -> take it over only
+once its claimant is gone (its lease ran out, or its process on this host no longer exists).
+"""
 
 from __future__ import annotations
 
+import enum
 import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from grading.job import GradeJob, GradeResult
+from lms.errors import Conflict, NotFound
+from lms.i18n import N_
 from lms.models import (
     CellGrade,
     Exercise,
@@ -15,7 +32,6 @@ from lms.models import (
     JobStatus,
     Submission,
     SubmissionPurpose,
-    SubmissionStatus,
     utcnow,
 )
 from lms.services.blobs import get_blob, put_blob
@@ -54,22 +70,17 @@ def claim(session: Session, job_id: int, worker: str) -> bool:
         ).rowcount
         == 1
     )
-    if taken:
-        set_submission_status(session, job_id, SubmissionStatus.RUNNING)
-    session.commit()
+    _commit_and_refresh_status(session)
     return taken
 
 
-def set_submission_status(session: Session, job_id: int, status: SubmissionStatus) -> None:
-    """Move the submission of a job to `status` (the caller commits)."""
-    session.execute(
-        update(Submission)
-        .where(
-            Submission.id
-            == select(GradingJob.submission_id).where(GradingJob.id == job_id).scalar_subquery()
-        )
-        .values(status=status)
-    )
+def _commit_and_refresh_status(session: Session) -> None:
+    # Sessions keep their objects after a commit (expire_on_commit=False): the derived status
+    # of the submissions they hold must be read again.
+    session.commit()
+    for instance in session.identity_map.values():
+        if isinstance(instance, Submission):
+            session.expire(instance, ["status"])
 
 
 def build_grade_job(session: Session, job_id: int) -> tuple[GradeJob, SubmissionPurpose]:
@@ -97,9 +108,7 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
         session.rollback()
         return False
     submission = job.submission
-    submission.status = (
-        SubmissionStatus.GRADED if result.status == "graded" else SubmissionStatus.REJECTED
-    )
+    submission.rejected = result.status != "graded"
     submission.score, submission.max_score = result.score, result.max_score
     submission.needs_manual_grade = result.needs_manual_grade
     submission.flags, submission.error = list(result.flags), result.error
@@ -118,7 +127,7 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
     ]
     submission.graded_at = job.finished_at = utcnow()
     job.status = JobStatus.DONE
-    session.commit()
+    _commit_and_refresh_status(session)
     return True
 
 
@@ -131,15 +140,13 @@ def record_failure(session: Session, job_id: int, error: str) -> None:
     job.error = error[-4000:]
     if job.attempts < MAX_ATTEMPTS:
         job.status = JobStatus.QUEUED
-        job.submission.status = SubmissionStatus.QUEUED
     else:
         job.status, job.finished_at = JobStatus.FAILED, utcnow()
-        job.submission.status = SubmissionStatus.FAILED
         job.submission.error = (
             "The grader failed on this notebook. Your file is kept; "
             "an instructor has been told and can re-grade it."
         )
-    session.commit()
+    _commit_and_refresh_status(session)
 
 
 def requeue_abandoned(session: Session) -> int:
@@ -151,15 +158,29 @@ def requeue_abandoned(session: Session) -> int:
             .where(GradingJob.id.in_(ids))
             .values(status=JobStatus.QUEUED, worker=None)
         )
-        session.execute(
-            update(Submission)
-            .where(
-                Submission.id.in_(select(GradingJob.submission_id).where(GradingJob.id.in_(ids)))
-            )
-            .values(status=SubmissionStatus.QUEUED)
-        )
-    session.commit()
+    _commit_and_refresh_status(session)
     return len(ids)
+
+
+def retry(session: Session, job_id: int) -> GradingJob:
+    """Put a failed job back in the queue with fresh attempts (the caller hands it to the
+    queue); its last error stays visible until it is graded."""
+    job = session.get(GradingJob, job_id)
+    if job is None:
+        session.rollback()
+        raise NotFound(N_("There is no grading job %(id)s."), id=job_id)
+    if job.status != JobStatus.FAILED:
+        session.rollback()
+        raise Conflict(
+            N_("Job %(id)s is %(status)s, not failed: only failed jobs can be retried."),
+            id=job_id, status=job.status.value,
+        )
+    job.status, job.attempts, job.worker = JobStatus.QUEUED, 0, None
+    job.started_at = job.finished_at = None
+    job.queued_at = utcnow()
+    job.submission.error = None
+    _commit_and_refresh_status(session)
+    return job
 
 
 def jobs_ahead(session: Session, submission_id: int) -> int:
@@ -180,3 +201,143 @@ def job_summary(result: GradeResult) -> str:
             "flags": list(result.flags),
         }
     )
+
+
+# --- claims of a given job, for messages a broker delivered --------------------------
+
+
+class ClaimState(enum.StrEnum):
+    """What a delivered message should do with its job."""
+
+    CLAIMED = "claimed"  # ours now: grade it
+    FINISHED = "finished"  # done or failed already: a duplicate delivery, nothing to do
+    BUSY = "busy"  # another live worker holds it: look again in `retry_in` seconds
+    MISSING = "missing"  # no such job (deleted with its submission)
+    GAVE_UP = "gave_up"  # its workers died MAX_ATTEMPTS times: marked failed with the reason
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of `claim_job`."""
+
+    state: ClaimState
+    retry_in: float = 0.0
+    previous_worker: str | None = None
+
+
+def worker_name(label: str) -> str:
+    """A worker name that says where it runs: `host:pid:label` (as the embedded pool's names)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{label}"[:120]
+
+
+def claimant_is_gone(worker: str | None) -> bool:
+    """Whether `worker` (host:pid:...) ran on this host in a process that no longer exists."""
+    host, _, rest = (worker or "").partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine: only its lease can tell
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def claim_job(
+    session: Session, job_id: int, worker: str, lease_seconds: float, now: datetime | None = None
+) -> Claim:
+    """Take job `job_id` for `worker` if it is queued or abandoned; say why not otherwise."""
+    for _ in range(5):  # a concurrent claim or re-queue changes the row between our two looks
+        if claim(session, job_id, worker):
+            return Claim(ClaimState.CLAIMED)
+        row = session.execute(
+            select(
+                GradingJob.status, GradingJob.worker, GradingJob.started_at, GradingJob.attempts
+            ).where(GradingJob.id == job_id)
+        ).one_or_none()
+        session.rollback()
+        if row is None:
+            return Claim(ClaimState.MISSING)
+        if row.status in (JobStatus.DONE, JobStatus.FAILED):
+            return Claim(ClaimState.FINISHED, previous_worker=row.worker)
+        if row.status == JobStatus.QUEUED:
+            continue
+        moment = now or utcnow()
+        lease_end = (row.started_at or moment) + timedelta(seconds=lease_seconds)
+        if lease_end > moment and not claimant_is_gone(row.worker):
+            return Claim(ClaimState.BUSY, (lease_end - moment).total_seconds(), row.worker)
+        if _take_over(session, job_id, row.attempts, worker, moment):
+            if row.attempts >= MAX_ATTEMPTS:
+                record_failure(
+                    session,
+                    job_id,
+                    (
+                        f"The worker grading this job was lost {row.attempts} times (killed, "
+                        f"out of memory, or its machine stopped); last one: {row.worker}."
+                    ),
+                )
+                return Claim(ClaimState.GAVE_UP, previous_worker=row.worker)
+            return Claim(ClaimState.CLAIMED, previous_worker=row.worker)
+    return Claim(ClaimState.BUSY, retry_in=1.0)
+
+
+def _take_over(session: Session, job_id: int, attempts: int, worker: str, moment: datetime) -> bool:
+    # `attempts` grows at every claim, so it versions the row: only one taker can win.
+    taken = (
+        session.execute(
+            update(GradingJob)
+            .where(
+                GradingJob.id == job_id,
+                GradingJob.status == JobStatus.RUNNING,
+                GradingJob.attempts == attempts,
+            )
+            .values(worker=worker, started_at=moment, attempts=GradingJob.attempts + 1)
+        ).rowcount
+        == 1
+    )
+    _commit_and_refresh_status(session)
+    return taken
+
+
+def release(session: Session, job_id: int, worker: str) -> bool:
+    """Give back a job `worker` claimed but could not finish (it goes back to the queue)."""
+    released = (
+        session.execute(
+            update(GradingJob)
+            .where(
+                GradingJob.id == job_id,
+                GradingJob.status == JobStatus.RUNNING,
+                GradingJob.worker == worker,
+            )
+            .values(status=JobStatus.QUEUED, worker=None)
+        ).rowcount
+        == 1
+    )
+    _commit_and_refresh_status(session)
+    return released
+
+
+def jobs_to_dispatch(
+    session: Session, queued_before: datetime, lease_seconds: float, limit: int = 10_000
+) -> list[int]:
+    """Jobs a broker may not hold: queued before `queued_before`, or running past their lease."""
+    lease_start = utcnow() - timedelta(seconds=lease_seconds)
+    ids = list(
+        session.scalars(
+            select(GradingJob.id)
+            .where(
+                or_(
+                    (GradingJob.status == JobStatus.QUEUED)
+                    & (GradingJob.queued_at <= queued_before),
+                    (GradingJob.status == JobStatus.RUNNING)
+                    & (GradingJob.started_at <= lease_start),
+                )
+            )
+            .order_by(GradingJob.id)
+            .limit(limit)
+        )
+    )
+    session.rollback()
+    return ids

@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from lms.errors import Conflict, NotFound
-from lms.i18n import N_
-from lms.models import Exercise, GradingJob, JobStatus, Submission, SubmissionStatus, User, utcnow
+from lms.models import Exercise, GradingJob, JobStatus, Submission, User, utcnow
+from lms.services import grading_jobs
 
 
 @dataclass(frozen=True)
@@ -109,20 +108,5 @@ def failure_reason(error: str | None) -> str | None:
 
 
 def retry_job(session: Session, job_id: int) -> GradingJob:
-    """Put a failed job back in the queue with fresh attempts (the caller hands it to the
-    queue); its last error stays visible until it is graded."""
-    job = session.get(GradingJob, job_id)
-    if job is None:
-        session.rollback()
-        raise NotFound(N_("There is no grading job %(id)s."), id=job_id)
-    if job.status != JobStatus.FAILED:
-        session.rollback()
-        raise Conflict(N_("Job %(id)s is %(status)s, not failed: only failed jobs can be"
-                          " retried."), id=job_id, status=job.status.value)
-    job.status, job.attempts, job.worker = JobStatus.QUEUED, 0, None
-    job.started_at = job.finished_at = None
-    job.queued_at = utcnow()
-    job.submission.status = SubmissionStatus.QUEUED
-    job.submission.error = None
-    session.commit()
-    return job
+    """Put a failed job back in the queue (NotFound, or Conflict if it did not fail)."""
+    return grading_jobs.retry(session, job_id)

@@ -24,11 +24,12 @@ from lms.models import (
     Course,
     Exercise,
     GradeCell,
+    GradingJob,
+    JobStatus,
     Module,
     ModuleExercise,
     Submission,
     SubmissionPurpose,
-    SubmissionStatus,
     User,
     UserRole,
     utcnow,
@@ -168,12 +169,17 @@ def _write_history(session: Session, cohort: SyntheticCohort, users: dict[str, i
             "user_id": users[sub.trainee], "exercise_id": eid,
             "purpose": SubmissionPurpose.GRADE, "origin": "seed",
             "idempotency_token": f"seed-{number}", "notebook_sha256": sha,
-            "notebook_name": name, "status": SubmissionStatus.GRADED, "score": score,
+            "notebook_name": name, "score": score,
             "max_score": sum(points[sub.exercise].values()), "needs_manual_grade": False,
             "flags": [], "created_at": sub.at, "graded_at": sub.at + timedelta(seconds=20)})
     ids = session.scalars(insert(Submission).returning(Submission.id,
                                                        sort_by_parameter_order=True),
                           params).all()
+    # Each attempt's status comes from its job: a finished one.
+    session.execute(insert(GradingJob), [
+        {"submission_id": sid, "status": JobStatus.DONE, "attempts": 1,
+         "queued_at": sub.at, "finished_at": sub.at + timedelta(seconds=20)}
+        for sid, sub in zip(ids, submissions, strict=True)])
     cells = [
         {"submission_id": sid, "grade_id": grade_id,
          "kind": kinds.get((exercise[sub.exercise][0], grade_id), "test"), "score": score,

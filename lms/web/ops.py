@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.models import UserRole
-from lms.queue import backend_name, get_queue
-from lms.queue.celery_app import CelerySettings
-from lms.queue.health import check_broker, check_workers
+from lms.queue import get_queue
 from lms.services import queue_ops
 from lms.web.access import roles_required
 from lms.web.errors import flash_refusal
@@ -24,16 +22,10 @@ HEALTH_TIMEOUT = 1.0  # seconds the page waits for the broker and the workers to
 @roles_required(UserRole.ADMIN)
 def index():  # noqa: ANN201
     """The queue at a glance, what grading depends on, and the failed jobs with a retry."""
-    backend = backend_name(current_app)
-    health = []
-    if backend == "celery":
-        settings = CelerySettings.from_flask_config(current_app.config)
-        health.append(check_broker(settings, HEALTH_TIMEOUT))
-        if health[0].status == "ok":
-            health.append(check_workers(settings, HEALTH_TIMEOUT))
+    backend = get_queue()
     return render_template("ops/index.html", queue=queue_ops.overview(db.session),
-                           backend=backend, health=health,
-                           embedded_workers=current_app.config.get("GRADING_WORKERS"))
+                           health=backend.health_checks(HEALTH_TIMEOUT),
+                           embedded_workers=backend.worker_threads)
 
 
 @bp.post("/jobs/<int:job_id>/retry")

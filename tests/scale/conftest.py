@@ -103,9 +103,10 @@ def start_worker(
     """Start `lms worker` processes; all of them are stopped at the end of the test."""
     started: list[WorkerProcess] = []
 
-    def start(concurrency: int = 2, wait: bool = True, celery_cli: bool = False) -> WorkerProcess:
-        worker = WorkerProcess(scale_env, tmp_path / f"worker-{len(started)}.log", concurrency,
-                               celery_cli)
+    def start(concurrency: int = 2, wait: bool = True, celery_cli: bool = False,
+              **env: str) -> WorkerProcess:
+        worker = WorkerProcess({**scale_env, **env}, tmp_path / f"worker-{len(started)}.log",
+                               concurrency, celery_cli)
         started.append(worker)
         if wait:
             worker.wait_ready()

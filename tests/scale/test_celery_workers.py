@@ -194,7 +194,9 @@ def test_broker_down_at_submission_keeps_job_then_requeue_sends_it(
         scale_env, start_worker, scale_sessions, caplog):
     """Redis unreachable when a trainee submits: the submission is accepted and kept queued;
     `lms requeue` sends it once Redis answers, and it is graded."""
-    worker = start_worker(1)  # its start-up sweep found nothing to send
+    # Its start-up sweep finds nothing to send, and its periodic one must not beat `lms requeue`
+    # to the job however slow this machine is.
+    worker = start_worker(1, LMS_REDISPATCH_SECONDS="3600")
     app = make_app(scale_env, broker_url=DEAD_BROKER)
     with caplog.at_level("WARNING", logger="lms.queue.celery_backend"):
         submission_id = Trainee(app).submit(RIGHT)

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from lms.models import (
     CellGrade,
     Exercise,
+    GradingJob,
+    JobStatus,
     Submission,
     SubmissionPurpose,
     SubmissionStatus,
@@ -27,12 +29,16 @@ def _graded(session, user_id: int, days_ago: float, cells: dict[str, tuple[float
     submission = Submission(
         user_id=user_id, exercise_id=exercise.id, purpose=SubmissionPurpose.GRADE,
         origin="upload", idempotency_token=f"t{days_ago}-{status}",
-        notebook_sha256=put_blob(session, b"{}"), notebook_name="s.ipynb", status=status,
-        created_at=at, graded_at=at,
+        notebook_sha256=put_blob(session, b"{}"), notebook_name="s.ipynb",
+        rejected=status is SubmissionStatus.REJECTED, created_at=at, graded_at=at,
         cells=[CellGrade(grade_id=grade_id, kind="test", score=score, max_score=2.0,
                          needs_manual_grade=pending)
                for grade_id, (score, pending) in cells.items()])
-    session.add(submission)
+    # The status is the job's: graded and rejected are done, the others are their own state.
+    job_status = {SubmissionStatus.GRADED: JobStatus.DONE,
+                  SubmissionStatus.REJECTED: JobStatus.DONE}
+    session.add_all([submission, GradingJob(
+        submission=submission, status=job_status.get(status) or JobStatus(status.value))])
     session.commit()
     return submission
 

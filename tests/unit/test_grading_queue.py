@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grading.job import CellResult, GradeJob, GradeResult
+from lms.errors import Conflict, NotFound
 from lms.extensions import db
-from lms.models import GradingJob, JobStatus, Submission, SubmissionPurpose, User
+from lms.models import GradingJob, JobStatus, Submission, SubmissionPurpose, SubmissionStatus, User
 from lms.queue import get_queue
 from lms.queue.worker import Worker
-from lms.services import grading_jobs, submissions
+from lms.services import grading_jobs, queue_ops, submissions
 from tests.conftest import unfinished_jobs
 
 SOURCE = (
@@ -175,3 +177,153 @@ def test_jobs_ahead_counts_the_queue_before_a_submission(session, queued) -> Non
     grading_jobs.claim(session, first, "w1")
     assert grading_jobs.jobs_ahead(session, submission_of[second]) == 0
     session.rollback()
+
+
+def _status(session, job_id: int) -> str:  # noqa: ANN001
+    """The submission's status as a fresh query sees it (derived from the job in SQL)."""
+    session.rollback()
+    value = session.scalar(
+        select(Submission.status).join(GradingJob).where(GradingJob.id == job_id)
+    )
+    session.rollback()
+    return value.value
+
+
+def test_the_submission_status_is_the_jobs_at_every_step(session, queued) -> None:
+    job_id = queued()
+    assert _status(session, job_id) == "queued"
+    grading_jobs.claim(session, job_id, "w1")
+    assert _status(session, job_id) == "running"
+    assert grading_jobs.release(session, job_id, "w2") is False  # not its claimant
+    assert grading_jobs.release(session, job_id, "w1") is True
+    assert _status(session, job_id) == "queued"
+    assert session.get(GradingJob, job_id).worker is None
+    grading_jobs.claim(session, job_id, "w1")
+    grading_jobs.record_failure(session, job_id, "Traceback...\nRuntimeError: boom")
+    assert _status(session, job_id) == "queued"  # a first failure is retried
+    assert session.get(GradingJob, job_id).attempts == 2  # every claim counts
+    session.rollback()
+
+
+def test_a_rejected_notebook_is_rejected_once_its_job_is_done(session, queued) -> None:
+    job_id = queued()
+    grading_jobs.claim(session, job_id, "w1")
+    grade_job, _ = grading_jobs.build_grade_job(session, job_id)
+    rejected = GradeResult(submission=grade_job.name, status="rejected", score=0.0,
+                           max_score=3.0, error="not a notebook", job_id=grade_job.job_id)
+    assert grading_jobs.apply_result(session, job_id, rejected) is True
+    assert _status(session, job_id) == "rejected"
+    job = session.get(GradingJob, job_id)
+    assert job.status is JobStatus.DONE and job.submission.status.value == "rejected"
+    # Queries that count graded work see it as not graded.
+    graded = select(Submission.id).where(Submission.status == SubmissionStatus.GRADED)
+    assert session.scalars(graded).all() == []
+    session.rollback()
+
+
+def test_the_status_held_by_a_session_follows_the_transition(session, queued) -> None:
+    job_id = queued()
+    submission = session.get(GradingJob, job_id).submission
+    assert submission.status is SubmissionStatus.QUEUED
+    grading_jobs.claim(session, job_id, "w1")
+    assert submission.status is SubmissionStatus.RUNNING  # not the stale copy
+    grade_job, _ = grading_jobs.build_grade_job(session, job_id)
+    grading_jobs.apply_result(session, job_id, _result(grade_job))
+    assert submission.status is SubmissionStatus.GRADED
+    session.rollback()
+
+
+def _fail_for_good(session, job_id: int) -> None:  # noqa: ANN001
+    for attempt in range(grading_jobs.MAX_ATTEMPTS):
+        assert grading_jobs.claim(session, job_id, f"w{attempt}")
+        grading_jobs.record_failure(session, job_id, f"RuntimeError: try {attempt}")
+
+
+def test_retry_requeues_only_a_failed_job_with_fresh_attempts(session, queued) -> None:
+    job_id = queued()
+    with pytest.raises(Conflict, match="not failed"):
+        grading_jobs.retry(session, job_id)
+    with pytest.raises(NotFound):
+        grading_jobs.retry(session, 10_000)
+    _fail_for_good(session, job_id)
+    assert _status(session, job_id) == "failed"
+    job = queue_ops.retry_job(session, job_id)  # the operations page's retry is the same
+    assert (job.status, job.attempts, job.worker, job.finished_at) == (
+        JobStatus.QUEUED, 0, None, None)
+    assert job.submission.error is None and "try 2" in job.error  # the reason stays visible
+    assert _status(session, job_id) == "queued"
+    assert grading_jobs.claim_next(session, "w") == job_id
+
+
+def test_a_finished_job_is_not_moved_again(session, queued) -> None:
+    job_id = queued()
+    grading_jobs.claim(session, job_id, "w1")
+    grade_job, _ = grading_jobs.build_grade_job(session, job_id)
+    grading_jobs.apply_result(session, job_id, _result(grade_job))
+    grading_jobs.record_failure(session, job_id, "late failure")  # e.g. a duplicate delivery
+    assert grading_jobs.release(session, job_id, "w1") is False
+    assert grading_jobs.claim(session, job_id, "w2") is False
+    assert grading_jobs.requeue_abandoned(session) == 0
+    assert _status(session, job_id) == "graded"
+    assert session.get(GradingJob, job_id).error is None
+
+
+def test_only_the_life_cycle_module_moves_a_job() -> None:
+    # One owner: no other module of lms/ writes a job's status (nor a submission's, derived).
+    root = Path(__file__).resolve().parents[2] / "lms"
+    owner = root / "services" / "grading_jobs.py"
+    writers = [
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*.py")
+        if path != owner and "migrations" not in path.parts
+        and re.search(r"\bstatus\s*=\s*JobStatus|\.status\s*=\s*(Job|Submission)Status|"
+                      r"values\(status=", path.read_text())
+    ]
+    assert writers == []
+    assert "status" not in Submission.__table__.columns
+
+
+def test_the_migration_derives_every_status_from_a_job(tmp_path) -> None:
+    import sqlite3
+
+    from alembic import command
+
+    from lms.migrations import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    upgrade(url, "0003")
+    now = "2026-01-01 00:00:00.000000"
+    with sqlite3.connect(tmp_path / "old.sqlite") as old:
+        old.execute("INSERT INTO blobs VALUES ('b', 2, x'7b7d', ?)", (now,))
+        old.execute("INSERT INTO users (id, email, display_name, password_hash, role, active, "
+                    "created_at) VALUES (1, 'a@b.c', 'A', 'x', 'trainee', 1, ?)", (now,))
+        old.execute("INSERT INTO exercises (id, slug, title, kind, notebook_name, source_sha256, "
+                    "release_sha256, timeout, max_score, updated_at) "
+                    "VALUES (1, 'e', 'E', 'notebook', 'e.ipynb', 'b', 'b', 10, 3, ?)", (now,))
+        for number, status in enumerate(["graded", "rejected", "queued", "failed", "graded"]):
+            old.execute(
+                "INSERT INTO submissions (id, user_id, exercise_id, purpose, origin, "
+                "idempotency_token, notebook_sha256, notebook_name, status, needs_manual_grade, "
+                "flags, created_at) VALUES (?, 1, 1, 'grade', 'seed', ?, 'b', 'e.ipynb', ?, 0, "
+                "'[]', ?)", (number + 1, f"t{number}", status, now))
+        # The last one has a job that disagrees with the copy: the job wins.
+        old.execute("INSERT INTO grading_jobs (submission_id, status, attempts, queued_at) "
+                    "VALUES (5, 'running', 1, ?)", (now,))
+    upgrade(url)
+    from sqlalchemy.orm import Session
+
+    from lms.extensions import make_engine
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        statuses = session.execute(select(Submission.id, Submission.status)
+                                   .order_by(Submission.id)).all()
+        jobs = session.scalar(select(func.count()).select_from(GradingJob))
+    engine.dispose()
+    assert [status.value for _, status in statuses] == [
+        "graded", "rejected", "queued", "failed", "running"]
+    assert jobs == 5
+    command.downgrade(alembic_config(url), "0003")  # and back, the status copied from the jobs
+    with sqlite3.connect(tmp_path / "old.sqlite") as old:
+        back = old.execute("SELECT status FROM submissions ORDER BY id").fetchall()
+    assert [status for (status,) in back] == ["graded", "rejected", "queued", "failed", "running"]
