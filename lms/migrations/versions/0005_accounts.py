@@ -1,8 +1,8 @@
 """accounts: session versions, forced password change, anonymisation, one-time links, token
 expiry, the audit log, and an index to prune sign-in records
 
-Revision ID: 0004_accounts
-Revises: 0003
+Revision ID: 0005_accounts
+Revises: 0004_submission_status_from_job
 Create Date: 2026-12-02 06:10:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import lms.models.base
 
-revision = "0004_accounts"
-down_revision = "0003"
+revision = "0005_accounts"
+down_revision = "0004_submission_status_from_job"
 branch_labels = None
 depends_on = None
 
