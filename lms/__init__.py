@@ -35,7 +35,8 @@ def create_app(
         static_folder="static",
     )
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    # The instance folder holds the secret key and the SQLite database: for our user alone.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config.from_mapping(settings.flask_config())
     if test_config:
         app.config.update(test_config)
@@ -76,8 +77,12 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str) -> User | None:
+        # The session's identity carries the user's session version: a stale one (signed out,
+        # password or role changed, account disabled) no longer signs anyone in.
+        from lms.services.accounts import load_session_user
+
+        return load_session_user(db.session, session_id)
 
     babel.init_app(
         app,
@@ -115,7 +120,9 @@ def _register_blueprints(app: Flask) -> None:
         skills,
         talent_admin,
     )
+    from lms.web.converters import register as register_converters
 
+    register_converters(app)  # before the routes: their <int:...> use it
     blueprints = (
         auth,
         learn,

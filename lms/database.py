@@ -16,6 +16,8 @@ services may call `begin_write`.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -31,6 +33,7 @@ _WROTE = "lms_wrote"  # session.info: the current transaction has flushed change
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; for SQLite, tuned for a web server and worker threads sharing one file."""
     if url.startswith("sqlite"):
+        _make_private(url)
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
@@ -54,6 +57,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _make_private(url: str) -> None:
+    """Create the SQLite file (and fix its side files) readable by our user only: it holds
+    password hashes and trainees' work. SQLite gives -wal and -shm the database file's mode."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for side in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                 path.with_name(path.name + "-journal")):
+        try:
+            if side.stat().st_mode & 0o077:
+                side.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            pass
 
 
 def reader(engine: Engine) -> Engine:

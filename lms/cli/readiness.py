@@ -109,7 +109,7 @@ def seed_command(trainees: int, months: int, seed_number: int) -> None:
     click.echo(f"Cohort {summary.cohort}: {summary.trainees} trainees, {summary.submissions}"
                f" graded submissions ({summary.cells} cells) on {summary.exercises} exercises,"
                f" {summary.snapshots} pipeline snapshots.")
-    click.echo(f"Every seeded trainee's password: {summary.password}")
+    click.echo("Seeded trainees have no password: give one a reset link from the Accounts page.")
 
 
 @main.command("snapshot-pipeline")

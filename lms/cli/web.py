@@ -202,7 +202,8 @@ def _seed_demo_cohort(app: Flask, trainees: int) -> None:
             return
     click.echo(
         f"Synthetic cohort {summary.cohort}: {summary.trainees} trainees with"
-        f" {summary.submissions} graded submissions (their password: {summary.password})."
+        f" {summary.submissions} graded submissions (no password: an admin gives one a reset"
+        " link from the Accounts page to sign in as them)."
     )
 
 

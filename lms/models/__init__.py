@@ -1,6 +1,6 @@
 """Atlas's models, one aggregate per module; importing this package registers them all."""
 
-from lms.models.accounts import LoginAttempt, User, UserRole
+from lms.models.accounts import AccountLink, LinkPurpose, LoginAttempt, User, UserRole
 from lms.models.base import Base, utcnow
 from lms.models.blobs import Blob
 from lms.models.content import (
@@ -22,9 +22,10 @@ from lms.models.grading_jobs import GradingJob, JobStatus
 from lms.models.submissions import CellGrade, Submission, SubmissionPurpose, SubmissionStatus
 
 __all__ = [
-    "Base", "utcnow", "User", "UserRole", "LoginAttempt", "Blob", "Course", "Module", "Lesson",
+    "Base", "utcnow", "User", "UserRole", "LoginAttempt", "AccountLink", "LinkPurpose", "Blob",
+    "Course", "Module", "Lesson",
     "Exercise", "ExerciseFile", "ExerciseKind", "GradeCell", "GradeCellSkill", "ModuleExercise",
     "Skill", "Role", "RoleSkill", "HiringTarget", "Submission", "SubmissionPurpose",
     "SubmissionStatus", "CellGrade", "GradingJob", "JobStatus",
 ]
-from lms.models import api_tokens, evidence, talent  # noqa: E402,F401 - registers the tables
+from lms.models import api_tokens, audit, evidence, talent  # noqa: E402,F401 - registers their tables

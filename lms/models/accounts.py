@@ -1,4 +1,5 @@
-"""Accounts: users with one role each, and the login attempts used for throttling."""
+"""Accounts: users with one role each, the login attempts used for throttling, and the one-time
+links (invitations, password resets) an admin hands out."""
 
 from __future__ import annotations
 
@@ -65,6 +66,17 @@ class User(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(5), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session's identity: bumping it ends every session of the user at once
+    # (sign-out, password or role change, deactivation), since sessions are signed cookies.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # An admin chose the password: the user must pick their own at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Set when the account was deleted: the row stays (history points at it), the person is gone.
+    anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    def get_id(self) -> str:
+        """Flask-Login's session identity: the id and the session version ("12.3")."""
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot sign in
@@ -89,6 +101,7 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_login_attempts_email_at", "email", "at"),
         Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"),
+        Index("ix_login_attempts_at", "at"),  # pruning old records
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,4 +111,31 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+
+
+class LinkPurpose(enum.StrEnum):
+    """What a one-time link lets its holder do."""
+
+    INVITE = "invite"  # a new account: choose a password, then sign in
+    RESET = "reset"  # an existing account: choose a new password
+
+
+class AccountLink(Base):
+    """A one-time, expiring link for an account; only its hash is kept (the link is shown once)."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[LinkPurpose] = mapped_column(
+        Enum(LinkPurpose, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e])
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -11,7 +11,7 @@ from lms.models.base import Base, utcnow
 
 
 class ApiToken(Base):
-    """A bearer token acting as its user (a recruiter or admin), until revoked."""
+    """A bearer token acting as its user (a recruiter or admin), until revoked or expired."""
 
     __tablename__ = "api_tokens"
 
@@ -23,3 +23,5 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # NULL only for tokens made before expiry existed; they are refused (see user_for_token).
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)

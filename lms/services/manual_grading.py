@@ -28,6 +28,7 @@ from lms.models import (
     UserRole,
     utcnow,
 )
+from lms.services import audit
 from lms.services.blobs import get_blob
 from lms.services.submissions import submission_with_cells
 
@@ -226,6 +227,8 @@ def record_grade(
         raise
     if cell.manually_graded_at is None:
         cell.auto_score = cell.score
+    audit.record(session, "grade.override", grader_id, submission.user_id,
+                 submission=submission.id, grade_id=cell.grade_id, before=cell.score, after=value)
     cell.score, cell.needs_manual_grade = value, False
     cell.comment = comment or None
     cell.graded_by_id, cell.manually_graded_at = grader_id, utcnow()

@@ -45,7 +45,7 @@ from lms.readiness.synthetic import (
     generate_cohort,
 )
 from lms.services import role_readiness, talent
-from lms.services.accounts import hash_password
+from lms.services.accounts import unusable_password_hash
 
 SHARE_SHARE = 0.7  # share of seeded trainees who shared their report
 MARKS_PER_ROLE = {MarkStatus.HIRED: 1, MarkStatus.INTERVIEWING: 2, MarkStatus.SHORTLISTED: 3}
@@ -61,7 +61,6 @@ class SeedSummary:
     submissions: int
     cells: int
     snapshots: int
-    password: str
 
 
 def catalogue(session: Session, rng: np.random.Generator) -> tuple[SyntheticExercise, ...]:
@@ -116,8 +115,7 @@ def seed_cohort(session: Session, trainees: int, months: int = 6, seed: int = 0,
     skills = tuple(sorted({s for e in exercises for c in e.cells for s in c.skills}))
     moment = as_of or utcnow()
     cohort = generate_cohort(trainees, exercises, skills, months, seed, moment)
-    password = f"seed-{seed}-password"
-    users = _create_trainees(session, cohort, seed, password)
+    users = _create_trainees(session, cohort, seed)
     counts = _write_history(session, cohort, users)
     session.commit()
     _share_and_mark(session, users, rng, cohort.start, moment)
@@ -128,11 +126,10 @@ def seed_cohort(session: Session, trainees: int, months: int = 6, seed: int = 0,
         day += timedelta(days=snapshot_every_days)
     days.append(moment.date())
     snapshots = talent.record_snapshots(session, days)
-    return SeedSummary(slug, trainees, len(exercises), counts[0], counts[1], snapshots, password)
+    return SeedSummary(slug, trainees, len(exercises), counts[0], counts[1], snapshots)
 
 
-def _create_trainees(session: Session, cohort: SyntheticCohort, seed: int, password: str
-                     ) -> dict[str, int]:
+def _create_trainees(session: Session, cohort: SyntheticCohort, seed: int) -> dict[str, int]:
     emails = {t.email: t.email.replace("@example.org", f"@seed{seed}.atlas.demo")
               for t in cohort.trainees}
     taken = session.scalar(select(User.email).where(User.email.in_(list(emails.values()))))
@@ -142,12 +139,13 @@ def _create_trainees(session: Session, cohort: SyntheticCohort, seed: int, passw
     group = Cohort(slug=f"seed-{seed}", name=f"Synthetic cohort {seed}", default_sharing=False)
     session.add(group)
     session.flush()
-    # One scrypt hash for the whole synthetic cohort: hashing 500 passwords would take minutes.
-    hashed = hash_password(password)
+    # No password at all (none matches an unusable hash): a shared, printed one would let
+    # anyone sign in as every seeded trainee. An admin hands out a reset link to try one.
     joined = cohort.start - timedelta(days=1)
     ids = session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), [
         {"email": email, "display_name": email.split("@")[0].replace("trainee", "Trainee "),
-         "password_hash": hashed, "role": UserRole.TRAINEE, "active": True, "created_at": joined}
+         "password_hash": unusable_password_hash(), "role": UserRole.TRAINEE, "active": True,
+         "created_at": joined}
         for email in emails.values()]).all()
     by_synthetic = dict(zip(emails, ids, strict=True))
     session.execute(insert(CohortMember), [

@@ -1,8 +1,13 @@
 """Talent: report-sharing consent, cohorts, recruiters' marks, and the hiring pipeline over time.
 
-Consent: a trainee's latest explicit choice wins; without one, their cohort's default applies
-(set by an admin); without a cohort, nothing is shared. Every change is a new row, never an
-update, so the history of who could see what, and since when, is kept.
+Consent comes from the trainee only: their latest choice is the state, and without one nothing
+is shared. An admin may set a cohort to *ask* its trainees (a question on their My skills page),
+never to share for them. Every change is a new row, never an update, so the history of who
+could see what, and since when, is kept.
+
+Aggregates (the pipeline) count only trainees who share their report, as they share it now:
+a count over everyone, next to the shared candidates' list, would give away the status of each
+trainee who did not share.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from lms.models.talent import (
     ReportShare,
 )
 from lms.readiness import score_cohort
-from lms.services import role_readiness
+from lms.services import audit, role_readiness
 
 PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
 
@@ -48,22 +53,19 @@ PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HI
 # --- consent -------------------------------------------------------------------------------
 
 
-def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = None) -> set[int]:
-    """The trainees (among these, default all) whose report recruiters may see. Two queries."""
+def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = None,
+                       as_of: datetime | None = None) -> set[int]:
+    """The trainees (among these, default all) whose own latest choice, now or as of a moment,
+    is to share their report. One query; a cohort's setting never shares anyone."""
     latest = select(func.max(ReportShare.id)).group_by(ReportShare.trainee_id)
-    explicit_query = select(ReportShare.trainee_id, ReportShare.shared).where(
-        ReportShare.id.in_(latest)
-    )
-    default_query = select(CohortMember.user_id, Cohort.default_sharing).join(
-        Cohort, Cohort.id == CohortMember.cohort_id
+    if as_of is not None:
+        latest = latest.where(ReportShare.at <= as_of)
+    query = select(ReportShare.trainee_id).where(
+        ReportShare.id.in_(latest), ReportShare.shared.is_(True)
     )
     if trainee_ids is not None:
-        ids = list(trainee_ids)
-        explicit_query = explicit_query.where(ReportShare.trainee_id.in_(ids))
-        default_query = default_query.where(CohortMember.user_id.in_(ids))
-    effective = dict(session.execute(default_query).all())
-    effective.update(session.execute(explicit_query).all())
-    return {tid for tid, shared in effective.items() if shared}
+        query = query.where(ReportShare.trainee_id.in_(list(trainee_ids)))
+    return set(session.scalars(query))
 
 
 def is_shared(session: Session, trainee_id: int) -> bool:
@@ -78,8 +80,21 @@ def set_sharing(session: Session, trainee_id: int, shared: bool) -> ReportShare:
         raise Invalid(N_("Only trainees have a readiness report to share."))
     event = ReportShare(trainee_id=trainee_id, shared=shared, at=utcnow())
     session.add(event)
+    audit.record(session, "consent.share" if shared else "consent.revoke", trainee_id,
+                 trainee_id)
     session.commit()
     return event
+
+
+def sharing_question(session: Session, trainee_id: int) -> Cohort | None:
+    """The trainee's cohort if it asks them to share and they have not answered yet."""
+    answered = session.scalar(select(ReportShare.id).where(ReportShare.trainee_id == trainee_id)
+                              .limit(1))
+    if answered is not None:
+        return None
+    return session.scalar(select(Cohort).join(CohortMember, CohortMember.cohort_id == Cohort.id)
+                          .where(CohortMember.user_id == trainee_id,
+                                 Cohort.default_sharing.is_(True)))
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,9 @@ class ConsentEvent:
 
     at: datetime
     shared: bool
-    source: str  # "trainee" (their own choice) | "cohort" (an admin set the cohort's default)
+    # "trainee" (their own choice, the only one that shares) | "cohort" (an admin set whether
+    # the cohort asks its trainees; then `shared` says whether it asks)
+    source: str
     detail: str = ""
 
 
@@ -133,7 +150,7 @@ def create_cohort(
     default_sharing: bool = False,
     by_user_id: int | None = None,
 ) -> Cohort:
-    """Create a cohort (its default sharing recorded as its first change)."""
+    """Create a cohort (whether it asks its trainees recorded as its first change)."""
     slug = slug.strip().lower()
     if not slug or not slug.replace("-", "").isalnum() or len(slug) > 80:
         raise Invalid(N_("A cohort id is letters, digits and dashes (%(slug)s is not)."), slug=slug)
@@ -154,11 +171,13 @@ def create_cohort(
 def set_cohort_default(
     session: Session, cohort_id: int, default_sharing: bool, by_user_id: int | None
 ) -> Cohort:
-    """An admin sets whether the cohort's trainees share by default (their own choice wins)."""
+    """An admin sets whether the cohort asks its trainees to share (it never shares for them)."""
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         raise NotFound(N_("There is no such cohort."))
     cohort.default_sharing = default_sharing
+    audit.record(session, "cohort.ask", by_user_id, None, cohort=cohort.slug,
+                 asks=default_sharing)
     session.add(
         CohortSharingChange(
             cohort_id=cohort.id, default_sharing=default_sharing, by_user_id=by_user_id, at=utcnow()
@@ -293,10 +312,9 @@ def pipeline(
 ) -> list[PipelineCounts]:
     """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
     cohort = cohort or role_readiness.cohort_readiness(session)
-    marks = current_marks(session)
-    return _counts(session, cohort.roles, _in_pipeline(cohort.by_trainee,
-                                                         shared_trainee_ids(session), marks),
-                   marks)
+    shared = shared_trainee_ids(session)
+    marks = {key: m for key, m in current_marks(session).items() if key[0] in shared}
+    return _counts(session, cohort.roles, _in_pipeline(cohort.by_trainee, shared, marks), marks)
 
 
 def _in_pipeline(by_trainee: dict[int, dict[str, Any]], shared: set[int],
@@ -305,24 +323,6 @@ def _in_pipeline(by_trainee: dict[int, dict[str, Any]], shared: set[int],
     hired = {tid for (tid, _), mark in marks.items() if mark.status == MarkStatus.HIRED}
     return {tid: scores for tid, scores in by_trainee.items()
             if tid in shared and tid not in hired}
-
-
-def _shared_as_of(session: Session) -> Any:
-    """A function: moment -> the trainees sharing their report then (consent history, read once)."""
-    choices = session.execute(select(ReportShare.trainee_id, ReportShare.shared, ReportShare.at)
-                              .order_by(ReportShare.at, ReportShare.id)).all()
-    members = dict(session.execute(select(CohortMember.user_id, CohortMember.cohort_id)).all())
-    defaults = session.execute(
-        select(CohortSharingChange.cohort_id, CohortSharingChange.default_sharing,
-               CohortSharingChange.at)
-        .order_by(CohortSharingChange.at, CohortSharingChange.id)).all()
-
-    def shared(moment: datetime) -> set[int]:
-        cohort_default = {cid: value for cid, value, at in defaults if at <= moment}
-        state = {uid: cohort_default.get(cid, False) for uid, cid in members.items()}
-        state.update({tid: value for tid, value, at in choices if at <= moment})
-        return {tid for tid, value in state.items() if value}
-    return shared
 
 
 def _counts(
@@ -367,24 +367,31 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     roles = role_readiness.load_roles(session)
     trainees = role_readiness.list_trainees(session)
     evidence = role_readiness.load_evidence(session)
-    per_trainee = {tid: evidence.get(tid, ()) for tid in trainees}
+    shared_now = shared_trainee_ids(session, trainees)
+    per_trainee = {tid: evidence.get(tid, ()) for tid in trainees if tid in shared_now}
+    # Every consent change once (not a query per day): replayed up to each day below.
+    choices = session.execute(select(ReportShare.trainee_id, ReportShare.shared, ReportShare.at)
+                              .order_by(ReportShare.id)).all()
     joined = dict(
         session.execute(select(User.id, User.created_at).where(User.id.in_(list(trainees)))).all()
     )
     all_marks = list(
         session.scalars(select(CandidateMark).order_by(CandidateMark.at, CandidateMark.id))
     )
-    shared_then = _shared_as_of(session)
     stored = 0
     for day in sorted(set(days)):
         moment = datetime.combine(day, time.max, tzinfo=UTC)
-        # Only people who had joined by then count: the pipeline of that day, not today's.
-        present = {tid: ev for tid, ev in per_trainee.items() if joined[tid] <= moment}
+        # Only people who had joined and shared by then count (and still share today).
+        state = {tid: shared for tid, shared, at in choices if at <= moment}
+        sharing = {tid for tid, shared in state.items() if shared}
+        present = {tid: ev for tid, ev in per_trainee.items()
+                   if joined[tid] <= moment and tid in sharing}
         scored = score_cohort(present, roles, moment)
-        latest = {(m.trainee_id, m.role_id): m for m in all_marks if m.at <= moment}
+        latest = {(m.trainee_id, m.role_id): m for m in all_marks
+                  if m.at <= moment and m.trainee_id in present}
         marks = {k: m for k, m in latest.items() if m.status != MarkStatus.CLEARED}
         session.execute(delete(PipelineSnapshot).where(PipelineSnapshot.day == day))
-        counted = _in_pipeline(scored, shared_then(moment), marks)
+        counted = _in_pipeline(scored, sharing, marks)
         for counts in _counts(session, roles, counted, marks):
             session.add(
                 PipelineSnapshot(

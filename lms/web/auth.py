@@ -1,9 +1,12 @@
-"""Signing in and out, changing one's password and language."""
+"""Signing in and out, one's account (password, sessions), one-time links, language."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -15,22 +18,39 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.errors import DomainError
+from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.services import accounts
-from lms.web.errors import flash_refusal, status_for
-from lms.web.forms import ChangePasswordForm, LanguageForm, LoginForm
+from lms.web.errors import describe, flash_refusal, status_for
+from lms.web.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm, SignOutForm
 
 bp = Blueprint("auth", __name__)
+# What a user who must first choose a password may still open.
+OPEN_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "auth.set_language", "static",
+                      "pygments_css"}
+
+
+@bp.before_app_request
+def force_password_change():
+    """An admin chose this user's password: nothing opens until they choose their own."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in OPEN_BEFORE_CHANGE):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _sign_in(user) -> None:  # noqa: ANN001
+    session.clear()  # a fresh session on sign-in (no fixation)
+    login_user(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in, with throttling of repeated failures."""
+    """Sign in, with growing delays after repeated failures from the same address."""
     if current_user.is_authenticated:
         return redirect(url_for("learn.home"))
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         outcome = accounts.authenticate(
             db.session,
@@ -41,32 +61,39 @@ def login():
             window_seconds=current_app.config["LOGIN_WINDOW_SECONDS"],
         )
         if outcome.user is not None:
-            session.clear()  # a fresh session on sign-in (no fixation)
-            login_user(outcome.user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("learn.home"))
+            _sign_in(outcome.user)
+            return redirect(safe_next(request.args.get("next")) or url_for("learn.home"))
         if outcome.throttled:
-            minutes = max(1, round(outcome.retry_after_seconds / 60))
-            flash(_("Too many failed sign-ins. Try again in %(n)s minute(s).", n=minutes), "error")
-            status = 429
+            seconds = outcome.retry_after_seconds
+            flash(_("Too many failed sign-ins from here. Try again in %(n)s second(s).",
+                    n=seconds), "error")
+            status, headers = 429, {"Retry-After": str(seconds)}
         else:
             flash(_("Wrong e-mail or password."), "error")
             status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: "//evil.example" or "https://..." would be an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirect, no header injection)."""
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return None
+    # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil" is "//evil".
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in target) or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so no page can sign someone out by a link)."""
+    """Sign out: this session's cookie is dead even if replayed (every session of the user)."""
+    accounts.end_sessions(db.session, current_user.id)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -76,21 +103,61 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    """Change one's own password."""
+    """My account: change my password (other sessions end), sign out everywhere."""
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.change_password(db.session, current_user.id, form.current.data, form.new.data)
+            user = accounts.change_password(db.session, current_user.id, form.current.data,
+                                            form.new.data)
         except DomainError as error:
             flash_refusal(error)
             status = status_for(error)
         else:
-            flash(_("Your password has been changed."), "info")
+            _sign_in(user)  # this session carries on with the new session version
+            flash(_("Your password has been changed; your other sessions are signed out."),
+                  "info")
             return redirect(url_for("learn.home"))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/password.html", form=form), status
+    return render_template("auth/password.html", form=form, sign_out_form=SignOutForm()), status
+
+
+@bp.post("/account/sessions")
+@login_required
+def sign_out_everywhere():
+    """End every other session of mine (this one carries on)."""
+    if not SignOutForm().validate_on_submit():
+        abort(400)
+    _sign_in(accounts.end_sessions(db.session, current_user.id))
+    flash(_("Every other session is signed out."), "info")
+    return redirect(url_for("auth.change_password"), 303)
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+def use_link(token: str):
+    """An invitation or reset link: choose a password, then sign in with it."""
+    try:
+        accounts.link_user(db.session, token)
+    except NotFound as error:
+        return render_template("errors/error.html", status=404,
+                               message=describe(error)), 404
+    form = SetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.use_link(db.session, token, form.new.data)
+        except DomainError as error:
+            flash_refusal(error)
+            status = status_for(error)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your password is set. Sign in with it."), "info")
+            return redirect(url_for("auth.login"), 303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/set_password.html", form=form), status
 
 
 @bp.post("/language")
@@ -102,4 +169,4 @@ def set_language():
     session["locale"] = form.locale.data
     if current_user.is_authenticated:
         accounts.set_locale(db.session, current_user.id, form.locale.data)
-    return redirect(_safe_next(request.form.get("next")) or url_for("learn.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("learn.home"))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 
 # Our pages load only our own assets; no inline script, no plugin, no foreign frame.
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'self'"
 )
+# Assets may be cached; everything else may hold someone's data (reports, CSV, PDF, a new
+# password or link on an admin page) and must not stay in a browser's or a proxy's cache.
+CACHEABLE_ENDPOINTS = {"static", "pygments_css"}
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def register(app: Flask) -> None:
@@ -20,4 +24,15 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            response.headers["Cache-Control"] = "no-store"
+        if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if response.status_code == 405 and "Allow" not in response.headers:
+            response.headers["Allow"] = ", ".join(sorted(_allowed_methods()))
         return response
+
+
+def _allowed_methods() -> set[str]:
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    return set(adapter.allowed_methods()) | {"OPTIONS"}

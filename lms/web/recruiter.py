@@ -11,7 +11,7 @@ from lms.extensions import db
 from lms.models.accounts import TALENT_ROLES
 from lms.models.talent import MarkStatus
 from lms.readiness import STATUS_LABELS, STATUSES
-from lms.services import candidates, talent, talent_exports
+from lms.services import audit, candidates, talent, talent_exports
 from lms.web.access import roles_required
 from lms.web.errors import flash_refusal
 from lms.web.talent_forms import MarkForm
@@ -59,6 +59,8 @@ def candidate_csv(role_id: str):  # noqa: ANN201
                                         candidates.parse_filter(request.args))
     if listing is None:
         abort(404)
+    audit.record_export(db.session, "export.candidates", current_user.id, role=role_id,
+                        rows=len(listing.rows))
     return Response(talent_exports.candidates_csv(listing), mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="candidates-{role_id}.csv"'})
@@ -82,6 +84,7 @@ def report_pdf(trainee_id: int):  # noqa: ANN201
     found = candidates.candidate_report(db.session, trainee_id)
     if found is None:
         abort(404)
+    audit.record_export(db.session, "export.report", current_user.id, trainee_id)
     db.end_reads()  # the PDF is slow work that needs no transaction
     return Response(talent_exports.report_pdf(found), mimetype="application/pdf",
                     headers={"Content-Disposition":

@@ -11,7 +11,7 @@ from flask_login import current_user
 from lms.extensions import db
 from lms.models import UserRole
 from lms.readiness import STATUS_LABELS
-from lms.services import talent, trainee_skills
+from lms.services import audit, talent, trainee_skills
 from lms.web.access import roles_required
 from lms.web.talent_forms import ShareForm
 
@@ -24,7 +24,8 @@ def index():  # noqa: ANN201
     """My skills against each role's target, what is missing, and the modules that close it."""
     return render_template("skills/index.html", view=trainee_skills.my_skills(db.session,
                                                                            current_user.id),
-                           share_form=ShareForm(), status_labels=STATUS_LABELS)
+                           share_form=ShareForm(), status_labels=STATUS_LABELS,
+                           question=talent.sharing_question(db.session, current_user.id))
 
 
 @bp.post("/sharing")
@@ -46,5 +47,6 @@ def sharing():  # noqa: ANN201
 def export():  # noqa: ANN201
     """Everything we hold about me, as a JSON download."""
     data = talent.export_trainee_data(db.session, current_user.id)
+    audit.record_export(db.session, "export.my_data", current_user.id, current_user.id)
     return Response(json.dumps(data, indent=1, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition": 'attachment; filename="my-atlas-data.json"'})

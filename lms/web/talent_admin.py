@@ -19,12 +19,12 @@ bp = Blueprint("talent_admin", __name__, url_prefix="/admin/talent")
 
 @bp.get("/")
 @roles_required(UserRole.ADMIN)
-def index():  # noqa: ANN201
-    """Cohorts with their default sharing, and API tokens."""
+def index(new_token: str | None = None):  # noqa: ANN201
+    """Cohorts (whether each asks its trainees to share), and API tokens."""
     return render_template("talent_admin/index.html", cohorts=talent.list_cohorts(db.session),
                            tokens=api_tokens.list_tokens(db.session), cohort_form=CohortForm(),
                            default_form=CohortDefaultForm(), members_form=CohortMembersForm(),
-                           token_form=TokenForm())
+                           token_form=TokenForm(), new_token=new_token)
 
 
 @bp.post("/cohorts")
@@ -47,13 +47,13 @@ def create_cohort():  # noqa: ANN201
 @bp.post("/cohorts/<int:cohort_id>/default")
 @roles_required(UserRole.ADMIN)
 def cohort_default(cohort_id: int):  # noqa: ANN201
-    """Set whether the cohort's trainees share their report by default (their choice wins)."""
+    """Set whether the cohort asks its trainees to share their report (they answer)."""
     form = CohortDefaultForm()
     if not form.validate_on_submit():
         abort(400)
     talent.set_cohort_default(db.session, cohort_id, form.default_sharing.data == "yes",
                               current_user.id)
-    flash(_("Default sharing updated."), "success")
+    flash(_("The cohort's question to its trainees is updated."), "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -76,25 +76,26 @@ def cohort_members(cohort_id: int):  # noqa: ANN201
 @bp.post("/tokens")
 @roles_required(UserRole.ADMIN)
 def create_token():  # noqa: ANN201
-    """Create an API token for a recruiter (shown once, on the next page)."""
+    """Create an API token for a recruiter, shown once on the page this answers with (never
+    flashed: a flash travels in the session cookie)."""
     form = TokenForm()
     if not form.validate_on_submit():
         flash(_("Give a recruiter's e-mail."), "error")
         return redirect(url_for(".index"), 303)
     try:
-        token, _row = api_tokens.create_token(db.session, form.email.data, form.name.data or "")
+        token, _row = api_tokens.create_token(db.session, form.email.data, form.name.data or "",
+                                              by_user_id=current_user.id)
     except DomainError as error:
         flash_refusal(error)
         return redirect(url_for(".index"), 303)
-    flash(_("New token (copy it now, it is not shown again): %(token)s", token=token), "success")
-    return redirect(url_for(".index"), 303)
+    return index(new_token=token)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @roles_required(UserRole.ADMIN)
 def revoke_token(token_id: int):  # noqa: ANN201
     """Revoke an API token at once."""
-    if not api_tokens.revoke_token(db.session, token_id):
+    if not api_tokens.revoke_token(db.session, token_id, current_user.id):
         abort(404)
     flash(_("Token revoked."), "success")
     return redirect(url_for(".index"), 303)

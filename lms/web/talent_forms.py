@@ -38,11 +38,11 @@ class CohortForm(FlaskForm):
 
     slug = StringField(_l("Cohort id"), validators=[DataRequired(), Length(max=80)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
-    default_sharing = BooleanField(_l("Reports shared by default"))
+    default_sharing = BooleanField(_l("Ask its trainees to share their report"))
 
 
 class CohortDefaultForm(FlaskForm):
-    """An admin sets a cohort's default sharing."""
+    """An admin sets whether a cohort asks its trainees to share."""
 
     default_sharing = SelectField(choices=YES_NO,
                                   validators=[DataRequired()])

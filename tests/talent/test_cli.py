@@ -123,7 +123,7 @@ def test_seed_builds_a_cohort_with_history(cli, content, session) -> None:  # no
 def test_snapshot_pipeline_stores_today(cli, world, session) -> None:  # noqa: ANN001
     from lms.services import talent
 
-    talent.set_sharing(session, world.trainee_id, True)  # only people who share are counted
+    talent.set_sharing(session, world.trainee_id, True)
     talent.set_sharing(session, world.other_id, True)
     result = cli("snapshot-pipeline")
     assert result.exit_code == 0 and "Stored 1 snapshot(s)" in result.output

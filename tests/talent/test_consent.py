@@ -24,19 +24,23 @@ def test_sharing_history_is_kept(session, world) -> None:  # noqa: ANN001
     assert [(e.shared, e.source) for e in history] == [(True, "trainee"), (False, "trainee")]
 
 
-def test_cohort_default_applies_until_the_trainee_chooses(session, world, users) -> None:  # noqa: ANN001
+def test_a_cohort_asks_but_only_the_trainee_shares(session, world, users) -> None:  # noqa: ANN001
     cohort = talent.create_cohort(session, "autumn", "Autumn 2026", by_user_id=world.admin_id)
     talent.add_members(session, cohort.id, [users.trainee, users.other_trainee])
-    assert talent.shared_trainee_ids(session) == set()
     talent.set_cohort_default(session, cohort.id, True, world.admin_id)
-    assert talent.shared_trainee_ids(session) == {world.trainee_id, world.other_id}
-    talent.set_sharing(session, world.other_id, False)  # the trainee's own choice wins
+    assert talent.shared_trainee_ids(session) == set()  # never a silent share
+    assert talent.sharing_question(session, world.trainee_id) == cohort
+    talent.set_sharing(session, world.trainee_id, True)  # the trainee answers yes
+    talent.set_sharing(session, world.other_id, False)  # ... or no
     assert talent.shared_trainee_ids(session) == {world.trainee_id}
+    assert talent.sharing_question(session, world.trainee_id) is None  # answered: not asked again
     talent.set_cohort_default(session, cohort.id, False, world.admin_id)
-    talent.set_sharing(session, world.other_id, True)
-    assert talent.shared_trainee_ids(session) == {world.other_id}
+    assert talent.shared_trainee_ids(session) == {world.trainee_id}  # the cohort cannot revoke
+    talent.set_sharing(session, world.trainee_id, False)  # revocable by the trainee
+    assert talent.shared_trainee_ids(session) == set()
     sources = [(e.source, e.shared) for e in talent.consent_history(session, world.trainee_id)]
-    assert sources == [("cohort", False), ("cohort", True), ("cohort", False)]
+    assert sources == [("cohort", False), ("cohort", True), ("trainee", True), ("cohort", False),
+                       ("trainee", False)]
 
 
 def test_adding_unknown_members_changes_nothing(session, world, users) -> None:  # noqa: ANN001

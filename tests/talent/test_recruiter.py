@@ -66,7 +66,8 @@ def test_pipeline_history_from_past_evidence(client, auth, users, world, session
     today = utcnow().date()
     talent.record_snapshots(session, [today - timedelta(days=30)])
     assert talent.pipeline_history(session, "junior-dev")[0].trainees == 0  # not joined yet
-    _share_both(session, world)
+
+    _share_both(session, world)  # only sharers are counted, from the day they shared
     for user in session.scalars(select(User)):
         user.created_at = utcnow() - timedelta(days=60)
     for share in session.scalars(select(ReportShare)):
@@ -134,15 +135,16 @@ def test_report_shows_evidence_and_exports_pdf(client, auth, users, world, sessi
     assert pdf.data.startswith(b"%PDF") and len(pdf.data) > 1500
 
 
-def test_admin_sets_cohort_default_through_the_page(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_admin_sets_cohort_question_through_the_page(client, auth, users, world, session) -> None:  # noqa: ANN001
     auth.login(users.admin)
     auth.post("/admin/talent/cohorts", {"slug": "spring", "name": "Spring"})
     cohort_id = talent.list_cohorts(session)[0][0].id
     session.rollback()
     auth.post(f"/admin/talent/cohorts/{cohort_id}/members", {"emails": users.trainee})
     auth.post(f"/admin/talent/cohorts/{cohort_id}/default", {"default_sharing": "yes"})
-    assert talent.shared_trainee_ids(session) == {world.trainee_id}
+    assert talent.shared_trainee_ids(session) == set()  # asked, not shared
+    assert talent.sharing_question(session, world.trainee_id).slug == "spring"
     session.rollback()
-    page = auth.post("/admin/talent/tokens", {"email": users.recruiter, "name": "ats"},
-                     follow_redirects=True).get_data(as_text=True)
-    assert "atl_" in page
+    response = auth.post("/admin/talent/tokens", {"email": users.recruiter, "name": "ats"})
+    assert response.status_code == 200 and "atl_" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"

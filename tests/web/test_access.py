@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from lms.models import Submission, SubmissionPurpose
 from lms.services import submissions
@@ -35,10 +36,19 @@ EXPECTED = {
     "instructor.grade_submission": {"instructor", "admin"},
     "instructor.save_grade": {"instructor", "admin"},
     "admin.index": {"admin"},
+    "admin.set_active": {"admin"},
+    "admin.set_role": {"admin"},
+    "admin.reset_link": {"admin"},
+    "admin.reset_password": {"admin"},
+    "admin.delete": {"admin"},
+    "admin.audit_log": {"admin"},
     "auth.change_password": ALL,
+    "auth.sign_out_everywhere": ALL,
     "auth.logout": ALL,
 }
-PUBLIC = {"static", "pygments_css", "auth.login", "auth.set_language", "learn.home"}
+# auth.use_link is public (the link is the credential): tested in tests/web/test_account_admin.py.
+PUBLIC = {"static", "pygments_css", "auth.login", "auth.set_language", "learn.home",
+          "auth.use_link"}
 OWNED = {
     "exercises.submission",
     "exercises.status",
@@ -104,8 +114,8 @@ def _url(app, rule, values: dict) -> str:
 
     args = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__
-        args[name] = values.get(name, 1 if converter == "IntegerConverter" else "x")
+        numeric = isinstance(rule._converters[name], IntegerConverter)
+        args[name] = values.get(name, 1 if numeric else "x")
     with app.test_request_context():
         return url_for(rule.endpoint, **args)
 
