@@ -112,6 +112,7 @@ def _execute(
         env={"NBGRADER_EXECUTION": execution},
         findings=findings,
         tests=_test_positions(nb, exercise),
+        budget=job.budget,
     )
     return {nb.cells[p].metadata.nbgrader["grade_id"]: v for p, v in verdicts.items()}
 

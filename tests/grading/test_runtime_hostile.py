@@ -364,7 +364,10 @@ def test_forged_protocol_messages_stop_the_run(run):
         "import time\ntime.sleep(5)"
     )
     outcome = run(code, "'never'")
-    assert (None, "protocol-violation") in _kinds(outcome)
+    kinds = _kinds(outcome)
+    # With per-cell nonces the forged report is caught as forged; an unlucky interleaving with
+    # the executor's own report is caught by the framing rules instead: either way it stops.
+    assert (None, "protocol-violation") in kinds or (0, "forged") in kinds
     assert _errors(outcome.outputs[1]) == ["DeadKernelError"]
 
 
