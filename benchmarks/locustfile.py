@@ -39,9 +39,15 @@ class _SignedIn(HttpUser):
         page = self.client.get("/login", name="sign-in form")
         token = _CSRF.search(page.text)
         answer = self.client.post(
-            "/login", name="sign-in", allow_redirects=False,
-            data={"email": self.email, "password": SETUP["password"],
-                  "csrf_token": token.group(1) if token else ""})
+            "/login",
+            name="sign-in",
+            allow_redirects=False,
+            data={
+                "email": self.email,
+                "password": SETUP["password"],
+                "csrf_token": token.group(1) if token else "",
+            },
+        )
         if answer.status_code != 302:
             answer.failure(f"sign-in of {self.email} answered {answer.status_code}")
 
@@ -97,5 +103,7 @@ class Recruiter(_SignedIn):
         """A shared candidate's PDF report."""
         if SETUP["shared"]:
             trainee = random.choice(SETUP["shared"])
-            self.client.get(f"/recruiter/candidates/{trainee}/report.pdf",
-                            name="/recruiter/candidates/<id>/report.pdf")
+            self.client.get(
+                f"/recruiter/candidates/{trainee}/report.pdf",
+                name="/recruiter/candidates/<id>/report.pdf",
+            )

@@ -20,15 +20,15 @@ from pathlib import Path
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import time
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "tests" / "scale" / "fixtures" / "content"
@@ -55,12 +55,17 @@ def main() -> None:
     embedded = _embedded(options, sessions, user_id)
     celery = _celery(options, env, sessions, user_id)
     print(f"\njobs drained: {options.jobs} (tiny-sum notebook, real sandboxed grader)")
-    print(f"embedded pool ({options.threads} thread(s)):      {embedded:8.1f} s  "
-          f"{options.jobs / embedded:7.2f} jobs/s")
-    print(f"celery ({options.workers} worker(s) x {options.concurrency}):          "
-          f"{celery:8.1f} s  {options.jobs / celery:7.2f} jobs/s")
-    print(f"ratio celery / embedded throughput: {embedded / celery:.2f}x "
-          f"(on {os.cpu_count()} CPU(s))")
+    print(
+        f"embedded pool ({options.threads} thread(s)):      {embedded:8.1f} s  "
+        f"{options.jobs / embedded:7.2f} jobs/s"
+    )
+    print(
+        f"celery ({options.workers} worker(s) x {options.concurrency}):          "
+        f"{celery:8.1f} s  {options.jobs / celery:7.2f} jobs/s"
+    )
+    print(
+        f"ratio celery / embedded throughput: {embedded / celery:.2f}x (on {os.cpu_count()} CPU(s))"
+    )
 
 
 def _options() -> argparse.Namespace:
@@ -69,8 +74,9 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="embedded worker threads")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--concurrency", type=int, default=1, help="per Celery worker")
-    parser.add_argument("--database-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/atlas_bench")
+    parser.add_argument(
+        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/atlas_bench"
+    )
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/8")
     return parser.parse_args()
 
@@ -98,21 +104,29 @@ def _prepare(options: argparse.Namespace) -> dict[str, str]:
         "LMS_BROKER_KEY_PREFIX": KEY_PREFIX,  # never touch other keys of that Redis database
     }
     full_env = {**os.environ, **env}
-    for command in (["db", "upgrade"], ["import", str(CONTENT)],
-                    ["create-user", "--email", "bench@example.org", "--role", "trainee",
-                     "--password-stdin"]):
-        subprocess.run([LMS, *command], env=full_env, check=True, capture_output=True,
-                       input="benchmark-password\n", text=True)
+    for command in (
+        ["db", "upgrade"],
+        ["import", str(CONTENT)],
+        ["create-user", "--email", "bench@example.org", "--role", "trainee", "--password-stdin"],
+    ):
+        subprocess.run(
+            [LMS, *command],
+            env=full_env,
+            check=True,
+            capture_output=True,
+            input="benchmark-password\n",
+            text=True,
+        )
     return env
 
 
-def _sessions(url: str):  # noqa: ANN202 - a sessionmaker
+def _sessions(url: str):
     from lms.queue.celery_app import sessions_for
 
     return sessions_for(url)
 
 
-def _submit(sessions, user_id: int, count: int) -> list[int]:  # noqa: ANN001
+def _submit(sessions, user_id: int, count: int) -> list[int]:
     """Store `count` submissions with their jobs queued (none handed to a queue yet)."""
     from lms.models import SubmissionPurpose
     from lms.services import submissions
@@ -120,35 +134,54 @@ def _submit(sessions, user_id: int, count: int) -> list[int]:  # noqa: ANN001
     with sessions() as session:
         exercise = submissions.get_exercise(session, "tiny-sum")
         notebook = submissions.notebook_from_answers(session, exercise, ANSWER)
-        return [submissions.submit(
-            session, user_id=user_id, exercise_slug="tiny-sum", notebook=notebook,
-            name="tiny-sum.ipynb", origin="upload", purpose=SubmissionPurpose.GRADE,
-            token=secrets.token_hex(16), submissions_per_minute=10**9).job_id
-            for _ in range(count)]
+        return [
+            submissions.submit(
+                session,
+                user_id=user_id,
+                exercise_slug="tiny-sum",
+                notebook=notebook,
+                name="tiny-sum.ipynb",
+                origin="upload",
+                purpose=SubmissionPurpose.GRADE,
+                token=secrets.token_hex(16),
+                submissions_per_minute=10**9,
+            ).job_id
+            for _ in range(count)
+        ]
 
 
-def _wait_drained(sessions, job_ids: list[int], timeout: float = 1800) -> None:  # noqa: ANN001
+def _wait_drained(sessions, job_ids: list[int], timeout: float = 1800) -> None:
     from lms.models import GradingJob, JobStatus
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with sessions() as session:
-            left = session.scalar(select(func.count()).where(
-                GradingJob.id.in_(job_ids), GradingJob.status != JobStatus.DONE))
+            left = session.scalar(
+                select(func.count()).where(
+                    GradingJob.id.in_(job_ids), GradingJob.status != JobStatus.DONE
+                )
+            )
         if left == 0:
             return
         time.sleep(0.2)
     raise SystemExit(f"not drained after {timeout} s")
 
 
-def _embedded(options: argparse.Namespace, sessions, user_id: int) -> float:  # noqa: ANN001
+def _embedded(options: argparse.Namespace, sessions, user_id: int) -> float:
     """Seconds for the embedded pool to drain `options.jobs` queued jobs."""
     from lms import create_app
     from lms.queue import get_queue
 
-    app = create_app({"DATABASE_URL": options.database_url, "BROKER_URL": None,
-                      "QUEUE_BACKEND": "embedded", "GRADING_WORKERS": options.threads,
-                      "GRADING_POLL_SECONDS": 0.2, "SECRET_KEY": "benchmark"})
+    app = create_app(
+        {
+            "DATABASE_URL": options.database_url,
+            "BROKER_URL": None,
+            "QUEUE_BACKEND": "embedded",
+            "GRADING_WORKERS": options.threads,
+            "GRADING_POLL_SECONDS": 0.2,
+            "SECRET_KEY": "benchmark",
+        }
+    )
     queue = get_queue(app)
     warm = _submit(sessions, user_id, WARM_UP_JOBS)
     queue.start()
@@ -163,15 +196,20 @@ def _embedded(options: argparse.Namespace, sessions, user_id: int) -> float:  # 
     return elapsed
 
 
-def _celery(options: argparse.Namespace, env: dict[str, str], sessions,  # noqa: ANN001
-            user_id: int) -> float:
+def _celery(options: argparse.Namespace, env: dict[str, str], sessions, user_id: int) -> float:
     """Seconds for `options.workers` Celery workers to drain `options.jobs` sent jobs."""
     from lms.queue.celery_app import celery, send_grade_job
 
-    workers = [subprocess.Popen(
-        [LMS, "worker", "--concurrency", str(options.concurrency)], env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        for _ in range(options.workers)]
+    workers = [
+        subprocess.Popen(
+            [LMS, "worker", "--concurrency", str(options.concurrency)],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(options.workers)
+    ]
     try:
         warm = _submit(sessions, user_id, WARM_UP_JOBS * options.workers)
         for job_id in warm:

@@ -73,8 +73,7 @@ def accuracy(seeds: int, trainees: int) -> None:
             total = sum(required.weight for required in role.skills)
             true_scores = {
                 # The figure is the weighted mean of the levels (not capped at the targets).
-                email: sum(r.weight * levels[r.skill] for r in role.skills)
-                / total
+                email: sum(r.weight * levels[r.skill] for r in role.skills) / total
                 for email, levels in truth.items()
             }
             estimated = [readiness[email][role.id].score for email in truth]

@@ -36,9 +36,11 @@ def main() -> None:
     evidence = cohort.evidence_by_trainee()
     truth = cohort.true_levels()
     masteries = estimate_cohort_masteries(
-        evidence, cohort.as_of, DEFAULT_MODEL, cohort_difficulties(evidence))
-    covered = [m.low <= truth[t][s] <= m.high for t, skills in masteries.items()
-               for s, m in skills.items()]
+        evidence, cohort.as_of, DEFAULT_MODEL, cohort_difficulties(evidence)
+    )
+    covered = [
+        m.low <= truth[t][s] <= m.high for t, skills in masteries.items() for s, m in skills.items()
+    ]
     print(f"trainees={args.trainees} seed={args.seed} skill estimates={len(covered)}")
     print(f"80% interval coverage: {np.mean(covered):.3f} (goal 0.75-0.85)")
     print(f"{'confidence':>10} {'precision':>9} {'recall':>6} {'ready':>5} {'truly':>5}")
@@ -50,17 +52,23 @@ def main() -> None:
         if chosen is None and precision >= PRECISION_GOAL:
             chosen = (confidence, precision, recall)
     precision, recall, ready, truly = _decisions(masteries, truth, cohort.as_of, DEFAULT_POLICY)
-    print(f"shipped confidence {DEFAULT_POLICY.confidence:.2f}: precision {precision:.3f},"
-          f" recall {recall:.3f} ({ready} ready of {truly} truly above target)")
+    print(
+        f"shipped confidence {DEFAULT_POLICY.confidence:.2f}: precision {precision:.3f},"
+        f" recall {recall:.3f} ({ready} ready of {truly} truly above target)"
+    )
     if chosen:
-        print(f"lowest confidence with precision >= {PRECISION_GOAL}: {chosen[0]:.2f}"
-              f" (precision {chosen[1]:.3f}, recall {chosen[2]:.3f})")
+        print(
+            f"lowest confidence with precision >= {PRECISION_GOAL}: {chosen[0]:.2f}"
+            f" (precision {chosen[1]:.3f}, recall {chosen[2]:.3f})"
+        )
     base_p, base_r = _baseline(masteries, truth, cohort.as_of)
-    print(f"baseline (figure >= 0.9 is ready): precision {base_p:.3f}, recall {base_r:.3f};"
-          f" precision ratio shipped/baseline {precision / base_p if base_p else float('inf'):.2f}")
+    print(
+        f"baseline (figure >= 0.9 is ready): precision {base_p:.3f}, recall {base_r:.3f};"
+        f" precision ratio shipped/baseline {precision / base_p if base_p else float('inf'):.2f}"
+    )
 
 
-def _decisions(masteries, truth, as_of, policy):  # noqa: ANN001, ANN202
+def _decisions(masteries, truth, as_of, policy):
     tp = fp = fn = 0
     for role in EXAMPLE_ROLES:
         for trainee, skills in masteries.items():
@@ -75,13 +83,14 @@ def _decisions(masteries, truth, as_of, policy):  # noqa: ANN001, ANN202
     return precision, recall, tp + fp, tp + fn
 
 
-def _baseline(masteries, truth, as_of):  # noqa: ANN001, ANN202
+def _baseline(masteries, truth, as_of):
     tp = fp = fn = 0
     for role in EXAMPLE_ROLES:
         for trainee, skills in masteries.items():
             result = assess_role(role, skills, DEFAULT_MODEL, DEFAULT_POLICY, as_of)
-            capped = sum(min(line.mastery / line.target, 1.0) * line.weight
-                         for line in result.skills) / sum(line.weight for line in result.skills)
+            capped = sum(
+                min(line.mastery / line.target, 1.0) * line.weight for line in result.skills
+            ) / sum(line.weight for line in result.skills)
             above = all(truth[trainee][r.skill] >= r.level for r in role.skills if r.critical)
             ready = capped >= 0.9
             tp += ready and above

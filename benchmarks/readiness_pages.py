@@ -32,27 +32,38 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 sys.path.insert(0, str(ROOT))
 FIXTURE = ROOT / "tests" / "fixtures" / "content" / "exercises" / "squares"
-SKILLS = ("python-basics", "testing", "sql-joins", "data-quality", "pandas-cleaning",
-          "etl-idempotency")
+SKILLS = (
+    "python-basics",
+    "testing",
+    "sql-joins",
+    "data-quality",
+    "pandas-cleaning",
+    "etl-idempotency",
+)
 PASSWORD = "benchmark password"
 
 
 def write_content(root: Path, exercises: int) -> None:
     """A content tree: skills, two roles, one course of `exercises` notebook exercises."""
     (root / "courses" / "bench").mkdir(parents=True)
-    (root / "courses" / "skills.yml").write_text("skills:\n" + "".join(
-        f"  - {{id: {s}, name: {s}, track: data}}\n" for s in SKILLS))
+    (root / "courses" / "skills.yml").write_text(
+        "skills:\n" + "".join(f"  - {{id: {s}, name: {s}, track: data}}\n" for s in SKILLS)
+    )
     (root / "courses" / "roles.yml").write_text(
         "roles:\n"
         "  - id: data-engineer\n    name: Data engineer\n    track: data\n    skills:\n"
-        + "".join(f"      - {{skill: {s}, level: 0.6, weight: {1 + i % 3},"
-                  f" critical: {'true' if i < 3 else 'false'}}}\n"
-                  for i, s in enumerate(SKILLS))
+        + "".join(
+            f"      - {{skill: {s}, level: 0.6, weight: {1 + i % 3},"
+            f" critical: {'true' if i < 3 else 'false'}}}\n"
+            for i, s in enumerate(SKILLS)
+        )
         + "  - id: analyst\n    name: Analyst\n    track: data\n    skills:\n"
-        + "".join(f"      - {{skill: {s}, level: 0.55, weight: 1, critical: true}}\n"
-                  for s in SKILLS[:3])
+        + "".join(
+            f"      - {{skill: {s}, level: 0.55, weight: 1, critical: true}}\n" for s in SKILLS[:3]
+        )
         + "hiring_plan:\n  - {role: data-engineer, count: 40, by: 2027-06-30}\n"
-          "  - {role: analyst, count: 15, by: 2027-06-30}\n")
+        "  - {role: analyst, count: 15, by: 2027-06-30}\n"
+    )
     slugs = []
     for number in range(exercises):
         slug = f"bench-{number + 1:03d}"
@@ -64,17 +75,20 @@ def write_content(root: Path, exercises: int) -> None:
         (target / "exercise.yml").write_text(
             f"title: Exercise {number + 1}\nkind: {kind}\nnotebook: squares.ipynb\n"
             f"files: [data/numbers.txt]\nskills:\n  test_squares: [{first}]\n"
-            f"  test_total: [{first}, {second}]\n")
+            f"  test_total: [{first}, {second}]\n"
+        )
     modules = "".join(
         f"  - slug: m{m}\n    title: Module {m}\n    lessons: []\n"
         f"    exercises: [{', '.join(chunk)}]\n"
-        for m, chunk in enumerate((slugs[i:i + 10] for i in range(0, len(slugs), 10)), 1))
+        for m, chunk in enumerate((slugs[i : i + 10] for i in range(0, len(slugs), 10)), 1)
+    )
     (root / "courses" / "bench" / "course.yml").write_text(
         "slug: bench\ntitle: Benchmark course\ntrack: data\nlanguage: en\nsummary: x\n"
-        f"modules:\n{modules}")
+        f"modules:\n{modules}"
+    )
 
 
-def median_seconds(client, path: str, runs: int, before=lambda: None) -> float:  # noqa: ANN001
+def median_seconds(client, path: str, runs: int, before=lambda: None) -> float:
     """The median wall time of `runs` GETs of `path` (after one warm-up; `before` each run)."""
     assert client.get(path).status_code == 200, path
     times = []
@@ -115,30 +129,41 @@ def main() -> None:
     engine.dispose()
     try:
         write_content(work / "content", args.exercises)
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url,
-                          "WTF_CSRF_ENABLED": False})
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False}
+        )
         started = time.perf_counter()
         with db.sessionmaker_for(app)() as session:
             import_content(session, work / "content")
-            session.add(User(email="recruiter@bench.example", role=UserRole.RECRUITER,
-                             password_hash=hash_password(PASSWORD)))
+            session.add(
+                User(
+                    email="recruiter@bench.example",
+                    role=UserRole.RECRUITER,
+                    password_hash=hash_password(PASSWORD),
+                )
+            )
             session.commit()
             summary = seed_cohort(session, args.trainees, months=6, seed=1)
-        print(f"cohort: {summary.trainees} trainees x {summary.exercises} exercises,"
-              f" {summary.submissions} submissions, {summary.cells} graded cells"
-              f" (built in {time.perf_counter() - started:.0f} s)")
+        print(
+            f"cohort: {summary.trainees} trainees x {summary.exercises} exercises,"
+            f" {summary.submissions} submissions, {summary.cells} graded cells"
+            f" (built in {time.perf_counter() - started:.0f} s)"
+        )
 
         client = app.test_client()
         baseline = median_seconds(client, "/login", args.runs)
         client.post("/login", data={"email": "recruiter@bench.example", "password": PASSWORD})
-        pages = ("/recruiter/", "/recruiter/roles/data-engineer/candidates",
-                 "/recruiter/roles/data-engineer/candidates?skill=sql-joins&sort=skill",
-                 "/recruiter/roles/data-engineer/candidates.csv")
+        pages = (
+            "/recruiter/",
+            "/recruiter/roles/data-engineer/candidates",
+            "/recruiter/roles/data-engineer/candidates?skill=sql-joins&sort=skill",
+            "/recruiter/roles/data-engineer/candidates.csv",
+        )
         queries: list[str] = []
-        event.listen(db.engine_for(app), "before_cursor_execute",
-                     lambda *a: queries.append(a[2]))
-        print(f"{'page':<66} {'cold':>9} {'x login':>8} {'cached':>9} {'x login':>8}"
-              f" {'queries':>8}")
+        event.listen(db.engine_for(app), "before_cursor_execute", lambda *a: queries.append(a[2]))
+        print(
+            f"{'page':<66} {'cold':>9} {'x login':>8} {'cached':>9} {'x login':>8} {'queries':>8}"
+        )
         print(f"{'/login (baseline)':<66} {baseline * 1000:7.1f}ms {1.0:8.1f}")
         for page in pages:
             readiness.cache.clear()
@@ -147,8 +172,10 @@ def main() -> None:
             count = len(queries)
             cold = median_seconds(client, page, args.runs, readiness.cache.clear)
             warm = median_seconds(client, page, args.runs)
-            print(f"{page:<66} {cold * 1000:7.1f}ms {cold / baseline:8.1f}"
-                  f" {warm * 1000:7.1f}ms {warm / baseline:8.1f} {count:8d}")
+            print(
+                f"{page:<66} {cold * 1000:7.1f}ms {cold / baseline:8.1f}"
+                f" {warm * 1000:7.1f}ms {warm / baseline:8.1f} {count:8d}"
+            )
         db.engine_for(app).dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)

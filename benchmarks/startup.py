@@ -46,8 +46,10 @@ def course(root: Path) -> None:
     (root / "source" / "ps1").mkdir(parents=True)
     shutil.copy(PS1 / "source" / "ps1" / "problem1.ipynb", root / "source" / "ps1")
     (root / "submitted" / "bitdiddle" / "ps1").mkdir(parents=True)
-    shutil.copy(PS1 / "submitted" / "bitdiddle" / "ps1" / "problem1.ipynb",
-                root / "submitted" / "bitdiddle" / "ps1")
+    shutil.copy(
+        PS1 / "submitted" / "bitdiddle" / "ps1" / "problem1.ipynb",
+        root / "submitted" / "bitdiddle" / "ps1",
+    )
     for path in root.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)  # the fixture is read-only
 
@@ -65,38 +67,72 @@ def main() -> None:
         source = root / "source" / "ps1" / "problem1.ipynb"
         submission = root / "submitted" / "bitdiddle" / "ps1" / "problem1.ipynb"
         # generate_assignment first: autograde needs the gradebook and the release it writes.
-        nb_release = timed([nbgrader, "generate_assignment", "ps1", "--force", root_option],
-                           root, args.repeat)
+        nb_release = timed(
+            [nbgrader, "generate_assignment", "ps1", "--force", root_option], root, args.repeat
+        )
         rows = [
             ("python -c pass", timed([python, "-c", "pass"], root, args.repeat), None),
-            ('python -c "import grading"',
-             timed([python, "-c", "import grading"], root, args.repeat), None),
-            ("lms --help", timed([lms, "--help"], root, args.repeat),
-             ("nbgrader --help", timed([nbgrader, "--help"], root, args.repeat))),
-            ("lms release problem1",
-             timed([lms, "release", str(source), "-o", str(root / "out.ipynb")], root,
-                   args.repeat),
-             ("nbgrader generate_assignment", nb_release)),
-            ("lms grade problem1",
-             timed([lms, "grade", "--source", str(source), str(submission), "--json"], root,
-                   args.repeat),
-             ("nbgrader autograde (1 notebook)",
-              timed([nbgrader, "autograde", "ps1", "--student", "bitdiddle", "--force",
-                     root_option], root, args.repeat))),
+            (
+                'python -c "import grading"',
+                timed([python, "-c", "import grading"], root, args.repeat),
+                None,
+            ),
+            (
+                "lms --help",
+                timed([lms, "--help"], root, args.repeat),
+                ("nbgrader --help", timed([nbgrader, "--help"], root, args.repeat)),
+            ),
+            (
+                "lms release problem1",
+                timed(
+                    [lms, "release", str(source), "-o", str(root / "out.ipynb")], root, args.repeat
+                ),
+                ("nbgrader generate_assignment", nb_release),
+            ),
+            (
+                "lms grade problem1",
+                timed(
+                    [lms, "grade", "--source", str(source), str(submission), "--json"],
+                    root,
+                    args.repeat,
+                ),
+                (
+                    "nbgrader autograde (1 notebook)",
+                    timed(
+                        [
+                            nbgrader,
+                            "autograde",
+                            "ps1",
+                            "--student",
+                            "bitdiddle",
+                            "--force",
+                            root_option,
+                        ],
+                        root,
+                        args.repeat,
+                    ),
+                ),
+            ),
         ]
     floor = rows[0][1]
-    print(f"median of {args.repeat} runs each, fresh processes; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'command':<30} {'median s':>9} {'x pass':>7}   {'stock nbgrader':<32} "
-          f"{'median s':>9} {'ours/stock':>10}")
+    print(
+        f"median of {args.repeat} runs each, fresh processes; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'command':<30} {'median s':>9} {'x pass':>7}   {'stock nbgrader':<32} "
+        f"{'median s':>9} {'ours/stock':>10}"
+    )
     for name, seconds, stock in rows:
         line = f"{name:<30} {seconds:9.3f} {seconds / floor:7.1f}"
         if stock:
             line += f"   {stock[0]:<32} {stock[1]:9.3f} {seconds / stock[1]:10.2f}"
         print(line)
     grade_seconds, imports = rows[4][1], rows[1][1] - floor
-    print(f"lms grade: {imports:.2f} s of {grade_seconds:.2f} s is importing the grader "
-          f"({imports / grade_seconds:.0%}); the rest is the sandbox and grading")
+    print(
+        f"lms grade: {imports:.2f} s of {grade_seconds:.2f} s is importing the grader "
+        f"({imports / grade_seconds:.0%}); the rest is the sandbox and grading"
+    )
 
 
 if __name__ == "__main__":

@@ -87,8 +87,10 @@ def prepare(url: str, trainees: int, accounts: int) -> dict:
             "shared": sorted(shared_trainee_ids(session))[:50],
         }
     db.engine_for(app).dispose()
-    print(f"seeded {summary.trainees} trainees, {summary.submissions} graded submissions, "
-          f"{len(setup['shared'])} shared reports used by the recruiter")
+    print(
+        f"seeded {summary.trainees} trainees, {summary.submissions} graded submissions, "
+        f"{len(setup['shared'])} shared reports used by the recruiter"
+    )
     return setup
 
 
@@ -109,11 +111,20 @@ def free_port() -> int:
 def server(url: str, folder: Path):
     """`lms serve` on a free loopback port; its base URL once it answers."""
     port = free_port()
-    env = {**os.environ, "LMS_DATABASE_URL": url, "LMS_INSTANCE_PATH": str(folder / "instance"),
-           "LMS_COOKIE_SECURE": "0", "LMS_SECRET_KEY": secrets.token_hex(16)}
+    env = {
+        **os.environ,
+        "LMS_DATABASE_URL": url,
+        "LMS_INSTANCE_PATH": str(folder / "instance"),
+        "LMS_COOKIE_SECURE": "0",
+        "LMS_SECRET_KEY": secrets.token_hex(16),
+    }
     log = (folder / "serve.log").open("w")
-    process = subprocess.Popen([str(BIN / "lms"), "serve", "--host", "127.0.0.1", "--port",
-                                str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(BIN / "lms"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -139,12 +150,31 @@ def run_locust(base: str, setup: dict, users: int, seconds: int, folder: Path) -
     env = {**os.environ, "ATLAS_LOAD_SETUP": json.dumps(setup)}
     with (folder / "locust.log").open("w") as log:
         subprocess.run(
-            [str(BIN / "locust"), "-f", str(REPO / "benchmarks" / "locustfile.py"),
-             "--headless", "--users", str(users), "--spawn-rate", str(max(1, users // 10)),
-             "--run-time", f"{seconds}s", "--host", base, "--csv", str(prefix),
-             "--only-summary", "--reset-stats", "--loglevel", "WARNING",
-             "--stop-timeout", "30"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(BIN / "locust"),
+                "-f",
+                str(REPO / "benchmarks" / "locustfile.py"),
+                "--headless",
+                "--users",
+                str(users),
+                "--spawn-rate",
+                str(max(1, users // 10)),
+                "--run-time",
+                f"{seconds}s",
+                "--host",
+                base,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--reset-stats",
+                "--loglevel",
+                "WARNING",
+                "--stop-timeout",
+                "30",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             check=False,  # locust exits 1 when any request failed: reported below
         )
     if not Path(f"{prefix}_stats.csv").exists():
@@ -158,15 +188,21 @@ def report(rows: list[dict], users: int, database_name: str) -> None:
     by_name = {row["Name"]: row for row in rows}
     trivial = by_name["trivial"]
     base50, base95 = float(trivial["50%"]), float(trivial["95%"])
-    print(f"\n{database_name}, {users} users; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'page':<42} {'requests':>8} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} "
-          f"{'p50/triv':>8} {'p95/triv':>8}")
+    print(
+        f"\n{database_name}, {users} users; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'page':<42} {'requests':>8} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'p50/triv':>8} {'p95/triv':>8}"
+    )
     for name in sorted(by_name, key=lambda n: (n != "trivial", n)):
         row = by_name[name]
         p50, p95 = float(row["50%"]), float(row["95%"])
-        print(f"{name:<42} {row['Request Count']:>8} {row['Failure Count']:>6} {p50:7.0f} "
-              f"{p95:7.0f} {p50 / max(base50, 1):8.1f} {p95 / max(base95, 1):8.1f}")
+        print(
+            f"{name:<42} {row['Request Count']:>8} {row['Failure Count']:>6} {p50:7.0f} "
+            f"{p95:7.0f} {p50 / max(base50, 1):8.1f} {p95 / max(base95, 1):8.1f}"
+        )
 
 
 def main() -> None:
@@ -175,10 +211,17 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200, help="simultaneous users")
     parser.add_argument("--seconds", type=int, default=60, help="how long the load lasts")
     parser.add_argument("--trainees", type=int, default=200, help="seeded trainee accounts")
-    parser.add_argument("--accounts", type=int, default=20,
-                        help="trainee accounts the users sign in as (each signs in once)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="PostgreSQL at 127.0.0.1:5432 (a database of its own) not SQLite")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=20,
+        help="trainee accounts the users sign in as (each signs in once)",
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="PostgreSQL at 127.0.0.1:5432 (a database of its own) not SQLite",
+    )
     args = parser.parse_args()
     if not (1 <= args.users <= 2000 and 5 <= args.seconds <= 1800):
         sys.exit("--users must be 1..2000 and --seconds 5..1800")

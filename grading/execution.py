@@ -104,7 +104,13 @@ def run_code_cells(
             if not _has_error(cell):
                 cell.outputs.append(_error_output("CellAborted", reason))
             if issue.kind in (
-                "died", "budget", "memory", "cpu-time", "processes", "sandbox", "forged"
+                "died",
+                "budget",
+                "memory",
+                "cpu-time",
+                "processes",
+                "sandbox",
+                "forged",
             ):
                 stopped_at = issue.index if stopped_at is None else min(stopped_at, issue.index)
 

@@ -32,7 +32,7 @@ def defer_rfc3987_syntax() -> None:
         """rfc3987_syntax.is_valid_syntax, imported on first use."""
         return importlib.import_module(_REAL).is_valid_syntax(term, value)
 
-    def __getattr__(name: str) -> Any:  # noqa: N807 - PEP 562 module attribute hook
+    def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(_REAL), name)
 
     stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]

@@ -70,8 +70,9 @@ class Settings:
             grading_workers=env.whole("LMS_GRADING_WORKERS", 2, low=1, high=256),
             trusted_proxies=env.whole("LMS_TRUSTED_PROXIES", 0, low=0, high=10),
             serve_threads=env.whole("LMS_SERVE_THREADS", 16, low=1, high=512),
-            serve_connection_limit=env.whole("LMS_SERVE_CONNECTION_LIMIT", 1000, low=1,
-                                             high=100_000),
+            serve_connection_limit=env.whole(
+                "LMS_SERVE_CONNECTION_LIMIT", 1000, low=1, high=100_000
+            ),
             serve_channel_timeout=env.whole("LMS_SERVE_CHANNEL_TIMEOUT", 60, low=1, high=3600),
             check_work_per_minute=env.whole("LMS_CHECK_WORK_PER_MINUTE", 6, low=1),
             submissions_per_minute=env.whole("LMS_SUBMISSIONS_PER_MINUTE", 10, low=1),

@@ -73,8 +73,12 @@ def _make_private(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
-    for side in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
-                 path.with_name(path.name + "-journal")):
+    for side in (
+        path,
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+        path.with_name(path.name + "-journal"),
+    ):
         try:
             if side.stat().st_mode & 0o077:
                 side.chmod(0o600)

@@ -9,6 +9,6 @@ parameters. This is gettext's classic ``gettext_noop``: extraction finds ``N_``
 from __future__ import annotations
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
+def N_(message: str) -> str:
     """Mark `message` for translation; it is returned unchanged (translated later, by the web)."""
     return message

@@ -71,7 +71,7 @@ class Cgroups:
             if child == 0:
                 try:
                     job.join()
-                except BaseException:  # noqa: BLE001
+                except BaseException:
                     os._exit(1)
                 os._exit(0)
             joined = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0

@@ -489,7 +489,7 @@ def serve(
         os.register_at_fork(after_in_child=lambda: _forget_socket(sock_fd))
         capture = _FdCapture(_SINK, reporter)
         sys.stdout, sys.stderr = _SinkStream("stdout"), _SinkStream("stderr")
-        sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+        sys.stdin = open(os.devnull)
         builtins.input, getpass.getpass = _no_input, _no_getpass
         runner = verdict.runner()
         runner.accept(vars(builtins), "input")
@@ -505,7 +505,7 @@ def serve(
             recv = protocol.recv  # taken now: a cell that patches the module changes nothing
             executor.run(lambda index: _next_cell(recv, sock, index), int(request["n"]), capture)
         reporter.send({"t": "end"})
-    except BaseException as exc:  # noqa: BLE001 - report anything, then die
+    except BaseException as exc:
         try:
             protocol.send(sock, {"t": "fatal", "detail": f"{type(exc).__name__}: {exc}"})
         except OSError:

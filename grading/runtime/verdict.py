@@ -379,7 +379,7 @@ class TestRunner:
             self._exec(code, scope)
             if last is not None:
                 value = self._eval(last, scope)
-        except BaseException as exc:  # noqa: BLE001 - any exception fails the test
+        except BaseException as exc:
             self._active[0] = False
             verdict = _verdict("error", self._type(exc).__name__, _safe_str(exc))
         else:
@@ -420,7 +420,7 @@ class TestRunner:
     def _plain_text(self, value: Any) -> str:
         try:
             text = self._plain(value)
-        except BaseException as exc:  # noqa: BLE001 - a broken __repr__ is the cell's error
+        except BaseException as exc:
             return f"<unprintable {self._type(exc).__name__}>"
         return text if self._isinstance(text, str) else ""
 
@@ -432,7 +432,7 @@ def _verdict(status: str, ename: str = "", evalue: str = "") -> dict[str, Any]:
 def _safe_str(exc: BaseException) -> str:
     try:
         return str(exc)
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         return ""
 
 

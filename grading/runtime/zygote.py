@@ -76,7 +76,7 @@ def _preload(modules: list[str]) -> list[str]:
     for name in modules:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - an optional library that is absent or broken
+        except Exception:
             continue
         loaded.append(name)
     return loaded
@@ -138,11 +138,11 @@ def _namespaces_work(root_mountpoint: str, userns: bool) -> bool:
                     )
                     sandbox.probe_filesystem(root_mountpoint)
                     syscalls.loopback_up()
-                except BaseException:  # noqa: BLE001
+                except BaseException:
                     os._exit(1)
                 os._exit(0)
             os._exit(os.waitstatus_to_exitcode(os.waitpid(grandchild, 0)[1]))
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             os._exit(1)
     return os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
 
@@ -169,7 +169,7 @@ def _serve(control: socket.socket, shell, plan: sandbox.SandboxPlan, layout, fil
         if pid == 0:
             try:
                 _supervise(spec, fds, control, shell, plan, layout, filter_)
-            except BaseException:  # noqa: BLE001 - a supervisor must never return into the loop
+            except BaseException:
                 traceback.print_exc()
             os._exit(1)
         for fd in fds:
@@ -278,7 +278,7 @@ def _sandbox_child(plan, uid, limits, job_cgroups, data, shell, fallback_dir, fi
         select.select([data], [], [])
         sandbox.confine(plan, uid, limits, workdir, data.fileno(), filter_)
         kernel = os.fork()
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         try:
             protocol.send(data, {"t": "fatal", "detail": f"sandbox setup failed: {exc!r}"})
         finally:

@@ -21,7 +21,7 @@ def _app() -> Flask:
     return create_app()
 
 
-def _session(app: Flask):  # noqa: ANN202 - a SQLAlchemy session
+def _session(app: Flask):
     from lms.extensions import db
 
     return db.sessionmaker_for(app)()
@@ -45,8 +45,9 @@ def readiness_command(role_id: str, as_json: bool) -> None:
         return
     for entry in ranked:
         r = entry.readiness
-        click.echo(f"{entry.trainee.email:<40} {r.score:5.2f} [{r.low:.2f}, {r.high:.2f}]"
-                   f"  {r.status}")
+        click.echo(
+            f"{entry.trainee.email:<40} {r.score:5.2f} [{r.low:.2f}, {r.high:.2f}]  {r.status}"
+        )
 
 
 @main.command("clear-flags")
@@ -87,15 +88,23 @@ def import_results_command(csv_file: Path) -> None:
             for problem in error.problems:
                 click.echo(f"  {problem}", err=True)
             sys.exit(1)
-    click.echo(f"{csv_file}: {summary.rows} row(s): {summary.imported} imported,"
-               f" {summary.already_there} already there.")
+    click.echo(
+        f"{csv_file}: {summary.rows} row(s): {summary.imported} imported,"
+        f" {summary.already_there} already there."
+    )
 
 
 @main.command("seed")
 @click.option("--trainees", default=500, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 36))
-@click.option("--seed", "seed_number", default=0, show_default=True, type=int,
-              help="Random seed; also names the cohort (seed-N) and the e-mail domain.")
+@click.option(
+    "--seed",
+    "seed_number",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Random seed; also names the cohort (seed-N) and the e-mail domain.",
+)
 def seed_command(trainees: int, months: int, seed_number: int) -> None:
     """Create a synthetic cohort with months of graded history on the imported exercises."""
     from lms.errors import DomainError
@@ -106,9 +115,11 @@ def seed_command(trainees: int, months: int, seed_number: int) -> None:
             summary = seed_cohort(session, trainees, months, seed_number)
         except DomainError as error:  # the English message: the command line has no locale
             raise click.ClickException(str(error)) from None
-    click.echo(f"Cohort {summary.cohort}: {summary.trainees} trainees, {summary.submissions}"
-               f" graded submissions ({summary.cells} cells) on {summary.exercises} exercises,"
-               f" {summary.snapshots} pipeline snapshots.")
+    click.echo(
+        f"Cohort {summary.cohort}: {summary.trainees} trainees, {summary.submissions}"
+        f" graded submissions ({summary.cells} cells) on {summary.exercises} exercises,"
+        f" {summary.snapshots} pipeline snapshots."
+    )
     click.echo("Seeded trainees have no password: give one a reset link from the Accounts page.")
 
 

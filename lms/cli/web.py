@@ -64,9 +64,7 @@ def db_revision(message: str) -> None:
 
 @main.command("create-user")
 @click.option("--email", required=True)
-@click.option(
-    "--role", required=True, type=click.Choice([role.value for role in UserRole])
-)
+@click.option("--role", required=True, type=click.Choice([role.value for role in UserRole]))
 @click.option("--name", default="", help="Display name.")
 @click.option(
     "--password-stdin",
@@ -255,8 +253,12 @@ def demo(host: str, port: int, no_serve: bool, trainees: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=None, type=click.IntRange(min=1),
-              help="Requests served at once [default: LMS_SERVE_THREADS, 16].")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Requests served at once [default: LMS_SERVE_THREADS, 16].",
+)
 def serve(host: str, port: int, threads: int | None) -> None:
     """Serve with waitress and the embedded grading workers (run `lms db upgrade` first)."""
     app = _app()

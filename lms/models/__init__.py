@@ -22,10 +22,32 @@ from lms.models.grading_jobs import GradingJob, JobStatus
 from lms.models.submissions import CellGrade, Submission, SubmissionPurpose, SubmissionStatus
 
 __all__ = [
-    "Base", "utcnow", "User", "UserRole", "LoginAttempt", "AccountLink", "LinkPurpose", "Blob",
-    "Course", "Module", "Lesson",
-    "Exercise", "ExerciseFile", "ExerciseKind", "GradeCell", "GradeCellSkill", "ModuleExercise",
-    "Skill", "Role", "RoleSkill", "HiringTarget", "Submission", "SubmissionPurpose",
-    "SubmissionStatus", "CellGrade", "GradingJob", "JobStatus",
+    "Base",
+    "utcnow",
+    "User",
+    "UserRole",
+    "LoginAttempt",
+    "AccountLink",
+    "LinkPurpose",
+    "Blob",
+    "Course",
+    "Module",
+    "Lesson",
+    "Exercise",
+    "ExerciseFile",
+    "ExerciseKind",
+    "GradeCell",
+    "GradeCellSkill",
+    "ModuleExercise",
+    "Skill",
+    "Role",
+    "RoleSkill",
+    "HiringTarget",
+    "Submission",
+    "SubmissionPurpose",
+    "SubmissionStatus",
+    "CellGrade",
+    "GradingJob",
+    "JobStatus",
 ]
-from lms.models import api_tokens, audit, evidence, talent  # noqa: E402,F401 - registers their tables
+from lms.models import api_tokens, audit, evidence, talent  # noqa: F401 - registers their tables

@@ -129,8 +129,12 @@ class AccountLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     purpose: Mapped[LinkPurpose] = mapped_column(
-        Enum(LinkPurpose, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e])
+        Enum(
+            LinkPurpose,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,8 @@ class SubmissionFingerprint(Base):
     __table_args__ = (Index("ix_submission_fingerprints_answer_sha256", "answer_sha256"),)
 
     submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
     answer_sha256: Mapped[str] = mapped_column(String(64))
 
 

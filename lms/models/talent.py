@@ -33,8 +33,9 @@ class CohortMember(Base):
 
     __tablename__ = "cohort_members"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 

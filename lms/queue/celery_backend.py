@@ -75,10 +75,16 @@ class CeleryQueue:
         """A database workers elsewhere can reach, the broker, then the workers behind it."""
         results = []
         if self.settings.database_url.startswith("sqlite"):
-            results.append(CheckResult(
-                "database", "warn", f"{safe_url(self.settings.database_url)} is a SQLite file",
-                "workers on other machines cannot reach it: use PostgreSQL "
-                "(LMS_DATABASE_URL=postgresql+psycopg://...)", required=False))
+            results.append(
+                CheckResult(
+                    "database",
+                    "warn",
+                    f"{safe_url(self.settings.database_url)} is a SQLite file",
+                    "workers on other machines cannot reach it: use PostgreSQL "
+                    "(LMS_DATABASE_URL=postgresql+psycopg://...)",
+                    required=False,
+                )
+            )
         broker = check_broker(self.celery, self.settings, timeout)
         results.append(broker)
         if broker.status == "ok":
@@ -96,14 +102,20 @@ class CeleryQueue:
         except KombuError as error:
             raise QueueUnsupported(
                 f"The broker is unreachable ({error}); the jobs stay queued in the database. "
-                "Start Redis, then run `lms requeue` again.") from None
+                "Start Redis, then run `lms requeue` again."
+            ) from None
 
     def run_worker(self, options: WorkerOptions) -> None:
         """A Celery worker on the grading queue (as `celery -A lms.queue.celery_app worker`)."""
-        argv = ["worker", f"--loglevel={options.loglevel}", f"--pool={options.pool}",
-                f"--queues={GRADING_QUEUE}",
-                f"--hostname={options.name or f'lms-{os.getpid()}@%h'}", "--without-gossip",
-                "--without-mingle"]
+        argv = [
+            "worker",
+            f"--loglevel={options.loglevel}",
+            f"--pool={options.pool}",
+            f"--queues={GRADING_QUEUE}",
+            f"--hostname={options.name or f'lms-{os.getpid()}@%h'}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         if options.concurrency:
             argv.append(f"--concurrency={options.concurrency}")
         self.celery.worker_main(argv)
@@ -135,7 +147,9 @@ def check_workers(celery: Celery, timeout: float) -> CheckResult:
         replies = celery.control.inspect(timeout=timeout).ping() or {}
     except Exception as error:
         return CheckResult(
-            "workers", "fail", f"cannot ask the workers: {first_line(error)}",
+            "workers",
+            "fail",
+            f"cannot ask the workers: {first_line(error)}",
             "fix the broker first",
         )
     if not replies:

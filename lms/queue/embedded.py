@@ -89,26 +89,37 @@ class EmbeddedQueue:
 
     def health_checks(self, timeout: float) -> list[CheckResult]:
         """No broker; once started in this process, how many worker threads are alive."""
-        results = [CheckResult(
-            "broker", "ok",
-            "none: embedded queue (grading runs in the server's worker threads; set "
-            "LMS_BROKER_URL to scale out)")]
+        results = [
+            CheckResult(
+                "broker",
+                "ok",
+                "none: embedded queue (grading runs in the server's worker threads; set "
+                "LMS_BROKER_URL to scale out)",
+            )
+        ]
         if self._threads:
             alive = sum(thread.is_alive() for thread in self._threads)
-            results.append(CheckResult(
-                "workers", "ok" if alive else "fail", f"{alive} of {self.size} thread(s) alive",
-                "restart the server (`lms serve`)"))
+            results.append(
+                CheckResult(
+                    "workers",
+                    "ok" if alive else "fail",
+                    f"{alive} of {self.size} thread(s) alive",
+                    "restart the server (`lms serve`)",
+                )
+            )
         return results
 
     def requeue(self, queued_for: float) -> int:
         """Nothing to re-send: the worker threads read the jobs table directly."""
         raise QueueUnsupported(
             "LMS_BROKER_URL is not set: the embedded queue needs no re-dispatch (its workers "
-            "read the jobs table directly).")
+            "read the jobs table directly)."
+        )
 
     def run_worker(self, options: WorkerOptions) -> None:
         """There is no separate worker: the server grades in its own threads."""
         raise QueueUnsupported(
             "LMS_BROKER_URL is not set, so the web application grades with its embedded workers "
             "and never sends jobs to a broker. Set LMS_BROKER_URL=redis://HOST:6379/0 (and "
-            "LMS_DATABASE_URL=postgresql+psycopg://...) here and on the web server.")
+            "LMS_DATABASE_URL=postgresql+psycopg://...) here and on the web server."
+        )

@@ -30,8 +30,11 @@ def difficulty_offsets(
     stats: Iterable[tuple[str, str, float, float]],
 ) -> dict[tuple[str, str], float]:
     """(exercise, grade_id, points share earned summed over attempts, attempts) -> offsets."""
-    rows = [(exercise, grade_id, float(points), float(attempts))
-            for exercise, grade_id, points, attempts in stats if attempts > 0]
+    rows = [
+        (exercise, grade_id, float(points), float(attempts))
+        for exercise, grade_id, points, attempts in stats
+        if attempts > 0
+    ]
     total_attempts = sum(row[3] for row in rows)
     if not total_attempts:
         return {}

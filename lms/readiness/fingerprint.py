@@ -26,8 +26,11 @@ def notebook_fingerprint(data: bytes) -> str:
     """sha256 of the notebook's normalised cells; unreadable bytes hash as they are."""
     try:
         cells = json.loads(data.decode("utf-8")).get("cells", [])
-        parts = [[cell.get("cell_type", ""), normalise_source(cell.get("source", ""))]
-                 for cell in cells if isinstance(cell, dict)]
+        parts = [
+            [cell.get("cell_type", ""), normalise_source(cell.get("source", ""))]
+            for cell in cells
+            if isinstance(cell, dict)
+        ]
     except (UnicodeDecodeError, ValueError, AttributeError):
         return hashlib.sha256(data).hexdigest()
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()

@@ -144,8 +144,13 @@ class MasteryModel:
     learning_days: float = 90.0
 
     def __post_init__(self) -> None:
-        positive = ("prior_sd", "practice_weight", "memory_days", "forgetting_days",
-                    "learning_days")
+        positive = (
+            "prior_sd",
+            "practice_weight",
+            "memory_days",
+            "forgetting_days",
+            "learning_days",
+        )
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"MasteryModel.{name} must be > 0, got {getattr(self, name)}")
@@ -234,20 +239,30 @@ def estimate_cohort_masteries(
     ages /= SECONDS_PER_DAY
     fractions = np.fromiter((r.fraction for r in rows), float, count)
     kind_weight = np.fromiter(
-        (model.assessment_weight if r.kind == "assessment" else model.practice_weight
-         for r in rows), float, count)
+        (
+            model.assessment_weight if r.kind == "assessment" else model.practice_weight
+            for r in rows
+        ),
+        float,
+        count,
+    )
     split = 1.0 / np.fromiter((r.cell_skills for r in rows), float, count)
     # Cells of one result for one skill: the design effect's n.
     result_codes: dict[tuple, int] = {}
     result_of = np.fromiter(
-        (result_codes.setdefault((pair_of[i], rows[i].result_key), len(result_codes))
-         for i in range(count)), np.intp, count)
+        (
+            result_codes.setdefault((pair_of[i], rows[i].result_key), len(result_codes))
+            for i in range(count)
+        ),
+        np.intp,
+        count,
+    )
     cells = np.bincount(result_of).astype(float)[result_of]
     design = 1.0 / (1.0 + (cells - 1.0) * model.cell_correlation)
-    weights = (kind_weight * np.asarray(factors) * split * design
-               / (1.0 + ages / model.memory_days))
+    weights = kind_weight * np.asarray(factors) * split * design / (1.0 + ages / model.memory_days)
     offsets = np.fromiter(
-        (difficulties.get((r.exercise, r.grade_id), 0.0) for r in rows), float, count)
+        (difficulties.get((r.exercise, r.grade_id), 0.0) for r in rows), float, count
+    )
     # Learning: work done `before` days ahead of the skill's newest counted work came from a
     # weaker trainee: to them the cell was harder than it is to the trainee of that last sitting.
     stamps = np.where(weights > 0, -ages, -np.inf)
@@ -257,7 +272,8 @@ def estimate_cohort_masteries(
     before = np.maximum(ages - idle[pair_index], 0.0)
     offsets += model.learning_logits * before / (before + model.learning_days)
     floors = np.fromiter(
-        (model.practice_floor if r.kind == "practice" else 0.0 for r in rows), float, count)
+        (model.practice_floor if r.kind == "practice" else 0.0 for r in rows), float, count
+    )
     theta, sd = _posterior(pair_index, npairs, weights, fractions, offsets, floors, model)
     # Forgetting: an ability not exercised for `idle` days has faded since.
     theta = theta - model.forgetting_logits * idle / (idle + model.forgetting_days)
@@ -279,11 +295,21 @@ def estimate_cohort_masteries(
         if total[pair] <= 0:
             prior = model.prior_mastery(skill)
             out[trainees[owner]][skill] = Mastery(
-                skill, 0.0, 0.0, prior.high, prior.theta, prior.sd, 0.0, None, evidence, used)
+                skill, 0.0, 0.0, prior.high, prior.theta, prior.sd, 0.0, None, evidence, used
+            )
             continue
         out[trainees[owner]][skill] = Mastery(
-            skill, float(level[pair]), float(low[pair]), float(high[pair]), float(theta[pair]),
-            float(sd[pair]), float(total[pair]), last.get(pair), evidence, used)
+            skill,
+            float(level[pair]),
+            float(low[pair]),
+            float(high[pair]),
+            float(theta[pair]),
+            float(sd[pair]),
+            float(total[pair]),
+            last.get(pair),
+            evidence,
+            used,
+        )
     return out
 
 
@@ -300,8 +326,9 @@ def _posterior(
     precision0 = 1.0 / model.prior_sd**2
     theta = np.full(npairs, model.prior_mean)
     for _ in range(NEWTON_STEPS):
-        gradient, information = _score(theta, pair_index, npairs, weights, fractions, offsets,
-                                       floors)
+        gradient, information = _score(
+            theta, pair_index, npairs, weights, fractions, offsets, floors
+        )
         gradient -= (theta - model.prior_mean) * precision0
         step = np.clip(gradient / (information + precision0), -2.0, 2.0)
         theta = theta + step
@@ -311,7 +338,7 @@ def _posterior(
     return theta, 1.0 / np.sqrt(information + precision0)
 
 
-def _score(theta, pair_index, npairs, weights, fractions, offsets, floors):  # noqa: ANN001, ANN202
+def _score(theta, pair_index, npairs, weights, fractions, offsets, floors):
     """Gradient and Fisher information of the log-likelihood, per (trainee, skill)."""
     s = expit(theta[pair_index] - offsets)
     chance = floors + (1 - floors) * s

@@ -41,7 +41,12 @@ Status = Literal[
     "ready", "more evidence needed", "one skill short", "not ready", "not enough evidence", "stale"
 ]
 STATUSES: tuple[Status, ...] = (
-    "ready", "more evidence needed", "one skill short", "not ready", "not enough evidence", "stale"
+    "ready",
+    "more evidence needed",
+    "one skill short",
+    "not ready",
+    "not enough evidence",
+    "stale",
 )
 # Plain-language labels, translated by the web layer.
 STATUS_LABELS: dict[str, str] = {
@@ -215,8 +220,9 @@ def assess_role(
 ) -> RoleReadiness:
     """A trainee's readiness for `role` from their masteries (skills missing: no evidence)."""
     lines = tuple(
-        _skill_line(required, masteries.get(required.skill) or model.prior_mastery(required.skill),
-                    policy)
+        _skill_line(
+            required, masteries.get(required.skill) or model.prior_mastery(required.skill), policy
+        )
         for required in role.skills
     )
     total_weight = sum(line.weight for line in lines)
@@ -273,8 +279,9 @@ def _status(
         return "not enough evidence", tuple(
             Reason(N_("%(skill)s: no work on this skill has counted yet."), {"skill": line.name})
             if not line.evidence_weight
-            else Reason(N_("%(skill)s: too little work counted so far to judge it."),
-                        {"skill": line.name})
+            else Reason(
+                N_("%(skill)s: too little work counted so far to judge it."), {"skill": line.name}
+            )
             for line in thin
         )
     if as_of is not None:
@@ -282,31 +289,51 @@ def _status(
         old = [line for line in judged if line.last_at is not None and line.last_at < limit]
         if old:
             return "stale", tuple(
-                Reason(N_("%(skill)s: last shown on %(date)s, more than %(days)s days ago;"
-                          " recent work is needed to confirm it."),
-                       {"skill": line.name, "date": line.last_at.date().isoformat(),
-                        "days": int(policy.stale_days)})
+                Reason(
+                    N_(
+                        "%(skill)s: last shown on %(date)s, more than %(days)s days ago;"
+                        " recent work is needed to confirm it."
+                    ),
+                    {
+                        "skill": line.name,
+                        "date": line.last_at.date().isoformat(),
+                        "days": int(policy.stale_days),
+                    },
+                )
                 for line in old
             )
     unconfirmed = [line for line in critical if not line.demonstrated]
     if not unconfirmed:
         return "ready", (
-            Reason(N_("Every critical skill is at or above its target, with at least"
-                      " %(confidence)s confidence."),
-                   {"confidence": _percent(policy.confidence)}),
+            Reason(
+                N_(
+                    "Every critical skill is at or above its target, with at least"
+                    " %(confidence)s confidence."
+                ),
+                {"confidence": _percent(policy.confidence)},
+            ),
         )
     above = [line for line in unconfirmed if line.chance >= 0.5]
     below = [line for line in unconfirmed if line.chance < 0.5]
     reasons = [
-        Reason(N_("%(skill)s: estimated at %(level)s, below the target of %(target)s."),
-               {"skill": line.name, "level": _percent(_centre(line)),
-                "target": _percent(line.target)})
+        Reason(
+            N_("%(skill)s: estimated at %(level)s, below the target of %(target)s."),
+            {"skill": line.name, "level": _percent(_centre(line)), "target": _percent(line.target)},
+        )
         for line in below
     ] + [
-        Reason(N_("%(skill)s: estimated at %(level)s, at or above the target of %(target)s,"
-                  " but not yet with %(confidence)s confidence; more work on it will tell."),
-               {"skill": line.name, "level": _percent(_centre(line)),
-                "target": _percent(line.target), "confidence": _percent(policy.confidence)})
+        Reason(
+            N_(
+                "%(skill)s: estimated at %(level)s, at or above the target of %(target)s,"
+                " but not yet with %(confidence)s confidence; more work on it will tell."
+            ),
+            {
+                "skill": line.name,
+                "level": _percent(_centre(line)),
+                "target": _percent(line.target),
+                "confidence": _percent(policy.confidence),
+            },
+        )
         for line in above
     ]
     if not below:
@@ -319,4 +346,3 @@ def _status(
 def _centre(line: SkillLine) -> float:
     """The skill's level at its most likely ability (the scale the target is compared on)."""
     return float(expit(line.mastery_detail.theta)) if line.evidence_weight else 0.0
-

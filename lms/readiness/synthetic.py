@@ -259,9 +259,11 @@ def _simulate_trainee(
             boost = FEEDBACK_BOOST if attempt > 1 else 0.0
             sitting = float(rng.normal(0.0, SITTING_SD))
             ability = {
-                skill: final[skill] - gap[skill] * (1 - progress)
-                - _forgotten((at - last_seen[skill]).total_seconds() / 86_400
-                             if skill in last_seen else 0.0)
+                skill: final[skill]
+                - gap[skill] * (1 - progress)
+                - _forgotten(
+                    (at - last_seen[skill]).total_seconds() / 86_400 if skill in last_seen else 0.0
+                )
                 for skill in final
             }
             scores = tuple(
@@ -290,8 +292,14 @@ def _simulate_trainee(
                 break
             at += timedelta(hours=float(rng.uniform(1, 72)))
     true_levels = {
-        skill: float(_sigmoid(theta - _forgotten(
-            (end - last_seen[skill]).total_seconds() / 86_400 if skill in last_seen else 0.0)))
+        skill: float(
+            _sigmoid(
+                theta
+                - _forgotten(
+                    (end - last_seen[skill]).total_seconds() / 86_400 if skill in last_seen else 0.0
+                )
+            )
+        )
         for skill, theta in final.items()
     }
     return SyntheticTrainee(email, true_levels, tuple(submissions), tuple(evidence))

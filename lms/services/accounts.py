@@ -184,13 +184,16 @@ def authenticate(
     remote_addr = remote_addr[:64]
     since = utcnow() - timedelta(seconds=window_seconds)
     failures = select(func.count(), func.max(LoginAttempt.at)).where(
-        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.at >= since,
         LoginAttempt.remote_addr == remote_addr,
     )
     pair = session.execute(failures.where(LoginAttempt.email == email)).one()
     by_addr = session.execute(failures).one()
-    wait = max(_wait(*pair, max_failures, window_seconds),
-               _wait(*by_addr, max_failures * 4, window_seconds))
+    wait = max(
+        _wait(*pair, max_failures, window_seconds),
+        _wait(*by_addr, max_failures * 4, window_seconds),
+    )
     if wait:
         session.rollback()
         return SignIn(user=None, throttled=True, retry_after_seconds=wait)
@@ -199,13 +202,19 @@ def authenticate(
     active = user is not None and user.active
     session.commit()  # end the read: the slow hash check must not hold the database
     ok = check_password_hash(stored_hash, password) and active
-    session.add(LoginAttempt(email=email, remote_addr=remote_addr, succeeded=ok,
-                             user_id=user.id if user else None))
+    session.add(
+        LoginAttempt(
+            email=email, remote_addr=remote_addr, succeeded=ok, user_id=user.id if user else None
+        )
+    )
     if ok and needs_rehash(stored_hash):
         user.password_hash = hash_password(password)
     if ok:
-        session.execute(delete(LoginAttempt).where(
-            LoginAttempt.at < utcnow() - timedelta(days=LOGIN_RECORD_DAYS)))
+        session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.at < utcnow() - timedelta(days=LOGIN_RECORD_DAYS)
+            )
+        )
     session.commit()
     return SignIn(user=user if ok else None)
 
@@ -226,20 +235,33 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _new_link(session: Session, user: User, purpose: LinkPurpose, lifetime: timedelta,
-              by_user_id: int | None) -> str:
+def _new_link(
+    session: Session, user: User, purpose: LinkPurpose, lifetime: timedelta, by_user_id: int | None
+) -> str:
     # A new link replaces the unused ones of the same purpose: only the latest works.
-    session.execute(delete(AccountLink).where(
-        AccountLink.user_id == user.id, AccountLink.purpose == purpose,
-        AccountLink.used_at.is_(None)))
+    session.execute(
+        delete(AccountLink).where(
+            AccountLink.user_id == user.id,
+            AccountLink.purpose == purpose,
+            AccountLink.used_at.is_(None),
+        )
+    )
     token = secrets.token_urlsafe(32)
-    session.add(AccountLink(user_id=user.id, purpose=purpose, token_sha256=_digest(token),
-                            expires_at=utcnow() + lifetime, by_user_id=by_user_id))
+    session.add(
+        AccountLink(
+            user_id=user.id,
+            purpose=purpose,
+            token_sha256=_digest(token),
+            expires_at=utcnow() + lifetime,
+            by_user_id=by_user_id,
+        )
+    )
     return token
 
 
-def invite(session: Session, email: str, role: UserRole | str, display_name: str,
-           by_user_id: int) -> tuple[User, str]:
+def invite(
+    session: Session, email: str, role: UserRole | str, display_name: str, by_user_id: int
+) -> tuple[User, str]:
     """Create an account without a password and a one-time invitation link token for it."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
@@ -247,8 +269,12 @@ def invite(session: Session, email: str, role: UserRole | str, display_name: str
     role = _role(role)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(N_("A user with e-mail %(email)s already exists."), email=email)
-    user = User(email=email, role=role, password_hash=unusable_password_hash(),
-                display_name=display_name[:120])
+    user = User(
+        email=email,
+        role=role,
+        password_hash=unusable_password_hash(),
+        display_name=display_name[:120],
+    )
     session.add(user)
     session.flush()
     token = _new_link(session, user, LinkPurpose.INVITE, timedelta(days=INVITE_DAYS), by_user_id)
@@ -268,13 +294,21 @@ def reset_link(session: Session, user_id: int, by_user_id: int) -> str:
 
 def link_user(session: Session, token: str) -> tuple[AccountLink, User]:
     """The valid link behind `token` and its account (NotFound if unknown, used or expired)."""
-    row = session.execute(select(AccountLink, User).join(User, User.id == AccountLink.user_id)
-                          .where(AccountLink.token_sha256 == _digest(token[:200]))).first()
-    if row is None or row[0].used_at is not None or row[0].expires_at <= utcnow() \
-            or row[1].anonymised_at is not None:
+    row = session.execute(
+        select(AccountLink, User)
+        .join(User, User.id == AccountLink.user_id)
+        .where(AccountLink.token_sha256 == _digest(token[:200]))
+    ).first()
+    if (
+        row is None
+        or row[0].used_at is not None
+        or row[0].expires_at <= utcnow()
+        or row[1].anonymised_at is not None
+    ):
         session.rollback()
-        raise NotFound(N_("This link is unknown, used or expired. Ask an administrator for a "
-                          "new one."))
+        raise NotFound(
+            N_("This link is unknown, used or expired. Ask an administrator for a new one.")
+        )
     return row[0], row[1]
 
 
@@ -320,8 +354,9 @@ def set_active(session: Session, user_id: int, active: bool, by_user_id: int) ->
     if user.active != active:
         user.active = active
         user.session_version += 1
-        audit.record(session, "account.enable" if active else "account.disable", by_user_id,
-                     user.id)
+        audit.record(
+            session, "account.enable" if active else "account.disable", by_user_id, user.id
+        )
     session.commit()
     return user
 
@@ -332,8 +367,9 @@ def change_role(session: Session, user_id: int, role: UserRole | str, by_user_id
     _not_self(user, by_user_id)
     role = _role(role)
     if user.role != role:
-        audit.record(session, "account.role", by_user_id, user.id, before=user.role.value,
-                     after=role.value)
+        audit.record(
+            session, "account.role", by_user_id, user.id, before=user.role.value, after=role.value
+        )
         user.role = role
         user.session_version += 1
     session.commit()
@@ -363,8 +399,11 @@ def delete_account(session: Session, user_id: int, by_user_id: int) -> dict[str,
     export = export_trainee_data(session, user_id)
     audit.record(session, "account.delete", by_user_id, user.id)
     audit.anonymise(session, user.id, f"deleted-{user.id}@invalid")
-    session.execute(delete(LoginAttempt).where(
-        (LoginAttempt.user_id == user.id) | (LoginAttempt.email == user.email)))
+    session.execute(
+        delete(LoginAttempt).where(
+            (LoginAttempt.user_id == user.id) | (LoginAttempt.email == user.email)
+        )
+    )
     if user.role == UserRole.TRAINEE:
         session.add(ReportShare(trainee_id=user.id, shared=False, at=utcnow()))
     user.email = f"deleted-{user.id}@invalid"

@@ -28,8 +28,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, email: str, name: str = "", days: int = DEFAULT_DAYS,
-                 by_user_id: int | None = None) -> tuple[str, ApiToken]:
+def create_token(
+    session: Session,
+    email: str,
+    name: str = "",
+    days: int = DEFAULT_DAYS,
+    by_user_id: int | None = None,
+) -> tuple[str, ApiToken]:
     """A new token for the recruiter or admin with this e-mail: (the token, its stored row)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -44,8 +49,14 @@ def create_token(session: Session, email: str, name: str = "", days: int = DEFAU
         raise Invalid(N_("A token lasts between 1 and %(n)s days."), n=MAX_DAYS)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
-    row = ApiToken(user_id=user.id, name=name[:120], token_sha256=_digest(token),
-                   prefix=token[:12], created_at=now, expires_at=now + timedelta(days=days))
+    row = ApiToken(
+        user_id=user.id,
+        name=name[:120],
+        token_sha256=_digest(token),
+        prefix=token[:12],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
     session.add(row)
     audit.record(session, "token.create", by_user_id, user.id, prefix=row.prefix, days=days)
     session.commit()
@@ -57,8 +68,11 @@ def user_for_token(session: Session, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     begin_write(session)  # even on a GET it writes last_used_at below, after reading the row
-    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-        ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))).first()
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))
+    ).first()
     if row is None:
         return None
     token_row, user = row
@@ -73,8 +87,11 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def list_tokens(session: Session) -> list[tuple[ApiToken, str]]:
     """Every token with its owner's e-mail, newest first."""
-    rows = session.execute(select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
-                           .order_by(ApiToken.id.desc()))
+    rows = session.execute(
+        select(ApiToken, User.email)
+        .join(User, User.id == ApiToken.user_id)
+        .order_by(ApiToken.id.desc())
+    )
     return [(token, email) for token, email in rows]
 
 

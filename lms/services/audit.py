@@ -16,32 +16,62 @@ from lms.models.audit import AuditEvent
 
 # What is recorded; the audit page offers these as filters.
 ACTIONS = (
-    "account.invite", "account.reset_link", "account.password_reset", "account.disable",
-    "account.enable", "account.role", "account.delete", "consent.share", "consent.revoke",
-    "cohort.ask", "grade.override", "export.my_data", "export.candidates", "export.report",
-    "token.create", "token.revoke",
+    "account.invite",
+    "account.reset_link",
+    "account.password_reset",
+    "account.disable",
+    "account.enable",
+    "account.role",
+    "account.delete",
+    "consent.share",
+    "consent.revoke",
+    "cohort.ask",
+    "grade.override",
+    "export.my_data",
+    "export.candidates",
+    "export.report",
+    "token.create",
+    "token.revoke",
 )
 PAGE_SIZE = 100
 
 
-def record(session: Session, action: str, actor_id: int | None, subject_id: int | None = None,
-           **detail: Any) -> AuditEvent:
+def record(
+    session: Session,
+    action: str,
+    actor_id: int | None,
+    subject_id: int | None = None,
+    **detail: Any,
+) -> AuditEvent:
     """Add one line to the log (the caller's commit stores it with the action)."""
-    emails = dict(session.execute(select(User.id, User.email).where(
-        User.id.in_([i for i in (actor_id, subject_id) if i is not None]))).all())
-    event = AuditEvent(action=action, actor_id=actor_id, actor_email=emails.get(actor_id, ""),
-                       subject_id=subject_id, subject_email=emails.get(subject_id, ""),
-                       detail=detail, at=utcnow())
+    emails = dict(
+        session.execute(
+            select(User.id, User.email).where(
+                User.id.in_([i for i in (actor_id, subject_id) if i is not None])
+            )
+        ).all()
+    )
+    event = AuditEvent(
+        action=action,
+        actor_id=actor_id,
+        actor_email=emails.get(actor_id, ""),
+        subject_id=subject_id,
+        subject_email=emails.get(subject_id, ""),
+        detail=detail,
+        at=utcnow(),
+    )
     session.add(event)
     return event
 
 
 def anonymise(session: Session, user_id: int, placeholder: str) -> None:
     """Replace a deleted person's e-mail in the log (the lines stay, the name goes)."""
-    session.execute(update(AuditEvent).where(AuditEvent.actor_id == user_id)
-                    .values(actor_email=placeholder))
-    session.execute(update(AuditEvent).where(AuditEvent.subject_id == user_id)
-                    .values(subject_email=placeholder))
+    session.execute(
+        update(AuditEvent).where(AuditEvent.actor_id == user_id).values(actor_email=placeholder)
+    )
+    session.execute(
+        update(AuditEvent).where(AuditEvent.subject_id == user_id).values(subject_email=placeholder)
+    )
 
 
 @dataclass(frozen=True)
@@ -61,8 +91,9 @@ def events(session: Session, filters: AuditFilter = AuditFilter()) -> list[Audit
         query = query.where(AuditEvent.action == filters.action)
     if filters.person:
         pattern = f"%{filters.person.lower()}%"
-        query = query.where(or_(AuditEvent.actor_email.like(pattern),
-                                AuditEvent.subject_email.like(pattern)))
+        query = query.where(
+            or_(AuditEvent.actor_email.like(pattern), AuditEvent.subject_email.like(pattern))
+        )
     if filters.since:
         query = query.where(AuditEvent.at >= filters.since)
     if filters.before_id:
@@ -70,8 +101,9 @@ def events(session: Session, filters: AuditFilter = AuditFilter()) -> list[Audit
     return list(session.scalars(query))
 
 
-def record_export(session: Session, action: str, actor_id: int, subject_id: int | None = None,
-                  **detail: Any) -> None:
+def record_export(
+    session: Session, action: str, actor_id: int, subject_id: int | None = None, **detail: Any
+) -> None:
     """Record that someone took data away (an export is an action by itself: committed here).
 
     Exports are GETs, whose SQLite transactions only read: take the write lock first."""

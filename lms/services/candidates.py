@@ -56,8 +56,9 @@ class CandidateList:
     hidden: int  # trainees who did not share their report (counted, never shown)
 
 
-def candidate_list(session: Session, role_id: str, filters: CandidateFilter = CandidateFilter()
-                   ) -> CandidateList | None:
+def candidate_list(
+    session: Session, role_id: str, filters: CandidateFilter = CandidateFilter()
+) -> CandidateList | None:
     """The shared candidates for a role, filtered and sorted (None if no such role)."""
     role = session.get(Role, role_id)
     if role is None:
@@ -77,8 +78,11 @@ def candidate_list(session: Session, role_id: str, filters: CandidateFilter = Ca
             continue
         if filters.min_skill is not None and (line is None or line.mastery < filters.min_skill):
             continue
-        rows.append(CandidateRow(entry, marks.get((entry.trainee.id, role_id)),
-                                 line.mastery if line else None))
+        rows.append(
+            CandidateRow(
+                entry, marks.get((entry.trainee.id, role_id)), line.mastery if line else None
+            )
+        )
     keys = {
         "readiness": lambda row: (-row.readiness.score, -row.readiness.low),
         "low": lambda row: (-row.readiness.low, -row.readiness.score),
@@ -101,8 +105,9 @@ def parse_filter(args: Mapping[str, str]) -> CandidateFilter:
 
     status = args.get("status") if args.get("status") in STATUSES else None
     sort = args.get("sort") if args.get("sort") in SORTS else "readiness"
-    return CandidateFilter(status, fraction("min_readiness"), args.get("skill") or None,
-                           fraction("min_skill"), sort)
+    return CandidateFilter(
+        status, fraction("min_readiness"), args.get("skill") or None, fraction("min_skill"), sort
+    )
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,9 @@ class CandidateReport:
     flags: list[evidence_integrity.EvidenceFlag] = field(default_factory=list)
 
 
-def candidate_report(session: Session, trainee_id: int, *, require_shared: bool = True
-                     ) -> CandidateReport | None:
+def candidate_report(
+    session: Session, trainee_id: int, *, require_shared: bool = True
+) -> CandidateReport | None:
     """A trainee's report (None if no such trainee, or not shared when sharing is required)."""
     if require_shared and not talent.is_shared(session, trainee_id):
         return None
@@ -150,14 +156,32 @@ def candidate_report(session: Session, trainee_id: int, *, require_shared: bool 
         for line in result.skills:
             if line.skill in evidence:
                 continue
-            evidence[line.skill] = sorted((
-                EvidenceLine(ev.exercise, titles.get(ev.exercise, ev.exercise), ev.grade_id,
-                             ev.attempt, ev.at, ev.kind, ev.score, ev.max_score, weight,
-                             ev.submission_id)
-                for ev, weight in line.weighted_evidence()), key=lambda e: e.at, reverse=True)
+            evidence[line.skill] = sorted(
+                (
+                    EvidenceLine(
+                        ev.exercise,
+                        titles.get(ev.exercise, ev.exercise),
+                        ev.grade_id,
+                        ev.attempt,
+                        ev.at,
+                        ev.kind,
+                        ev.score,
+                        ev.max_score,
+                        weight,
+                        ev.submission_id,
+                    )
+                    for ev, weight in line.weighted_evidence()
+                ),
+                key=lambda e: e.at,
+                reverse=True,
+            )
     return CandidateReport(
-        trainee=cohort.trainees[trainee_id], as_of=cohort.as_of,
-        roles={r.id: r.name or r.id for r in cohort.roles}, readiness=by_role,
+        trainee=cohort.trainees[trainee_id],
+        as_of=cohort.as_of,
+        roles={r.id: r.name or r.id for r in cohort.roles},
+        readiness=by_role,
         skill_names=dict(session.execute(select(Skill.id, Skill.name)).all()),
-        evidence=evidence, marks=talent.mark_history(session, trainee_id),
-        flags=cohort.flags.get(trainee_id, []))
+        evidence=evidence,
+        marks=talent.mark_history(session, trainee_id),
+        flags=cohort.flags.get(trainee_id, []),
+    )

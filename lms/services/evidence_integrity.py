@@ -43,28 +43,43 @@ def fingerprint_new_submissions(session: Session) -> int:
     (SQLite) only when there is something to write; a concurrent request that fingerprinted
     the same submissions first wins, and this one writes nothing."""
     query = (
-        select(Submission.id, Submission.user_id, Submission.exercise_id,
-               Submission.notebook_sha256)
+        select(
+            Submission.id, Submission.user_id, Submission.exercise_id, Submission.notebook_sha256
+        )
         .outerjoin(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
-        .where(Submission.purpose == SubmissionPurpose.GRADE,
-               Submission.status == SubmissionStatus.GRADED,
-               SubmissionFingerprint.submission_id.is_(None)))
+        .where(
+            Submission.purpose == SubmissionPurpose.GRADE,
+            Submission.status == SubmissionStatus.GRADED,
+            SubmissionFingerprint.submission_id.is_(None),
+        )
+    )
     if session.execute(query.limit(1)).first() is None:
         return 0
     begin_write(session)
     pending = session.execute(query).all()
     if not pending:
         return 0
-    blobs = dict(session.execute(select(Blob.sha256, Blob.data).where(
-        Blob.sha256.in_({sha for *_, sha in pending}))).all())
-    releases = {eid: notebook_fingerprint(data) for eid, data in session.execute(
-        select(Exercise.id, Blob.data).join(Blob, Blob.sha256 == Exercise.release_sha256)
-        .where(Exercise.id.in_({eid for _, _, eid, _ in pending})))}
-    new = {sid: (uid, eid, notebook_fingerprint(blobs.get(sha, b"")))
-           for sid, uid, eid, sha in pending}
+    blobs = dict(
+        session.execute(
+            select(Blob.sha256, Blob.data).where(Blob.sha256.in_({sha for *_, sha in pending}))
+        ).all()
+    )
+    releases = {
+        eid: notebook_fingerprint(data)
+        for eid, data in session.execute(
+            select(Exercise.id, Blob.data)
+            .join(Blob, Blob.sha256 == Exercise.release_sha256)
+            .where(Exercise.id.in_({eid for _, _, eid, _ in pending}))
+        )
+    }
+    new = {
+        sid: (uid, eid, notebook_fingerprint(blobs.get(sha, b""))) for sid, uid, eid, sha in pending
+    }
     try:
-        session.add_all(SubmissionFingerprint(submission_id=sid, answer_sha256=fp)
-                        for sid, (_, _, fp) in new.items())
+        session.add_all(
+            SubmissionFingerprint(submission_id=sid, answer_sha256=fp)
+            for sid, (_, _, fp) in new.items()
+        )
         session.flush()
         _flag_copies(session, new, releases)
         session.commit()
@@ -74,18 +89,24 @@ def fingerprint_new_submissions(session: Session) -> int:
     return len(new)
 
 
-def _flag_copies(session: Session, new: dict[int, tuple[int, int, str]],
-                 releases: dict[int, str]) -> None:
+def _flag_copies(
+    session: Session, new: dict[int, tuple[int, int, str]], releases: dict[int, str]
+) -> None:
     """Flag both sides of every new submission whose answers equal another trainee's."""
     wanted = {fp for _, eid, fp in new.values() if fp != releases.get(eid)}
     if not wanted:
         return
     same: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
     for sid, uid, eid, fp in session.execute(
-            select(Submission.id, Submission.user_id, Submission.exercise_id,
-                   SubmissionFingerprint.answer_sha256)
-            .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
-            .where(SubmissionFingerprint.answer_sha256.in_(wanted))):
+        select(
+            Submission.id,
+            Submission.user_id,
+            Submission.exercise_id,
+            SubmissionFingerprint.answer_sha256,
+        )
+        .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
+        .where(SubmissionFingerprint.answer_sha256.in_(wanted))
+    ):
         same[(eid, fp)].append((sid, uid))
     flags: dict[int, set[str]] = defaultdict(set)
     for sid, (uid, eid, fp) in new.items():
@@ -108,22 +129,31 @@ class EvidenceFlag:
 
     @property
     def kind(self) -> str:
-        """"copy" for a copy across trainees, "integrity" for the grader's flags."""
+        """ "copy" for a copy across trainees, "integrity" for the grader's flags."""
         return "copy" if self.flag.startswith("copy") else "integrity"
 
     def as_json(self) -> dict[str, object]:
         """JSON-ready form."""
-        return {"submission_id": self.submission_id, "exercise": self.exercise,
-                "flag": self.flag, "cleared": self.cleared}
+        return {
+            "submission_id": self.submission_id,
+            "exercise": self.exercise,
+            "flag": self.flag,
+            "cleared": self.cleared,
+        }
 
 
-def flags_by_trainee(session: Session, user_ids: list[int] | set[int] | None = None
-                     ) -> dict[int, list[EvidenceFlag]]:
+def flags_by_trainee(
+    session: Session, user_ids: list[int] | set[int] | None = None
+) -> dict[int, list[EvidenceFlag]]:
     """Blocking flags on graded submissions, by trainee (two queries)."""
-    query = (select(Submission.id, Submission.user_id, Exercise.slug, Submission.flags)
-             .join(Exercise, Exercise.id == Submission.exercise_id)
-             .where(Submission.purpose == SubmissionPurpose.GRADE,
-                    Submission.status == SubmissionStatus.GRADED))
+    query = (
+        select(Submission.id, Submission.user_id, Exercise.slug, Submission.flags)
+        .join(Exercise, Exercise.id == Submission.exercise_id)
+        .where(
+            Submission.purpose == SubmissionPurpose.GRADE,
+            Submission.status == SubmissionStatus.GRADED,
+        )
+    )
     if user_ids is not None:
         query = query.where(Submission.user_id.in_(list(user_ids)))
     cleared = set(session.scalars(select(FlagClearance.submission_id)))
@@ -135,17 +165,18 @@ def flags_by_trainee(session: Session, user_ids: list[int] | set[int] | None = N
     return out
 
 
-def clear_flags(session: Session, submission_id: int, by_user_id: int, note: str = ""
-                ) -> FlagClearance:
+def clear_flags(
+    session: Session, submission_id: int, by_user_id: int, note: str = ""
+) -> FlagClearance:
     """An instructor or admin, having reviewed a flagged submission, lets it count."""
     staff = session.get(User, by_user_id)
     if staff is None or staff.role not in STAFF:
         raise Forbidden(N_("Only an instructor or an admin can clear a flagged submission."))
     if session.get(Submission, submission_id) is None:
         raise NotFound(N_("There is no submission %(id)s."), id=submission_id)
-    clearance = FlagClearance(submission_id=submission_id, by_user_id=by_user_id,
-                              note=note.strip(), at=utcnow())
+    clearance = FlagClearance(
+        submission_id=submission_id, by_user_id=by_user_id, note=note.strip(), at=utcnow()
+    )
     session.add(clearance)
     session.commit()
     return clearance
-

@@ -83,4 +83,3 @@ def users_by_id(session: Session, ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
-

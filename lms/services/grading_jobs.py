@@ -216,7 +216,8 @@ def retry(session: Session, job_id: int) -> GradingJob:
         session.rollback()
         raise Conflict(
             N_("Job %(id)s is %(status)s, not failed: only failed jobs can be retried."),
-            id=job_id, status=job.status.value,
+            id=job_id,
+            status=job.status.value,
         )
     job.status, job.attempts, job.worker = JobStatus.QUEUED, 0, None
     job.started_at = job.finished_at = None

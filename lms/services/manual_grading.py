@@ -227,8 +227,16 @@ def record_grade(
         raise
     if cell.manually_graded_at is None:
         cell.auto_score = cell.score
-    audit.record(session, "grade.override", grader_id, submission.user_id,
-                 submission=submission.id, grade_id=cell.grade_id, before=cell.score, after=value)
+    audit.record(
+        session,
+        "grade.override",
+        grader_id,
+        submission.user_id,
+        submission=submission.id,
+        grade_id=cell.grade_id,
+        before=cell.score,
+        after=value,
+    )
     cell.score, cell.needs_manual_grade = value, False
     cell.comment = comment or None
     cell.graded_by_id, cell.manually_graded_at = grader_id, utcnow()

@@ -36,8 +36,11 @@ def parse_notebook(data: bytes) -> dict[str, Any]:
         ) from None
     if too_deep or _nesting(notebook) > MAX_DEPTH:
         raise NotebookRejected(
-            N_("This file is nested more than %(n)s levels deep: it is not a Jupyter "
-               "notebook. Upload the .ipynb file you saved from Jupyter."), n=MAX_DEPTH
+            N_(
+                "This file is nested more than %(n)s levels deep: it is not a Jupyter "
+                "notebook. Upload the .ipynb file you saved from Jupyter."
+            ),
+            n=MAX_DEPTH,
         )
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookRejected(
@@ -82,8 +85,10 @@ def _well_formed(cell: Any) -> bool:
     if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
         return False
     source = cell.get("source", "")
-    if not (isinstance(source, str) or (isinstance(source, list)
-                                        and all(isinstance(line, str) for line in source))):
+    if not (
+        isinstance(source, str)
+        or (isinstance(source, list) and all(isinstance(line, str) for line in source))
+    ):
         return False
     metadata = cell.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -118,4 +123,3 @@ def fill_answers(release: dict[str, Any], answers: dict[str, str]) -> bytes:
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-

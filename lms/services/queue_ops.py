@@ -62,39 +62,71 @@ class QueueOverview:
 def overview(session: Session, limit: int = 50) -> QueueOverview:
     """The queue's state for the operations page."""
     counts = {status.value: 0 for status in JobStatus}
-    counts.update({status.value: count for status, count in session.execute(
-        select(GradingJob.status, func.count()).group_by(GradingJob.status))})
-    oldest = session.scalar(select(func.min(GradingJob.queued_at))
-                            .where(GradingJob.status == JobStatus.QUEUED))
+    counts.update(
+        {
+            status.value: count
+            for status, count in session.execute(
+                select(GradingJob.status, func.count()).group_by(GradingJob.status)
+            )
+        }
+    )
+    oldest = session.scalar(
+        select(func.min(GradingJob.queued_at)).where(GradingJob.status == JobStatus.QUEUED)
+    )
     return QueueOverview(
         counts=counts,
         oldest_queued_at=oldest,
-        running=_rows(session, GradingJob.status == JobStatus.RUNNING,
-                      GradingJob.started_at, limit),
-        failed=_rows(session, GradingJob.status == JobStatus.FAILED,
-                     GradingJob.finished_at.desc(), limit),
+        running=_rows(
+            session, GradingJob.status == JobStatus.RUNNING, GradingJob.started_at, limit
+        ),
+        failed=_rows(
+            session, GradingJob.status == JobStatus.FAILED, GradingJob.finished_at.desc(), limit
+        ),
         # Jobs whose grader raised at least once and that wait for another try.
-        retrying=_rows(session, (GradingJob.status == JobStatus.QUEUED)
-                       & GradingJob.error.is_not(None), GradingJob.id, limit),
+        retrying=_rows(
+            session,
+            (GradingJob.status == JobStatus.QUEUED) & GradingJob.error.is_not(None),
+            GradingJob.id,
+            limit,
+        ),
     )
 
 
 def _rows(session: Session, condition: object, order: object, limit: int) -> list[JobRow]:
     jobs = session.scalars(
-        select(GradingJob).where(condition).order_by(order).limit(limit)
+        select(GradingJob)
+        .where(condition)
+        .order_by(order)
+        .limit(limit)
         .options(joinedload(GradingJob.submission).joinedload(Submission.exercise))
     ).all()
-    emails = dict(session.execute(select(User.id, User.email).where(
-        User.id.in_({job.submission.user_id for job in jobs}))).all()) if jobs else {}
+    emails = (
+        dict(
+            session.execute(
+                select(User.id, User.email).where(
+                    User.id.in_({job.submission.user_id for job in jobs})
+                )
+            ).all()
+        )
+        if jobs
+        else {}
+    )
     return [_row(job, emails.get(job.submission.user_id, "?")) for job in jobs]
 
 
 def _row(job: GradingJob, trainee: str) -> JobRow:
     exercise: Exercise = job.submission.exercise
     return JobRow(
-        id=job.id, submission_id=job.submission_id, trainee=trainee, exercise=exercise.slug,
-        status=job.status.value, attempts=job.attempts, worker=job.worker,
-        queued_at=job.queued_at, started_at=job.started_at, finished_at=job.finished_at,
+        id=job.id,
+        submission_id=job.submission_id,
+        trainee=trainee,
+        exercise=exercise.slug,
+        status=job.status.value,
+        attempts=job.attempts,
+        worker=job.worker,
+        queued_at=job.queued_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
         reason=failure_reason(job.error),
     )
 

@@ -66,14 +66,18 @@ def import_results(session: Session, data: bytes, filename: str) -> ResultsImpor
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ResultsImportError([f"{filename}: not UTF-8 text; save the file as UTF-8 CSV"]
-                                 ) from None
+        raise ResultsImportError(
+            [f"{filename}: not UTF-8 text; save the file as UTF-8 CSV"]
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise ResultsImportError([
-            f"{filename}: row 1 (header) lacks column(s) {', '.join(missing)};"
-            f" the header must be: {','.join(COLUMNS)}"])
+        raise ResultsImportError(
+            [
+                f"{filename}: row 1 (header) lacks column(s) {', '.join(missing)};"
+                f" the header must be: {','.join(COLUMNS)}"
+            ]
+        )
     raw = list(reader)
     if not raw:
         raise ResultsImportError([f"{filename}: no result rows after the header"])
@@ -81,23 +85,44 @@ def import_results(session: Session, data: bytes, filename: str) -> ResultsImpor
     if problems:
         session.rollback()
         raise ResultsImportError(problems)
-    existing = set(session.execute(
-        select(ImportedResult.user_id, ImportedResult.exercise_id, ImportedResult.grade_id,
-               ImportedResult.submitted_at)
-        .where(ImportedResult.user_id.in_({r.user_id for r in rows}))))
-    new = [r for r in rows
-           if (r.user_id, r.exercise_id, r.grade_id, r.submitted_at) not in existing]
+    existing = set(
+        session.execute(
+            select(
+                ImportedResult.user_id,
+                ImportedResult.exercise_id,
+                ImportedResult.grade_id,
+                ImportedResult.submitted_at,
+            ).where(ImportedResult.user_id.in_({r.user_id for r in rows}))
+        )
+    )
+    new = [
+        r for r in rows if (r.user_id, r.exercise_id, r.grade_id, r.submitted_at) not in existing
+    ]
     batch_id = None
     if new:
-        batch = ImportBatch(filename=filename[:300], sha256=hashlib.sha256(data).hexdigest(),
-                            rows=len(new), imported_at=utcnow())
+        batch = ImportBatch(
+            filename=filename[:300],
+            sha256=hashlib.sha256(data).hexdigest(),
+            rows=len(new),
+            imported_at=utcnow(),
+        )
         session.add(batch)
         session.flush()
         batch_id = batch.id
-        session.add_all(ImportedResult(
-            batch_id=batch.id, user_id=r.user_id, exercise_id=r.exercise_id,
-            grade_id=r.grade_id, score=r.score, max_score=r.max_score,
-            submitted_at=r.submitted_at, kind=r.kind, row_number=r.number) for r in new)
+        session.add_all(
+            ImportedResult(
+                batch_id=batch.id,
+                user_id=r.user_id,
+                exercise_id=r.exercise_id,
+                grade_id=r.grade_id,
+                score=r.score,
+                max_score=r.max_score,
+                submitted_at=r.submitted_at,
+                kind=r.kind,
+                row_number=r.number,
+            )
+            for r in new
+        )
     session.commit()
     return ResultsImportSummary(len(rows), len(new), len(rows) - len(new), batch_id)
 
@@ -106,13 +131,25 @@ def _check_rows(session: Session, raw: list[dict[str, str]]) -> tuple[list[_Row]
     """Parse and check every row against the database (four queries in all)."""
     emails = {(r.get("email") or "").strip().lower() for r in raw}
     slugs = {(r.get("exercise") or "").strip() for r in raw}
-    users = dict(session.execute(select(User.email, User.id).where(
-        User.email.in_(emails), User.role == UserRole.TRAINEE)).all())
-    catalogue = {slug: (eid, str(kind)) for slug, eid, kind in session.execute(
-        select(Exercise.slug, Exercise.id, Exercise.kind).where(Exercise.slug.in_(slugs)))}
+    users = dict(
+        session.execute(
+            select(User.email, User.id).where(User.email.in_(emails), User.role == UserRole.TRAINEE)
+        ).all()
+    )
+    catalogue = {
+        slug: (eid, str(kind))
+        for slug, eid, kind in session.execute(
+            select(Exercise.slug, Exercise.id, Exercise.kind).where(Exercise.slug.in_(slugs))
+        )
+    }
     exercises = {slug: eid for slug, (eid, _) in catalogue.items()}
-    cells = set(session.execute(select(GradeCell.exercise_id, GradeCell.grade_id).where(
-        GradeCell.exercise_id.in_(list(exercises.values())))))
+    cells = set(
+        session.execute(
+            select(GradeCell.exercise_id, GradeCell.grade_id).where(
+                GradeCell.exercise_id.in_(list(exercises.values()))
+            )
+        )
+    )
     rows: list[_Row] = []
     problems: list[str] = []
     seen: dict[tuple, int] = {}
@@ -137,8 +174,10 @@ def _check_rows(session: Session, raw: list[dict[str, str]]) -> tuple[list[_Row]
         elif slug in catalogue and kind != catalogue[slug][1]:
             # The catalogue decides what an exercise is: an import cannot make practice count
             # as an assessment (which weighs more).
-            found.append(f"kind {kind!r} contradicts the catalogue: exercise {slug!r} is"
-                         f" {catalogue[slug][1]!r}; fix the kind column")
+            found.append(
+                f"kind {kind!r} contradicts the catalogue: exercise {slug!r} is"
+                f" {catalogue[slug][1]!r}; fix the kind column"
+            )
         score, max_score = _number(record.get("score")), _number(record.get("max_score"))
         if max_score is None or max_score <= 0:
             found.append(f"max_score must be a positive number, got {record.get('max_score')!r}")
@@ -146,8 +185,10 @@ def _check_rows(session: Session, raw: list[dict[str, str]]) -> tuple[list[_Row]
             found.append(f"score must be a number from 0 to max_score, got {record.get('score')!r}")
         at = _moment(record.get("submitted_at"))
         if at is None:
-            found.append("submitted_at must be an ISO 8601 date-time such as"
-                         f" 2026-03-01T14:30:00Z, got {record.get('submitted_at')!r}")
+            found.append(
+                "submitted_at must be an ISO 8601 date-time such as"
+                f" 2026-03-01T14:30:00Z, got {record.get('submitted_at')!r}"
+            )
         elif at > now:
             found.append(f"submitted_at {at.isoformat()} is in the future")
         if found:
@@ -158,8 +199,9 @@ def _check_rows(session: Session, raw: list[dict[str, str]]) -> tuple[list[_Row]
             problems.append(f"{where}: repeats row {seen[key]} (same e-mail, exercise, cell, date)")
             continue
         seen[key] = number
-        rows.append(_Row(number, users[email], exercises[slug], grade_id, score, max_score, at,
-                         kind))
+        rows.append(
+            _Row(number, users[email], exercises[slug], grade_id, score, max_score, at, kind)
+        )
     return rows, problems
 
 

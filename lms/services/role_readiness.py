@@ -68,8 +68,7 @@ class CandidateReadiness:
 
     def as_json(self) -> dict[str, Any]:
         """The shape `lms readiness --json` and the API print: the e-mail, the figures, flags."""
-        return {"email": self.trainee.email, **self.readiness.as_json(),
-                "flags": self.flags_json()}
+        return {"email": self.trainee.email, **self.readiness.as_json(), "flags": self.flags_json()}
 
 
 @dataclass(frozen=True)
@@ -84,11 +83,13 @@ class CohortReadiness:
 
     def ranked(self, role_id: str) -> list[CandidateReadiness]:
         """Trainees best first for `role_id`: score, then lower bound, then e-mail."""
-        entries = [CandidateReadiness(self.trainees[tid], roles[role_id],
-                                      tuple(self.flags.get(tid, ())))
-                   for tid, roles in self.by_trainee.items()]
-        return sorted(entries, key=lambda e: (-e.readiness.score, -e.readiness.low,
-                                              e.trainee.email))
+        entries = [
+            CandidateReadiness(self.trainees[tid], roles[role_id], tuple(self.flags.get(tid, ())))
+            for tid, roles in self.by_trainee.items()
+        ]
+        return sorted(
+            entries, key=lambda e: (-e.readiness.score, -e.readiness.low, e.trainee.email)
+        )
 
 
 def load_roles(session: Session, role_ids: Collection[str] | None = None) -> list[readiness.Role]:
@@ -99,23 +100,31 @@ def load_roles(session: Session, role_ids: Collection[str] | None = None) -> lis
     names = dict(session.execute(select(Skill.id, Skill.name)).all())
     return [
         readiness.Role(
-            id=row.id, name=row.name,
-            skills=tuple(readiness.RoleSkill(s.skill_id, s.level, s.weight, s.critical,
-                                             names.get(s.skill_id, s.skill_id))
-                         for s in row.skills),
+            id=row.id,
+            name=row.name,
+            skills=tuple(
+                readiness.RoleSkill(
+                    s.skill_id, s.level, s.weight, s.critical, names.get(s.skill_id, s.skill_id)
+                )
+                for s in row.skills
+            ),
         )
-        for row in session.scalars(query) if row.skills
+        for row in session.scalars(query)
+        if row.skills
     ]
 
 
 def list_trainees(session: Session, user_ids: Collection[int] | None = None) -> dict[int, Trainee]:
     """Active trainees (optionally only these ids), by id."""
     query = select(User.id, User.email, User.display_name).where(
-        User.role == UserRole.TRAINEE, User.active.is_(True))
+        User.role == UserRole.TRAINEE, User.active.is_(True)
+    )
     if user_ids is not None:
         query = query.where(User.id.in_(list(user_ids)))
-    return {uid: Trainee(uid, email, name or email)
-            for uid, email, name in session.execute(query.order_by(User.email))}
+    return {
+        uid: Trainee(uid, email, name or email)
+        for uid, email, name in session.execute(query.order_by(User.email))
+    }
 
 
 def load_evidence(
@@ -129,54 +138,127 @@ def load_evidence(
     Attempts are numbered per trainee and exercise across both sources, in date order.
     """
     # No retake cool-down in the catalogue yet: an assessment counts its first result only.
-    exercises = {eid: (slug, str(kind), None) for eid, slug, kind in session.execute(
-        select(Exercise.id, Exercise.slug, Exercise.kind))}
-    skill_counts = dict(session.execute(
-        select(GradeCellSkill.grade_cell_id, func.count())
-        .group_by(GradeCellSkill.grade_cell_id)).all())
-    graded = (Submission.purpose == SubmissionPurpose.GRADE,
-              Submission.status == SubmissionStatus.GRADED)
+    exercises = {
+        eid: (slug, str(kind), None)
+        for eid, slug, kind in session.execute(select(Exercise.id, Exercise.slug, Exercise.kind))
+    }
+    skill_counts = dict(
+        session.execute(
+            select(GradeCellSkill.grade_cell_id, func.count()).group_by(
+                GradeCellSkill.grade_cell_id
+            )
+        ).all()
+    )
+    graded = (
+        Submission.purpose == SubmissionPurpose.GRADE,
+        Submission.status == SubmissionStatus.GRADED,
+    )
     cleared = set(session.scalars(select(FlagClearance.submission_id)))
     # Submissions apart from their cells: a timestamp is converted once per submission, not
     # once per (cell, skill) row, which is most of the cost of reading a large cohort.
     submissions = {
         sid: (uid, eid, at, fingerprint, _blocked(flags) and sid not in cleared)
-        for sid, uid, eid, at, fingerprint, flags in session.execute(_for_trainees(
-            select(Submission.id, Submission.user_id, Submission.exercise_id,
-                   Submission.created_at, SubmissionFingerprint.answer_sha256, Submission.flags)
-            .outerjoin(SubmissionFingerprint,
-                       SubmissionFingerprint.submission_id == Submission.id)
-            .where(*graded), Submission.user_id, user_ids))}
-    cells = session.execute(_for_trainees(
-        select(CellGrade.submission_id, CellGrade.grade_id, CellGrade.score, CellGrade.max_score,
-               GradeCellSkill.skill_id, GradeCell.id)
-        .join(Submission, Submission.id == CellGrade.submission_id)
-        .join(GradeCell, (GradeCell.exercise_id == Submission.exercise_id)
-              & (GradeCell.grade_id == CellGrade.grade_id))
-        .join(GradeCellSkill, GradeCellSkill.grade_cell_id == GradeCell.id)
-        # A hand-graded cell not graded yet says nothing about the skill.
-        .where(*graded, CellGrade.needs_manual_grade.is_(False), CellGrade.max_score > 0),
-        Submission.user_id, user_ids))
+        for sid, uid, eid, at, fingerprint, flags in session.execute(
+            _for_trainees(
+                select(
+                    Submission.id,
+                    Submission.user_id,
+                    Submission.exercise_id,
+                    Submission.created_at,
+                    SubmissionFingerprint.answer_sha256,
+                    Submission.flags,
+                )
+                .outerjoin(
+                    SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id
+                )
+                .where(*graded),
+                Submission.user_id,
+                user_ids,
+            )
+        )
+    }
+    cells = session.execute(
+        _for_trainees(
+            select(
+                CellGrade.submission_id,
+                CellGrade.grade_id,
+                CellGrade.score,
+                CellGrade.max_score,
+                GradeCellSkill.skill_id,
+                GradeCell.id,
+            )
+            .join(Submission, Submission.id == CellGrade.submission_id)
+            .join(
+                GradeCell,
+                (GradeCell.exercise_id == Submission.exercise_id)
+                & (GradeCell.grade_id == CellGrade.grade_id),
+            )
+            .join(GradeCellSkill, GradeCellSkill.grade_cell_id == GradeCell.id)
+            # A hand-graded cell not graded yet says nothing about the skill.
+            .where(*graded, CellGrade.needs_manual_grade.is_(False), CellGrade.max_score > 0),
+            Submission.user_id,
+            user_ids,
+        )
+    )
     rows = []
     for sid, grade_id, score, max_score, skill, cell_id in cells:
         uid, eid, at, fingerprint, flagged = submissions[sid]
         slug, kind, retake = exercises[eid]
-        rows.append((("submission", sid), uid, slug, kind, at, grade_id, score, max_score, skill,
-                     skill_counts.get(cell_id, 1), fingerprint, flagged, retake))
+        rows.append(
+            (
+                ("submission", sid),
+                uid,
+                slug,
+                kind,
+                at,
+                grade_id,
+                score,
+                max_score,
+                skill,
+                skill_counts.get(cell_id, 1),
+                fingerprint,
+                flagged,
+                retake,
+            )
+        )
     imported = (
-        select(ImportedResult.user_id, ImportedResult.exercise_id,
-               ImportedResult.submitted_at, ImportedResult.grade_id, ImportedResult.score,
-               ImportedResult.max_score, GradeCellSkill.skill_id, GradeCell.id)
-        .join(GradeCell, (GradeCell.exercise_id == ImportedResult.exercise_id)
-              & (GradeCell.grade_id == ImportedResult.grade_id))
+        select(
+            ImportedResult.user_id,
+            ImportedResult.exercise_id,
+            ImportedResult.submitted_at,
+            ImportedResult.grade_id,
+            ImportedResult.score,
+            ImportedResult.max_score,
+            GradeCellSkill.skill_id,
+            GradeCell.id,
+        )
+        .join(
+            GradeCell,
+            (GradeCell.exercise_id == ImportedResult.exercise_id)
+            & (GradeCell.grade_id == ImportedResult.grade_id),
+        )
         .join(GradeCellSkill, GradeCellSkill.grade_cell_id == GradeCell.id)
         .where(ImportedResult.max_score > 0)
     )
     rows += [
-        (("import", at), uid, exercises[eid][0], exercises[eid][1], at, grade_id, score,
-         max_score, skill, skill_counts.get(cell_id, 1), None, False, exercises[eid][2])
-        for uid, eid, at, grade_id, score, max_score, skill, cell_id
-        in session.execute(_for_trainees(imported, ImportedResult.user_id, user_ids))
+        (
+            ("import", at),
+            uid,
+            exercises[eid][0],
+            exercises[eid][1],
+            at,
+            grade_id,
+            score,
+            max_score,
+            skill,
+            skill_counts.get(cell_id, 1),
+            None,
+            False,
+            exercises[eid][2],
+        )
+        for uid, eid, at, grade_id, score, max_score, skill, cell_id in session.execute(
+            _for_trainees(imported, ImportedResult.user_id, user_ids)
+        )
     ]
     return _to_evidence(rows)
 
@@ -203,54 +285,97 @@ def _to_evidence(rows: list[tuple]) -> dict[int, list[Evidence]]:
         for number, key in enumerate(sorted(results, key=lambda k: (results[k], str(k))), 1)
     }
     evidence: dict[int, list[Evidence]] = defaultdict(list)
-    for (key, uid, slug, kind, at, grade_id, score, max_score, skill, cell_skills, fingerprint,
-         flagged, retake) in rows:
+    for (
+        key,
+        uid,
+        slug,
+        kind,
+        at,
+        grade_id,
+        score,
+        max_score,
+        skill,
+        cell_skills,
+        fingerprint,
+        flagged,
+        retake,
+    ) in rows:
         attempt = attempts[(uid, slug, key)]
-        evidence[uid].append(Evidence(
-            skill=skill,
-            # A hand-entered grade above the cell's points counts as full marks, not as an error.
-            score=min(max(score, 0.0), max_score), max_score=max_score, at=at, kind=kind,
-            exercise=slug, attempt=attempt,
-            # Every graded attempt shows its feedback, so any later attempt has seen some.
-            after_feedback=attempt > 1, grade_id=grade_id,
-            submission_id=key[1] if key[0] == "submission" else f"import:{at.isoformat()}",
-            cell_skills=cell_skills, fingerprint=fingerprint, flagged=flagged,
-            retake_after_days=retake,
-        ))
+        evidence[uid].append(
+            Evidence(
+                skill=skill,
+                # A hand-entered grade above the points counts as full marks, not as an error.
+                score=min(max(score, 0.0), max_score),
+                max_score=max_score,
+                at=at,
+                kind=kind,
+                exercise=slug,
+                attempt=attempt,
+                # Every graded attempt shows its feedback, so any later attempt has seen some.
+                after_feedback=attempt > 1,
+                grade_id=grade_id,
+                submission_id=key[1] if key[0] == "submission" else f"import:{at.isoformat()}",
+                cell_skills=cell_skills,
+                fingerprint=fingerprint,
+                flagged=flagged,
+                retake_after_days=retake,
+            )
+        )
     return evidence
 
 
 def load_difficulties(session: Session) -> dict[tuple[str, str], float]:
     """Each cell's difficulty offset from the whole cohort's first graded attempts (one query)."""
-    first = (select(func.min(Submission.id))
-             .where(Submission.purpose == SubmissionPurpose.GRADE,
-                    Submission.status == SubmissionStatus.GRADED)
-             .group_by(Submission.user_id, Submission.exercise_id))
+    first = (
+        select(func.min(Submission.id))
+        .where(
+            Submission.purpose == SubmissionPurpose.GRADE,
+            Submission.status == SubmissionStatus.GRADED,
+        )
+        .group_by(Submission.user_id, Submission.exercise_id)
+    )
     stats = session.execute(
-        select(Exercise.slug, CellGrade.grade_id,
-               func.sum(CellGrade.score / CellGrade.max_score), func.count())
+        select(
+            Exercise.slug,
+            CellGrade.grade_id,
+            func.sum(CellGrade.score / CellGrade.max_score),
+            func.count(),
+        )
         .join(Submission, Submission.id == CellGrade.submission_id)
         .join(Exercise, Exercise.id == Submission.exercise_id)
-        .where(Submission.id.in_(first), CellGrade.needs_manual_grade.is_(False),
-               CellGrade.max_score > 0)
-        .group_by(Exercise.slug, CellGrade.grade_id))
+        .where(
+            Submission.id.in_(first),
+            CellGrade.needs_manual_grade.is_(False),
+            CellGrade.max_score > 0,
+        )
+        .group_by(Exercise.slug, CellGrade.grade_id)
+    )
     return readiness.difficulty_offsets(stats)
 
 
 def data_version(session: Session) -> tuple:
     """A fingerprint of everything readiness depends on, in one query: when it is unchanged,
     so is every trainee's readiness (up to the passing of time)."""
-    graded = (Submission.purpose == SubmissionPurpose.GRADE,
-              Submission.status == SubmissionStatus.GRADED)
+    graded = (
+        Submission.purpose == SubmissionPurpose.GRADE,
+        Submission.status == SubmissionStatus.GRADED,
+    )
     parts = (
         select(func.count(), func.max(Submission.id)).select_from(Submission).where(*graded),
         # An instructor's grade changes a score in place: its time changes the fingerprint even
         # when two grades happen to leave the sum as it was.
-        select(func.count(), func.sum(CellGrade.score), func.max(CellGrade.id),
-               func.sum(CellGrade.max_score), func.max(CellGrade.manually_graded_at))
-        .select_from(CellGrade).where(CellGrade.needs_manual_grade.is_(False)),
+        select(
+            func.count(),
+            func.sum(CellGrade.score),
+            func.max(CellGrade.id),
+            func.sum(CellGrade.max_score),
+            func.max(CellGrade.manually_graded_at),
+        )
+        .select_from(CellGrade)
+        .where(CellGrade.needs_manual_grade.is_(False)),
         select(func.count(), func.max(ImportedResult.id)).select_from(ImportedResult),
-        select(func.count(), func.sum(User.id)).select_from(User)
+        select(func.count(), func.sum(User.id))
+        .select_from(User)
         .where(User.role == UserRole.TRAINEE, User.active.is_(True)),
         select(func.count()).select_from(GradeCellSkill),
         select(func.count(), func.sum(RoleSkill.level * RoleSkill.weight)).select_from(RoleSkill),
@@ -259,8 +384,11 @@ def data_version(session: Session) -> tuple:
         select(func.count()).select_from(SubmissionFingerprint),
     )
     # One statement of scalar subqueries (one per aggregate), whatever the number of rows.
-    columns = [part.with_only_columns(column).scalar_subquery()
-               for part in parts for column in part.selected_columns]
+    columns = [
+        part.with_only_columns(column).scalar_subquery()
+        for part in parts
+        for column in part.selected_columns
+    ]
     return tuple(session.execute(select(*columns)).one())
 
 
@@ -301,7 +429,9 @@ CACHE_MIN_TRAINEES = 50
 
 
 def cohort_readiness(
-    session: Session, as_of: datetime | None = None, user_ids: Collection[int] | None = None,
+    session: Session,
+    as_of: datetime | None = None,
+    user_ids: Collection[int] | None = None,
     role_ids: Collection[str] | None = None,
 ) -> CohortReadiness:
     """Every trainee's (or these trainees') readiness for every role (or these roles).
@@ -312,9 +442,13 @@ def cohort_readiness(
     cohort_sized = user_ids is None or len(user_ids) >= CACHE_MIN_TRAINEES
     if as_of is None and cohort_sized:
         now = utcnow()
-        key = (str(session.get_bind().url), id(session.get_bind()), data_version(session),
-               frozenset(user_ids) if user_ids is not None else None,
-               frozenset(role_ids) if role_ids is not None else None)
+        key = (
+            str(session.get_bind().url),
+            id(session.get_bind()),
+            data_version(session),
+            frozenset(user_ids) if user_ids is not None else None,
+            frozenset(role_ids) if role_ids is not None else None,
+        )
         found = cache.get(key, now)
         if found is None:
             found = _compute(session, now, user_ids, role_ids)
@@ -323,21 +457,31 @@ def cohort_readiness(
     return _compute(session, as_of or utcnow(), user_ids, role_ids)
 
 
-def _compute(session: Session, moment: datetime, user_ids: Collection[int] | None,
-             role_ids: Collection[str] | None) -> CohortReadiness:
+def _compute(
+    session: Session,
+    moment: datetime,
+    user_ids: Collection[int] | None,
+    role_ids: Collection[str] | None,
+) -> CohortReadiness:
     # New graded notebooks get their fingerprint (and copy check) before anything is counted.
     evidence_integrity.fingerprint_new_submissions(session)
     roles = load_roles(session, role_ids)
     trainees = list_trainees(session, user_ids)
     evidence = load_evidence(session, user_ids)
-    scored = readiness.score_cohort({tid: evidence.get(tid, ()) for tid in trainees}, roles,
-                                    moment, difficulties=load_difficulties(session))
+    scored = readiness.score_cohort(
+        {tid: evidence.get(tid, ()) for tid in trainees},
+        roles,
+        moment,
+        difficulties=load_difficulties(session),
+    )
     flags = evidence_integrity.flags_by_trainee(session, user_ids)
     return CohortReadiness(moment, roles, trainees, scored, flags)
 
 
 def role_readiness(
-    session: Session, role_id: str, as_of: datetime | None = None,
+    session: Session,
+    role_id: str,
+    as_of: datetime | None = None,
     user_ids: Collection[int] | None = None,
 ) -> list[CandidateReadiness] | None:
     """Trainees (all, or these) best first for one role (None if the role does not exist)."""

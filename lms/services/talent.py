@@ -53,8 +53,9 @@ PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HI
 # --- consent -------------------------------------------------------------------------------
 
 
-def shared_trainee_ids(session: Session, trainee_ids: Collection[int] | None = None,
-                       as_of: datetime | None = None) -> set[int]:
+def shared_trainee_ids(
+    session: Session, trainee_ids: Collection[int] | None = None, as_of: datetime | None = None
+) -> set[int]:
     """The trainees (among these, default all) whose own latest choice, now or as of a moment,
     is to share their report. One query; a cohort's setting never shares anyone."""
     latest = select(func.max(ReportShare.id)).group_by(ReportShare.trainee_id)
@@ -80,21 +81,23 @@ def set_sharing(session: Session, trainee_id: int, shared: bool) -> ReportShare:
         raise Invalid(N_("Only trainees have a readiness report to share."))
     event = ReportShare(trainee_id=trainee_id, shared=shared, at=utcnow())
     session.add(event)
-    audit.record(session, "consent.share" if shared else "consent.revoke", trainee_id,
-                 trainee_id)
+    audit.record(session, "consent.share" if shared else "consent.revoke", trainee_id, trainee_id)
     session.commit()
     return event
 
 
 def sharing_question(session: Session, trainee_id: int) -> Cohort | None:
     """The trainee's cohort if it asks them to share and they have not answered yet."""
-    answered = session.scalar(select(ReportShare.id).where(ReportShare.trainee_id == trainee_id)
-                              .limit(1))
+    answered = session.scalar(
+        select(ReportShare.id).where(ReportShare.trainee_id == trainee_id).limit(1)
+    )
     if answered is not None:
         return None
-    return session.scalar(select(Cohort).join(CohortMember, CohortMember.cohort_id == Cohort.id)
-                          .where(CohortMember.user_id == trainee_id,
-                                 Cohort.default_sharing.is_(True)))
+    return session.scalar(
+        select(Cohort)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.user_id == trainee_id, Cohort.default_sharing.is_(True))
+    )
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,7 @@ def set_cohort_default(
     if cohort is None:
         raise NotFound(N_("There is no such cohort."))
     cohort.default_sharing = default_sharing
-    audit.record(session, "cohort.ask", by_user_id, None, cohort=cohort.slug,
-                 asks=default_sharing)
+    audit.record(session, "cohort.ask", by_user_id, None, cohort=cohort.slug, asks=default_sharing)
     session.add(
         CohortSharingChange(
             cohort_id=cohort.id, default_sharing=default_sharing, by_user_id=by_user_id, at=utcnow()
@@ -317,12 +319,14 @@ def pipeline(
     return _counts(session, cohort.roles, _in_pipeline(cohort.by_trainee, shared, marks), marks)
 
 
-def _in_pipeline(by_trainee: dict[int, dict[str, Any]], shared: set[int],
-                 marks: dict[tuple[int, str], CandidateMark]) -> dict[int, dict[str, Any]]:
+def _in_pipeline(
+    by_trainee: dict[int, dict[str, Any]],
+    shared: set[int],
+    marks: dict[tuple[int, str], CandidateMark],
+) -> dict[int, dict[str, Any]]:
     """Who the pipeline counts: distinct trainees who share their report, not yet hired."""
     hired = {tid for (tid, _), mark in marks.items() if mark.status == MarkStatus.HIRED}
-    return {tid: scores for tid, scores in by_trainee.items()
-            if tid in shared and tid not in hired}
+    return {tid: scores for tid, scores in by_trainee.items() if tid in shared and tid not in hired}
 
 
 def _counts(
@@ -370,8 +374,9 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
     shared_now = shared_trainee_ids(session, trainees)
     per_trainee = {tid: evidence.get(tid, ()) for tid in trainees if tid in shared_now}
     # Every consent change once (not a query per day): replayed up to each day below.
-    choices = session.execute(select(ReportShare.trainee_id, ReportShare.shared, ReportShare.at)
-                              .order_by(ReportShare.id)).all()
+    choices = session.execute(
+        select(ReportShare.trainee_id, ReportShare.shared, ReportShare.at).order_by(ReportShare.id)
+    ).all()
     joined = dict(
         session.execute(select(User.id, User.created_at).where(User.id.in_(list(trainees)))).all()
     )
@@ -384,11 +389,15 @@ def record_snapshots(session: Session, days: Iterable[date]) -> int:
         # Only people who had joined and shared by then count (and still share today).
         state = {tid: shared for tid, shared, at in choices if at <= moment}
         sharing = {tid for tid, shared in state.items() if shared}
-        present = {tid: ev for tid, ev in per_trainee.items()
-                   if joined[tid] <= moment and tid in sharing}
+        present = {
+            tid: ev for tid, ev in per_trainee.items() if joined[tid] <= moment and tid in sharing
+        }
         scored = score_cohort(present, roles, moment)
-        latest = {(m.trainee_id, m.role_id): m for m in all_marks
-                  if m.at <= moment and m.trainee_id in present}
+        latest = {
+            (m.trainee_id, m.role_id): m
+            for m in all_marks
+            if m.at <= moment and m.trainee_id in present
+        }
         marks = {k: m for k, m in latest.items() if m.status != MarkStatus.CLEARED}
         session.execute(delete(PipelineSnapshot).where(PipelineSnapshot.day == day))
         counted = _in_pipeline(scored, sharing, marks)

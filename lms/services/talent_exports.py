@@ -20,11 +20,19 @@ def candidates_csv(listing: CandidateList) -> str:
     for row in listing.rows:
         r = row.readiness
         masteries = {line.skill: line.mastery for line in r.skills}
-        writer.writerow([
-            _safe(row.candidate.trainee.email), _safe(row.candidate.trainee.name),
-            listing.role.id, f"{r.score:.4f}", f"{r.low:.4f}", f"{r.high:.4f}", r.status,
-            row.mark.status.value if row.mark else "",
-            *(f"{masteries[s]:.4f}" if s in masteries else "" for s in listing.skills)])
+        writer.writerow(
+            [
+                _safe(row.candidate.trainee.email),
+                _safe(row.candidate.trainee.name),
+                listing.role.id,
+                f"{r.score:.4f}",
+                f"{r.low:.4f}",
+                f"{r.high:.4f}",
+                r.status,
+                row.mark.status.value if row.mark else "",
+                *(f"{masteries[s]:.4f}" if s in masteries else "" for s in listing.skills),
+            ]
+        )
     return out.getvalue()
 
 
@@ -39,28 +47,46 @@ def report_pdf(report: CandidateReport) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1(f"Readiness report: {report.trainee.name}"),
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0, 10, _latin1(f"Readiness report: {report.trainee.name}"), new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 5, _latin1(f"{report.trainee.email} - as of {report.as_of:%Y-%m-%d %H:%M} UTC"),
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        5,
+        _latin1(f"{report.trainee.email} - as of {report.as_of:%Y-%m-%d %H:%M} UTC"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     for role_id, result in report.readiness.items():
         pdf.ln(3)
         pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(0, 7, _latin1(
-            f"{report.roles.get(role_id, role_id)}: {result.score:.0%} "
-            f"[{result.low:.0%}-{result.high:.0%}], {result.status}"),
-            new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            7,
+            _latin1(
+                f"{report.roles.get(role_id, role_id)}: {result.score:.0%} "
+                f"[{result.low:.0%}-{result.high:.0%}], {result.status}"
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font("Helvetica", "", 8)
         for reason in result.reasons:
             pdf.multi_cell(0, 4, _latin1(f"- {reason}"), new_x="LMARGIN", new_y="NEXT")
         with pdf.table(col_widths=(50, 22, 26, 18, 18, 22), text_align="LEFT") as table:
             table.row(["Skill", "Mastery", "Interval", "Target", "Critical", "Evidence"])
             for line in result.skills:
-                table.row([_latin1(report.skill_names.get(line.skill, line.skill)),
-                           f"{line.mastery:.0%}", f"{line.low:.0%}-{line.high:.0%}",
-                           f"{line.target:.0%}", "yes" if line.critical else "no",
-                           str(len(line.mastery_detail.evidence))])
+                table.row(
+                    [
+                        _latin1(report.skill_names.get(line.skill, line.skill)),
+                        f"{line.mastery:.0%}",
+                        f"{line.low:.0%}-{line.high:.0%}",
+                        f"{line.target:.0%}",
+                        "yes" if line.critical else "no",
+                        str(len(line.mastery_detail.evidence)),
+                    ]
+                )
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 8, "Evidence", new_x="LMARGIN", new_y="NEXT")
@@ -74,9 +100,17 @@ def report_pdf(report: CandidateReport) -> bytes:
         with pdf.table(col_widths=(50, 26, 12, 28, 20, 18, 14), text_align="LEFT") as table:
             table.row(["Exercise", "Cell", "Attempt", "Date", "Kind", "Score", "Weight"])
             for ev in lines:
-                table.row([_latin1(ev.exercise_title), _latin1(ev.grade_id), str(ev.attempt),
-                           f"{ev.at:%Y-%m-%d %H:%M}", ev.kind,
-                           f"{ev.score:g}/{ev.max_score:g}", f"{ev.weight:.2f}"])
+                table.row(
+                    [
+                        _latin1(ev.exercise_title),
+                        _latin1(ev.grade_id),
+                        str(ev.attempt),
+                        f"{ev.at:%Y-%m-%d %H:%M}",
+                        ev.kind,
+                        f"{ev.score:g}/{ev.max_score:g}",
+                        f"{ev.weight:.2f}",
+                    ]
+                )
     return bytes(pdf.output())
 
 

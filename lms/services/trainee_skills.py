@@ -57,20 +57,38 @@ def my_skills(session: Session, trainee_id: int) -> MySkills:
     gaps = []
     for role in cohort.roles:
         result = by_role[role.id]
-        missing = sorted((line for line in result.skills if not line.demonstrated),
-                         key=lambda line: (not line.critical, line.mastery - line.target))
-        gaps.append(RoleGap(role.id, role.name or role.id, result, missing,
-                            _suggest(coverage, {line.skill: line for line in missing}, done)))
-    return MySkills(gaps, dict(session.execute(select(Skill.id, Skill.name)).all()),
-                    talent.is_shared(session, trainee_id),
-                    talent.consent_history(session, trainee_id))
+        missing = sorted(
+            (line for line in result.skills if not line.demonstrated),
+            key=lambda line: (not line.critical, line.mastery - line.target),
+        )
+        gaps.append(
+            RoleGap(
+                role.id,
+                role.name or role.id,
+                result,
+                missing,
+                _suggest(coverage, {line.skill: line for line in missing}, done),
+            )
+        )
+    return MySkills(
+        gaps,
+        dict(session.execute(select(Skill.id, Skill.name)).all()),
+        talent.is_shared(session, trainee_id),
+        talent.consent_history(session, trainee_id),
+    )
 
 
 def _module_coverage(session: Session) -> list[tuple]:
     """(course slug, course title, module title, exercise id, exercise slug, skill), in order."""
     return session.execute(
-        select(Course.slug, Course.title, Module.title, Exercise.id, Exercise.slug,
-               GradeCellSkill.skill_id)
+        select(
+            Course.slug,
+            Course.title,
+            Module.title,
+            Exercise.id,
+            Exercise.slug,
+            GradeCellSkill.skill_id,
+        )
         .join(Module, Module.course_id == Course.id)
         .join(ModuleExercise, ModuleExercise.module_id == Module.id)
         .join(Exercise, Exercise.id == ModuleExercise.exercise_id)
@@ -80,18 +98,29 @@ def _module_coverage(session: Session) -> list[tuple]:
     ).all()
 
 
-def _suggest(coverage: list[tuple], missing: dict[str, SkillLine], done: set[int]
-             ) -> list[ModuleSuggestion]:
+def _suggest(
+    coverage: list[tuple], missing: dict[str, SkillLine], done: set[int]
+) -> list[ModuleSuggestion]:
     """Modules with unfinished exercises on missing skills: most critical gaps covered first."""
     found: dict[tuple[str, str], dict] = {}
     for course_slug, course_title, module_title, exercise_id, slug, skill in coverage:
         if skill not in missing or exercise_id in done:
             continue
-        entry = found.setdefault((course_slug, module_title), {
-            "course_title": course_title, "skills": {}, "next": slug, "order": len(found)})
+        entry = found.setdefault(
+            (course_slug, module_title),
+            {"course_title": course_title, "skills": {}, "next": slug, "order": len(found)},
+        )
         entry["skills"][skill] = None
-    ranked = sorted(found.items(), key=lambda item: (
-        -sum(2 if missing[s].critical else 1 for s in item[1]["skills"]), item[1]["order"]))
-    return [ModuleSuggestion(course_slug, entry["course_title"], module_title,
-                             tuple(entry["skills"]), entry["next"])
-            for (course_slug, module_title), entry in ranked[:SUGGESTIONS_PER_ROLE]]
+    ranked = sorted(
+        found.items(),
+        key=lambda item: (
+            -sum(2 if missing[s].critical else 1 for s in item[1]["skills"]),
+            item[1]["order"],
+        ),
+    )
+    return [
+        ModuleSuggestion(
+            course_slug, entry["course_title"], module_title, tuple(entry["skills"]), entry["next"]
+        )
+        for (course_slug, module_title), entry in ranked[:SUGGESTIONS_PER_ROLE]
+    ]

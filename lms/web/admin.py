@@ -24,9 +24,13 @@ def _page(status: int = 200, **shown):
     """The accounts page; `shown` carries a link or password to show once (never flashed:
     flashes travel in the session cookie)."""
     return render_template(
-        "admin/index.html", users=accounts.list_users(db.session),
-        form=shown.pop("form", None) or CreateUserForm(formdata=None), role_form=RoleForm,
-        active_form=ActiveForm(), button_form=SignOutForm(), delete_form=DeleteForm(),
+        "admin/index.html",
+        users=accounts.list_users(db.session),
+        form=shown.pop("form", None) or CreateUserForm(formdata=None),
+        role_form=RoleForm,
+        active_form=ActiveForm(),
+        button_form=SignOutForm(),
+        delete_form=DeleteForm(),
         **shown,
     ), status
 
@@ -44,8 +48,13 @@ def index():
     form = CreateUserForm()
     if form.validate_on_submit():
         try:
-            user, token = accounts.invite(db.session, form.email.data, form.role.data,
-                                          form.display_name.data or "", current_user.id)
+            user, token = accounts.invite(
+                db.session,
+                form.email.data,
+                form.role.data,
+                form.display_name.data or "",
+                current_user.id,
+            )
         except DomainError as error:
             return _page(status_for(error), error=describe(error), form=form)
         return _page(link=(user.email, url_for("auth.use_link", token=token, _external=True)))
@@ -125,9 +134,11 @@ def delete(user_id: int):
         export = accounts.delete_account(db.session, user_id, current_user.id)
     except DomainError as error:
         return _refused(error)
-    return Response(json.dumps(export, indent=1, ensure_ascii=False), mimetype="application/json",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="deleted-account-{user_id}.json"'})
+    return Response(
+        json.dumps(export, indent=1, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="deleted-account-{user_id}.json"'},
+    )
 
 
 @bp.get("/audit")
@@ -140,12 +151,20 @@ def audit_log():
         try:
             since = datetime.fromisoformat(request.args["since"][:10]).replace(tzinfo=UTC)
         except ValueError:
-            return render_template("errors/error.html", status=400, message=_(
-                "Give the date as YYYY-MM-DD.")), 400
+            return render_template(
+                "errors/error.html", status=400, message=_("Give the date as YYYY-MM-DD.")
+            ), 400
     before = request.args.get("before", "")
     filters = audit.AuditFilter(
         action=action if action in audit.ACTIONS else None,
-        person=request.args.get("person", "")[:254].strip() or None, since=since,
-        before_id=int(before) if before.isdigit() and len(before) < 10 else None)
-    return render_template("admin/audit.html", events=audit.events(db.session, filters),
-                           filters=filters, actions=audit.ACTIONS, page_size=audit.PAGE_SIZE)
+        person=request.args.get("person", "")[:254].strip() or None,
+        since=since,
+        before_id=int(before) if before.isdigit() and len(before) < 10 else None,
+    )
+    return render_template(
+        "admin/audit.html",
+        events=audit.events(db.session, filters),
+        filters=filters,
+        actions=audit.ACTIONS,
+        page_size=audit.PAGE_SIZE,
+    )

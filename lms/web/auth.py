@@ -26,20 +26,28 @@ from lms.web.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswo
 
 bp = Blueprint("auth", __name__)
 # What a user who must first choose a password may still open.
-OPEN_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "auth.set_language", "static",
-                      "pygments_css"}
+OPEN_BEFORE_CHANGE = {
+    "auth.change_password",
+    "auth.logout",
+    "auth.set_language",
+    "static",
+    "pygments_css",
+}
 
 
 @bp.before_app_request
 def force_password_change():
     """An admin chose this user's password: nothing opens until they choose their own."""
-    if (current_user.is_authenticated and current_user.must_change_password
-            and request.endpoint not in OPEN_BEFORE_CHANGE):
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in OPEN_BEFORE_CHANGE
+    ):
         return redirect(url_for("auth.change_password"))
     return None
 
 
-def _sign_in(user) -> None:  # noqa: ANN001
+def _sign_in(user) -> None:
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(user)
 
@@ -65,8 +73,10 @@ def login():
             return redirect(safe_next(request.args.get("next")) or url_for("learn.home"))
         if outcome.throttled:
             seconds = outcome.retry_after_seconds
-            flash(_("Too many failed sign-ins from here. Try again in %(n)s second(s).",
-                    n=seconds), "error")
+            flash(
+                _("Too many failed sign-ins from here. Try again in %(n)s second(s).", n=seconds),
+                "error",
+            )
             status, headers = 429, {"Retry-After": str(seconds)}
         else:
             flash(_("Wrong e-mail or password."), "error")
@@ -108,15 +118,15 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.change_password(db.session, current_user.id, form.current.data,
-                                            form.new.data)
+            user = accounts.change_password(
+                db.session, current_user.id, form.current.data, form.new.data
+            )
         except DomainError as error:
             flash_refusal(error)
             status = status_for(error)
         else:
             _sign_in(user)  # this session carries on with the new session version
-            flash(_("Your password has been changed; your other sessions are signed out."),
-                  "info")
+            flash(_("Your password has been changed; your other sessions are signed out."), "info")
             return redirect(url_for("learn.home"))
     elif request.method == "POST":
         status = 400
@@ -140,8 +150,7 @@ def use_link(token: str):
     try:
         accounts.link_user(db.session, token)
     except NotFound as error:
-        return render_template("errors/error.html", status=404,
-                               message=describe(error)), 404
+        return render_template("errors/error.html", status=404, message=describe(error)), 404
     form = SetPasswordForm()
     status = 200
     if form.validate_on_submit():

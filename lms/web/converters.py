@@ -13,8 +13,14 @@ MAX_ID = 2**31 - 1
 class BoundedIntConverter(IntegerConverter):
     """Like werkzeug's `int`, but between 0 and MAX_ID (else the route does not match: 404)."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = 0, max: int | None = MAX_ID,  # noqa: A002
-                 signed: bool = False) -> None:
+    def __init__(
+        self,
+        map,
+        fixed_digits: int = 0,
+        min: int | None = 0,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -71,8 +71,9 @@ class ActiveForm(FlaskForm):
 class DeleteForm(FlaskForm):
     """An admin deletes an account, typing its e-mail to confirm."""
 
-    confirm = StringField(_l("Type the e-mail to confirm"), validators=[DataRequired(),
-                                                                        Length(max=254)])
+    confirm = StringField(
+        _l("Type the e-mail to confirm"), validators=[DataRequired(), Length(max=254)]
+    )
 
 
 class LanguageForm(FlaskForm):

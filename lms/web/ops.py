@@ -20,17 +20,20 @@ HEALTH_TIMEOUT = 1.0  # seconds the page waits for the broker and the workers to
 
 @bp.get("/")
 @roles_required(UserRole.ADMIN)
-def index():  # noqa: ANN201
+def index():
     """The queue at a glance, what grading depends on, and the failed jobs with a retry."""
     backend = get_queue()
-    return render_template("ops/index.html", queue=queue_ops.overview(db.session),
-                           health=backend.health_checks(HEALTH_TIMEOUT),
-                           embedded_workers=backend.worker_threads)
+    return render_template(
+        "ops/index.html",
+        queue=queue_ops.overview(db.session),
+        health=backend.health_checks(HEALTH_TIMEOUT),
+        embedded_workers=backend.worker_threads,
+    )
 
 
 @bp.post("/jobs/<int:job_id>/retry")
 @roles_required(UserRole.ADMIN)
-def retry(job_id: int):  # noqa: ANN201
+def retry(job_id: int):
     """Queue a failed job again (the trainee's notebook was kept) and hand it to the workers."""
     try:
         job = queue_ops.retry_job(db.session, job_id)
@@ -38,8 +41,14 @@ def retry(job_id: int):  # noqa: ANN201
         flash_refusal(refused)
         return redirect(url_for(".index")), 303
     if get_queue().enqueue(job.id) is False:
-        flash(_("Job %(id)s is queued again, but the broker is unreachable: it will be sent "
-                "when the broker is back.", id=job.id), "error")
+        flash(
+            _(
+                "Job %(id)s is queued again, but the broker is unreachable: it will be sent "
+                "when the broker is back.",
+                id=job.id,
+            ),
+            "error",
+        )
     else:
         flash(_("Job %(id)s is queued again.", id=job.id), "info")
     return redirect(url_for(".index")), 303

@@ -22,86 +22,102 @@ RECRUITERS = TALENT_ROLES
 
 @bp.get("/")
 @roles_required(*RECRUITERS)
-def index():  # noqa: ANN201
+def index():
     """Every role's pipeline now: ready, almost, not yet, and marked, against the hiring plan."""
     return render_template("recruiter/index.html", pipeline=talent.pipeline(db.session))
 
 
 @bp.get("/roles/<role_id>/pipeline")
 @roles_required(*RECRUITERS)
-def pipeline(role_id: str):  # noqa: ANN201
+def pipeline(role_id: str):
     """One role's pipeline over time (daily snapshots) and today."""
     now = next((p for p in talent.pipeline(db.session) if p.role_id == role_id), None)
     if now is None:
         abort(404)
-    return render_template("recruiter/pipeline.html", now=now,
-                           history=talent.pipeline_series(db.session, now))
+    return render_template(
+        "recruiter/pipeline.html", now=now, history=talent.pipeline_series(db.session, now)
+    )
 
 
 @bp.get("/roles/<role_id>/candidates")
 @roles_required(*RECRUITERS)
-def candidate_list(role_id: str):  # noqa: ANN201
+def candidate_list(role_id: str):
     """The role's candidates who shared their report, filtered and sorted."""
     filters = candidates.parse_filter(request.args)
     listing = candidates.candidate_list(db.session, role_id, filters)
     if listing is None:
         abort(404)
-    return render_template("recruiter/candidates.html", listing=listing, filters=filters,
-                           statuses=STATUSES, status_labels=STATUS_LABELS,
-                           sorts=candidates.SORTS)
+    return render_template(
+        "recruiter/candidates.html",
+        listing=listing,
+        filters=filters,
+        statuses=STATUSES,
+        status_labels=STATUS_LABELS,
+        sorts=candidates.SORTS,
+    )
 
 
 @bp.get("/roles/<role_id>/candidates.csv")
 @roles_required(*RECRUITERS)
-def candidate_csv(role_id: str):  # noqa: ANN201
+def candidate_csv(role_id: str):
     """The filtered candidate list as CSV."""
-    listing = candidates.candidate_list(db.session, role_id,
-                                        candidates.parse_filter(request.args))
+    listing = candidates.candidate_list(db.session, role_id, candidates.parse_filter(request.args))
     if listing is None:
         abort(404)
-    audit.record_export(db.session, "export.candidates", current_user.id, role=role_id,
-                        rows=len(listing.rows))
-    return Response(talent_exports.candidates_csv(listing), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="candidates-{role_id}.csv"'})
+    audit.record_export(
+        db.session, "export.candidates", current_user.id, role=role_id, rows=len(listing.rows)
+    )
+    return Response(
+        talent_exports.candidates_csv(listing),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="candidates-{role_id}.csv"'},
+    )
 
 
 @bp.get("/candidates/<int:trainee_id>")
 @roles_required(*RECRUITERS)
-def report(trainee_id: int):  # noqa: ANN201
+def report(trainee_id: int):
     """A shared candidate's report with the evidence behind every number (404 if not shared)."""
     found = candidates.candidate_report(db.session, trainee_id)
     if found is None:
         abort(404)
-    return render_template("recruiter/report.html", report=found, mark_form=MarkForm(),
-                           marks=[m.value for m in MarkStatus], status_labels=STATUS_LABELS)
+    return render_template(
+        "recruiter/report.html",
+        report=found,
+        mark_form=MarkForm(),
+        marks=[m.value for m in MarkStatus],
+        status_labels=STATUS_LABELS,
+    )
 
 
 @bp.get("/candidates/<int:trainee_id>/report.pdf")
 @roles_required(*RECRUITERS)
-def report_pdf(trainee_id: int):  # noqa: ANN201
+def report_pdf(trainee_id: int):
     """A shared candidate's report as PDF."""
     found = candidates.candidate_report(db.session, trainee_id)
     if found is None:
         abort(404)
     audit.record_export(db.session, "export.report", current_user.id, trainee_id)
     db.end_reads()  # the PDF is slow work that needs no transaction
-    return Response(talent_exports.report_pdf(found), mimetype="application/pdf",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="report-{trainee_id}.pdf"'})
+    return Response(
+        talent_exports.report_pdf(found),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="report-{trainee_id}.pdf"'},
+    )
 
 
 @bp.post("/candidates/<int:trainee_id>/marks")
 @roles_required(*RECRUITERS)
-def mark(trainee_id: int):  # noqa: ANN201
+def mark(trainee_id: int):
     """Mark a shared candidate for a role (shortlisted, interviewing, hired, or cleared)."""
     form = MarkForm()
     if not form.validate_on_submit():
         flash(_("Choose a role and a mark."), "error")
         return redirect(url_for(".report", trainee_id=trainee_id), 303)
     try:
-        talent.mark_candidate(db.session, trainee_id, form.role.data, form.status.data,
-                              current_user.id)
+        talent.mark_candidate(
+            db.session, trainee_id, form.role.data, form.status.data, current_user.id
+        )
     except DomainError as error:
         if not talent.is_shared(db.session, trainee_id):
             abort(404)

@@ -29,8 +29,11 @@ class MarkForm(FlaskForm):
     """A recruiter marks a candidate for a role."""
 
     role = StringField(validators=[DataRequired(), Length(max=80)])
-    status = SelectField(_l("Mark"), choices=[SelectChoice(m.value, m.value) for m in MarkStatus],
-                         validators=[DataRequired()])
+    status = SelectField(
+        _l("Mark"),
+        choices=[SelectChoice(m.value, m.value) for m in MarkStatus],
+        validators=[DataRequired()],
+    )
 
 
 class CohortForm(FlaskForm):
@@ -44,8 +47,7 @@ class CohortForm(FlaskForm):
 class CohortDefaultForm(FlaskForm):
     """An admin sets whether a cohort asks its trainees to share."""
 
-    default_sharing = SelectField(choices=YES_NO,
-                                  validators=[DataRequired()])
+    default_sharing = SelectField(choices=YES_NO, validators=[DataRequired()])
 
 
 class CohortMembersForm(FlaskForm):

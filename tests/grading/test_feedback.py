@@ -77,7 +77,11 @@ def test_feedback_refuses_a_notebook_that_held_hidden_tests() -> None:
     nb = reads(result.graded_notebook, as_version=4)
     with pytest.raises(NotVisibleRun):
         render_feedback(
-            nb, load_exercise(exercise_source()), list(result.cells), title="t", notes=[],
+            nb,
+            load_exercise(exercise_source()),
+            list(result.cells),
+            title="t",
+            notes=[],
             deleted=set(),
         )
     assert json.loads(result.graded_notebook)  # staff still get the executed notebook

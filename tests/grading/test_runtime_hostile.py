@@ -219,7 +219,7 @@ def test_repo_and_other_home_folders_are_invisible(runtime, run):
         " if os.path.isdir(d) for n in os.listdir(d)]",
         "sorted(os.listdir('/home'))",
     )
-    visible = eval(_result(outcome.outputs[0]))  # noqa: S307 - a list literal we produced
+    visible = eval(_result(outcome.outputs[0]))
     python_paths = runtime.isolation["python_paths_visible"]
     for path in visible:
         assert any(p == path or p.startswith(path + "/") for p in python_paths), path

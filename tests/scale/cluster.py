@@ -18,7 +18,8 @@ from lms.models import GradingJob, JobStatus
 
 SCALE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 POSTGRES_ADMIN_URL = os.environ.get(
-    "LMS_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    "LMS_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 # One database and one Redis key prefix per test session, so two runs at once (two developers,
 # or the suite and a single test) never see each other's jobs.
 SCALE_DATABASE = f"atlas_scale_{os.getpid()}"
@@ -56,16 +57,32 @@ def run_lms(env: dict[str, str], *args: str, timeout: float = 120) -> str:
 class WorkerProcess:
     """One `lms worker` process (its own process group, so it can be killed with its pool)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int,
-                 celery_cli: bool = False) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, concurrency: int, celery_cli: bool = False
+    ) -> None:
         self.log_path = log_path
         self.log = log_path.open("w")
-        command = ([CELERY, "-A", "lms.queue.celery_app", "worker", "--loglevel", "INFO",
-                    "--hostname", "lms-cli@%h"]
-                   if celery_cli else [LMS, "worker"])
+        command = (
+            [
+                CELERY,
+                "-A",
+                "lms.queue.celery_app",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                "lms-cli@%h",
+            ]
+            if celery_cli
+            else [LMS, "worker"]
+        )
         self.process = subprocess.Popen(
-            [*command, "--concurrency", str(concurrency)], env=env, stdout=self.log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [*command, "--concurrency", str(concurrency)],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     @property
     def pid(self) -> int:
@@ -114,8 +131,9 @@ class WorkerProcess:
         self.log.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str,
-             interval: float = 0.25) -> None:
+def wait_for(
+    condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.25
+) -> None:
     """Poll `condition` until true; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -128,5 +146,8 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str,
 def job_counts(sessions: sessionmaker[Session]) -> dict[JobStatus, int]:
     """How many jobs are in each state."""
     with sessions() as session:
-        return dict(session.execute(
-            select(GradingJob.status, func.count()).group_by(GradingJob.status)).all())
+        return dict(
+            session.execute(
+                select(GradingJob.status, func.count()).group_by(GradingJob.status)
+            ).all()
+        )

@@ -34,8 +34,9 @@ from tests.scale.cluster import (
 def scale_database_url() -> Iterator[str]:
     """A PostgreSQL database of this session's own, dropped at its end."""
     try:
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 3})
+        admin = create_engine(
+            POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{SCALE_DATABASE}"'))
             connection.execute(text(f'CREATE DATABASE "{SCALE_DATABASE}"'))
@@ -61,8 +62,9 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def scale_schema(scale_database_url: str, redis_url: str,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def scale_schema(
+    scale_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
     """The schema built with `lms db upgrade` and the test content loaded with `lms import`,
     once per session; the environment every process of the tests shares."""
     settings = {
@@ -98,15 +100,18 @@ def scale_env(scale_schema: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.fixture
 def start_worker(
-    scale_env: dict[str, str], tmp_path: Path,
+    scale_env: dict[str, str],
+    tmp_path: Path,
 ) -> Iterator[Callable[..., WorkerProcess]]:
     """Start `lms worker` processes; all of them are stopped at the end of the test."""
     started: list[WorkerProcess] = []
 
-    def start(concurrency: int = 2, wait: bool = True, celery_cli: bool = False,
-              **env: str) -> WorkerProcess:
-        worker = WorkerProcess({**scale_env, **env}, tmp_path / f"worker-{len(started)}.log",
-                               concurrency, celery_cli)
+    def start(
+        concurrency: int = 2, wait: bool = True, celery_cli: bool = False, **env: str
+    ) -> WorkerProcess:
+        worker = WorkerProcess(
+            {**scale_env, **env}, tmp_path / f"worker-{len(started)}.log", concurrency, celery_cli
+        )
         started.append(worker)
         if wait:
             worker.wait_ready()
@@ -123,5 +128,3 @@ def scale_sessions(scale_env: dict[str, str]) -> Iterator[sessionmaker[Session]]
     engine = create_engine(scale_env["LMS_DATABASE_URL"])
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
-
-

@@ -17,8 +17,10 @@ from lms.queue.celery_app import GRADE_TASK, CelerySettings, make_celery, redisp
 from lms.services import submissions
 from tests.conftest import make_test_app
 
-RIGHT = {"squares": "def squares(n):\n    return [i * i for i in range(n)]",
-         "total": "def total(path):\n    return sum(int(x) for x in open(path).read().split())"}
+RIGHT = {
+    "squares": "def squares(n):\n    return [i * i for i in range(n)]",
+    "total": "def total(path):\n    return sum(int(x) for x in open(path).read().split())",
+}
 
 
 def _submit(session, email: str) -> int:
@@ -26,23 +28,35 @@ def _submit(session, email: str) -> int:
     exercise = submissions.get_exercise(session, "squares")
     notebook = submissions.notebook_from_answers(session, exercise, RIGHT)
     return submissions.submit(
-        session, user_id=trainee.id, exercise_slug="squares", notebook=notebook,
-        name="squares.ipynb", origin="upload", purpose=SubmissionPurpose.GRADE,
-        token=secrets.token_hex(8)).job_id
+        session,
+        user_id=trainee.id,
+        exercise_slug="squares",
+        notebook=notebook,
+        name="squares.ipynb",
+        origin="upload",
+        purpose=SubmissionPurpose.GRADE,
+        token=secrets.token_hex(8),
+    ).job_id
 
 
 @pytest.fixture
-def celery_on_test_db(app):  # noqa: ANN201
+def celery_on_test_db(app):
     """A Celery app bound to the test database, with an in-memory broker."""
-    settings = CelerySettings(broker_url="memory://", database_url=app.config["DATABASE_URL"],
-                              visibility_timeout=30, lease_seconds=30, redispatch_seconds=5)
+    settings = CelerySettings(
+        broker_url="memory://",
+        database_url=app.config["DATABASE_URL"],
+        visibility_timeout=30,
+        lease_seconds=30,
+        redispatch_seconds=5,
+    )
     celery = make_celery(settings)
     yield celery
     celery.close()
 
 
 def test_the_task_grades_a_queued_job_once_and_ignores_a_second_delivery(
-        celery_on_test_db, session, users, content):
+    celery_on_test_db, session, users, content
+):
     job_id = _submit(session, users.trainee)
     task = celery_on_test_db.tasks[GRADE_TASK]
     assert task.acks_late and task.reject_on_worker_lost
@@ -76,7 +90,8 @@ def test_redispatch_sends_the_jobs_left_queued(celery_on_test_db, session, users
 
 
 def test_backend_is_chosen_by_the_broker_url_and_keeps_jobs_when_the_broker_is_down(
-        tmp_path, caplog):
+    tmp_path, caplog
+):
     assert "celery" in BACKENDS
     app = make_test_app(tmp_path, BROKER_URL="redis://127.0.0.1:1/0")
     queue = get_queue(app)

@@ -30,9 +30,15 @@ def job_id(session, users, content) -> int:
     exercise = submissions.get_exercise(session, "squares")
     notebook = submissions.notebook_from_answers(session, exercise, {})
     queued = submissions.submit(
-        session, user_id=trainee.id, exercise_slug="squares", notebook=notebook,
-        name="squares.ipynb", origin="upload", purpose=SubmissionPurpose.GRADE,
-        token=secrets.token_hex(8))
+        session,
+        user_id=trainee.id,
+        exercise_slug="squares",
+        notebook=notebook,
+        name="squares.ipynb",
+        origin="upload",
+        purpose=SubmissionPurpose.GRADE,
+        token=secrets.token_hex(8),
+    )
     return queued.job_id
 
 
@@ -90,8 +96,7 @@ def test_claimant_liveness_is_only_judged_on_this_host() -> None:
 
 def test_finished_and_missing_jobs_are_left_alone(session, job_id):
     grading_jobs.claim_job(session, job_id, "w:1:celery", LEASE)
-    session.execute(update(GradingJob).where(GradingJob.id == job_id)
-                    .values(status=JobStatus.DONE))
+    session.execute(update(GradingJob).where(GradingJob.id == job_id).values(status=JobStatus.DONE))
     session.commit()
     later = now() + timedelta(days=1)
     finished = grading_jobs.claim_job(session, job_id, "w:2:celery", LEASE, now=later)
@@ -131,8 +136,11 @@ def test_jobs_to_dispatch_are_old_queued_ones_and_running_ones_past_their_lease(
     assert grading_jobs.jobs_to_dispatch(session, now() - timedelta(minutes=5), LEASE) == []
     grading_jobs.claim_job(session, job_id, "w:1:celery", LEASE)
     assert grading_jobs.jobs_to_dispatch(session, now(), LEASE) == []
-    session.execute(update(GradingJob).where(GradingJob.id == job_id)
-                    .values(started_at=now() - timedelta(seconds=LEASE + 5)))
+    session.execute(
+        update(GradingJob)
+        .where(GradingJob.id == job_id)
+        .values(started_at=now() - timedelta(seconds=LEASE + 5))
+    )
     session.commit()
     assert grading_jobs.jobs_to_dispatch(session, now(), LEASE) == [job_id]
     assert session.get(Submission, _job(session, job_id).submission_id) is not None

@@ -12,7 +12,7 @@ from lms.migrations import upgrade
 from lms.queue import joblog
 
 
-def _doctor(monkeypatch, tmp_path, **env: str):  # noqa: ANN001, ANN202
+def _doctor(monkeypatch, tmp_path, **env: str):
     database = f"sqlite:///{tmp_path / 'doctor.sqlite'}"
     monkeypatch.setenv("LMS_DATABASE_URL", database)
     monkeypatch.delenv("LMS_BROKER_URL", raising=False)

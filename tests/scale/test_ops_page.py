@@ -10,12 +10,14 @@ from sqlalchemy import select, update
 from lms.models import GradingJob, JobStatus, SubmissionPurpose, SubmissionStatus, User
 from lms.services import grading_jobs, submissions
 
-RIGHT = {"squares": "def squares(n):\n    return [i * i for i in range(n)]",
-         "total": "def total(path):\n    return sum(int(x) for x in open(path).read().split())"}
+RIGHT = {
+    "squares": "def squares(n):\n    return [i * i for i in range(n)]",
+    "total": "def total(path):\n    return sum(int(x) for x in open(path).read().split())",
+}
 
 
 @pytest.fixture
-def ops_app(app):  # noqa: ANN001, ANN201
+def ops_app(app):
     """The app with the operations blueprint (registered here until create_app does it)."""
     from lms.web import ops
 
@@ -28,20 +30,29 @@ def _queued_job(session, email: str) -> int:
     trainee = session.scalar(select(User).where(User.email == email))
     exercise = submissions.get_exercise(session, "squares")
     return submissions.submit(
-        session, user_id=trainee.id, exercise_slug="squares",
+        session,
+        user_id=trainee.id,
+        exercise_slug="squares",
         notebook=submissions.notebook_from_answers(session, exercise, RIGHT),
-        name="squares.ipynb", origin="upload", purpose=SubmissionPurpose.GRADE,
-        token=secrets.token_hex(8)).job_id
+        name="squares.ipynb",
+        origin="upload",
+        purpose=SubmissionPurpose.GRADE,
+        token=secrets.token_hex(8),
+    ).job_id
 
 
 def _failed_job(session, email: str) -> int:
     job_id = _queued_job(session, email)
     grading_jobs.claim(session, job_id, "host:1:test")
-    session.execute(update(GradingJob).where(GradingJob.id == job_id)
-                    .values(attempts=grading_jobs.MAX_ATTEMPTS))
+    session.execute(
+        update(GradingJob).where(GradingJob.id == job_id).values(attempts=grading_jobs.MAX_ATTEMPTS)
+    )
     session.commit()
-    grading_jobs.record_failure(session, job_id, "Traceback (most recent call last):\n  File x\n"
-                                "RuntimeError: the kernel machinery broke\n")
+    grading_jobs.record_failure(
+        session,
+        job_id,
+        "Traceback (most recent call last):\n  File x\nRuntimeError: the kernel machinery broke\n",
+    )
     return job_id
 
 
@@ -55,7 +66,8 @@ def test_only_admins_see_the_page(ops_app, client, auth, users) -> None:
 
 
 def test_page_shows_depth_running_and_failures_with_their_reason(
-        ops_app, client, auth, users, content, session) -> None:
+    ops_app, client, auth, users, content, session
+) -> None:
     _queued_job(session, users.trainee)
     running = _queued_job(session, users.trainee)
     grading_jobs.claim(session, running, "gradinghost:4242:celery")
@@ -72,7 +84,8 @@ def test_page_shows_depth_running_and_failures_with_their_reason(
 
 
 def test_retry_requeues_a_failed_job_which_is_then_graded(
-        ops_app, client, auth, users, content, session, run_jobs) -> None:
+    ops_app, client, auth, users, content, session, run_jobs
+) -> None:
     job_id = _failed_job(session, users.trainee)
     auth.login(users.admin)
     assert client.post(f"/admin/ops/jobs/{job_id}/retry").status_code == 400  # no CSRF token
@@ -91,8 +104,9 @@ def test_retry_requeues_a_failed_job_which_is_then_graded(
     assert job.status is JobStatus.DONE and job.submission.status is SubmissionStatus.GRADED
 
 
-def test_retry_refuses_jobs_that_did_not_fail(ops_app, client, auth, users, content,
-                                              session) -> None:
+def test_retry_refuses_jobs_that_did_not_fail(
+    ops_app, client, auth, users, content, session
+) -> None:
     job_id = _queued_job(session, users.trainee)
     auth.login(users.admin)
     response = auth.post(f"/admin/ops/jobs/{job_id}/retry")

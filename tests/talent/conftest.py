@@ -29,7 +29,7 @@ EXERCISES = (("squares", "practice"), ("cubes", "practice"), ("squares-check", "
 
 
 @pytest.fixture
-def content(app, session: Session):  # noqa: ANN001, ANN201
+def content(app, session: Session):
     """The talent content tree imported (overrides the shared one-exercise fixture)."""
     from lms.services.content_import import import_content
 
@@ -41,9 +41,12 @@ def strong_history(email: str, days: int = 10) -> list[tuple]:
     rows = []
     for number, (slug, kind) in enumerate(EXERCISES):
         at = (datetime.now(UTC) - timedelta(days=days + 1, hours=-number)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")
-        rows += [(email, slug, "test_squares", 2, 2, at, kind),
-                 (email, slug, "test_total", 1, 1, at, kind)]
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        rows += [
+            (email, slug, "test_squares", 2, 2, at, kind),
+            (email, slug, "test_total", 1, 1, at, kind),
+        ]
     return rows
 
 
@@ -58,13 +61,22 @@ class TalentWorld:
 
 
 @pytest.fixture
-def world(session: Session, users, content) -> TalentWorld:  # noqa: ANN001
+def world(session: Session, users, content) -> TalentWorld:
     """Content, users, graded history for both trainees (imported), nothing shared yet."""
-    weak = [(users.other_trainee, "squares", "test_squares", 0, 2,
-             (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "practice")]
+    weak = [
+        (
+            users.other_trainee,
+            "squares",
+            "test_squares",
+            0,
+            2,
+            (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "practice",
+        )
+    ]
     import_results(session, results_csv(strong_history(users.trainee) + weak), "history.csv")
     ids = dict(session.execute(select(User.email, User.id)).all())
     session.rollback()  # SQLite: an open transaction would hold the write lock
-    return TalentWorld(ids[users.trainee], ids[users.other_trainee], ids[users.recruiter],
-                       ids[users.admin])
+    return TalentWorld(
+        ids[users.trainee], ids[users.other_trainee], ids[users.recruiter], ids[users.admin]
+    )

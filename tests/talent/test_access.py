@@ -30,9 +30,13 @@ ROUTES = {
 ROLES = ("trainee", "instructor", "recruiter", "admin")
 
 
-def _url(app, endpoint: str, world) -> tuple[str, set[str]]:  # noqa: ANN001
-    values = {"role_id": "junior-dev", "trainee_id": world.trainee_id, "cohort_id": 1,
-              "token_id": 1}
+def _url(app, endpoint: str, world) -> tuple[str, set[str]]:
+    values = {
+        "role_id": "junior-dev",
+        "trainee_id": world.trainee_id,
+        "cohort_id": 1,
+        "token_id": 1,
+    }
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
         from flask import url_for
@@ -40,16 +44,18 @@ def _url(app, endpoint: str, world) -> tuple[str, set[str]]:  # noqa: ANN001
         return url_for(endpoint, **{k: values[k] for k in rule.arguments}), rule.methods
 
 
-def test_every_talent_route_is_listed(app) -> None:  # noqa: ANN001
-    ours = {r.endpoint for r in app.url_map.iter_rules()
-            if r.endpoint.split(".")[0] in ("recruiter", "skills", "talent_admin")}
+def test_every_talent_route_is_listed(app) -> None:
+    ours = {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if r.endpoint.split(".")[0] in ("recruiter", "skills", "talent_admin")
+    }
     assert ours == set(ROUTES)
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
-def test_role_check(app, client, auth, users, world, session, endpoint: str,  # noqa: ANN001
-                    role: str) -> None:
+def test_role_check(app, client, auth, users, world, session, endpoint: str, role: str) -> None:
     talent.set_sharing(session, world.trainee_id, True)
     talent.create_cohort(session, "c1", "Cohort one")
     create_token(session, users.recruiter)
@@ -66,24 +72,27 @@ def test_role_check(app, client, auth, users, world, session, endpoint: str,  # 
 
 
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
-def test_anonymous_is_sent_to_sign_in(app, client, auth, world, endpoint: str) -> None:  # noqa: ANN001
+def test_anonymous_is_sent_to_sign_in(app, client, auth, world, endpoint: str) -> None:
     url, methods = _url(app, endpoint, world)
-    response = (client.get(url) if "GET" in methods
-                else client.post(url, data={"csrf_token": auth.token("/login")}))
+    response = (
+        client.get(url)
+        if "GET" in methods
+        else client.post(url, data={"csrf_token": auth.token("/login")})
+    )
     if url.endswith(".json"):
         assert response.status_code == 401
     else:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_recruiter_sees_a_report_only_while_shared(client, auth, users, world,  # noqa: ANN001
-                                                    session) -> None:
+def test_recruiter_sees_a_report_only_while_shared(client, auth, users, world, session) -> None:
     auth.login(users.recruiter)
     report = f"/recruiter/candidates/{world.trainee_id}"
     assert client.get(report).status_code == 404
     assert client.get(report + "/report.pdf").status_code == 404
-    assert auth.post(report + "/marks", {"role": "junior-dev", "status": "hired"}
-                     ).status_code == 404
+    assert (
+        auth.post(report + "/marks", {"role": "junior-dev", "status": "hired"}).status_code == 404
+    )
     talent.set_sharing(session, world.trainee_id, True)
     page = client.get(report)
     assert page.status_code == 200 and users.trainee in page.get_data(as_text=True)
@@ -92,7 +101,7 @@ def test_recruiter_sees_a_report_only_while_shared(client, auth, users, world,  
     assert client.get(report + "/report.pdf").status_code == 404
 
 
-def test_unshared_trainees_are_not_listed(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_unshared_trainees_are_not_listed(client, auth, users, world, session) -> None:
     talent.set_sharing(session, world.trainee_id, True)
     auth.login(users.recruiter)
     html = client.get("/recruiter/roles/junior-dev/candidates").get_data(as_text=True)
@@ -101,7 +110,7 @@ def test_unshared_trainees_are_not_listed(client, auth, users, world, session) -
     assert users.trainee in csv_text and users.other_trainee not in csv_text
 
 
-def test_a_report_of_a_non_trainee_is_404(client, auth, users, world) -> None:  # noqa: ANN001
+def test_a_report_of_a_non_trainee_is_404(client, auth, users, world) -> None:
     auth.login(users.recruiter)
     assert client.get(f"/recruiter/candidates/{world.recruiter_id}").status_code == 404
     assert client.get("/recruiter/candidates/999999").status_code == 404

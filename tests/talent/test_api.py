@@ -13,19 +13,19 @@ from lms.services.api_tokens import create_token, revoke_token
 
 
 @pytest.fixture
-def token(session, users) -> str:  # noqa: ANN001
+def token(session, users) -> str:
     """A recruiter's API token."""
     value, _ = create_token(session, users.recruiter, "tests")
     return value
 
 
-def _get(client, path: str, token: str | None = None):  # noqa: ANN001, ANN202
+def _get(client, path: str, token: str | None = None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return client.get(f"/api/v1{path}", headers=headers)
 
 
 @pytest.mark.parametrize("path", ["/roles", "/roles/junior-dev/readiness", "/candidates/1"])
-def test_no_or_bad_token_is_401(client, world, path: str) -> None:  # noqa: ANN001
+def test_no_or_bad_token_is_401(client, world, path: str) -> None:
     for headers in ({}, {"Authorization": "Bearer atl_wrong"}, {"Authorization": "Basic x"}):
         response = client.get(f"/api/v1{path}", headers=headers)
         assert response.status_code == 401
@@ -33,7 +33,7 @@ def test_no_or_bad_token_is_401(client, world, path: str) -> None:  # noqa: ANN0
         assert "create-token" in response.get_json()["error"]
 
 
-def test_a_revoked_token_is_401(client, session, token, world) -> None:  # noqa: ANN001
+def test_a_revoked_token_is_401(client, session, token, world) -> None:
     assert _get(client, "/roles", token).status_code == 200
     from lms.models.api_tokens import ApiToken
 
@@ -41,18 +41,18 @@ def test_a_revoked_token_is_401(client, session, token, world) -> None:  # noqa:
     assert _get(client, "/roles", token).status_code == 401
 
 
-def test_session_cookies_are_not_enough(client, auth, users, world) -> None:  # noqa: ANN001
+def test_session_cookies_are_not_enough(client, auth, users, world) -> None:
     auth.login(users.recruiter)
     assert client.get("/api/v1/roles").status_code == 401
 
 
-def test_roles(client, token, world) -> None:  # noqa: ANN001
+def test_roles(client, token, world) -> None:
     roles = _get(client, "/roles", token).get_json()
     assert roles[0]["id"] == "junior-dev" and roles[0]["wanted"] == 3
     assert {s["skill"] for s in roles[0]["skills"]} == {"python-basics", "testing"}
 
 
-def test_readiness_lists_only_shared_candidates(client, token, world, session, users) -> None:  # noqa: ANN001
+def test_readiness_lists_only_shared_candidates(client, token, world, session, users) -> None:
     assert _get(client, "/roles/junior-dev/readiness", token).get_json() == []
     talent.set_sharing(session, world.trainee_id, True)
     rows = _get(client, "/roles/junior-dev/readiness", token).get_json()
@@ -62,7 +62,7 @@ def test_readiness_lists_only_shared_candidates(client, token, world, session, u
     assert _get(client, "/roles/astronaut/readiness", token).status_code == 404
 
 
-def test_candidate_report_only_when_shared(client, token, world, session) -> None:  # noqa: ANN001
+def test_candidate_report_only_when_shared(client, token, world, session) -> None:
     assert _get(client, f"/candidates/{world.trainee_id}", token).status_code == 404
     talent.set_sharing(session, world.trainee_id, True)
     report = _get(client, f"/candidates/{world.trainee_id}", token).get_json()
@@ -72,7 +72,7 @@ def test_candidate_report_only_when_shared(client, token, world, session) -> Non
     assert _get(client, f"/candidates/{world.trainee_id}", token).status_code == 404
 
 
-def test_openapi_describes_every_route(app, client) -> None:  # noqa: ANN001
+def test_openapi_describes_every_route(app, client) -> None:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     document = json.loads(response.get_data(as_text=True))
@@ -94,13 +94,13 @@ def test_openapi_describes_every_route(app, client) -> None:  # noqa: ANN001
     assert refs <= defined
 
 
-def test_api_posts_need_no_csrf_token(client, token) -> None:  # noqa: ANN001
+def test_api_posts_need_no_csrf_token(client, token) -> None:
     # No POST route yet; a POST is refused as a method, not as a missing CSRF token.
     response = client.post("/api/v1/roles", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 405
 
 
-def test_roles_load_their_skills_in_one_query(app, client, token, world, session) -> None:  # noqa: ANN001
+def test_roles_load_their_skills_in_one_query(app, client, token, world, session) -> None:
     from lms.models import Role, RoleSkill
     from tests.talent.test_query_count import counting
 

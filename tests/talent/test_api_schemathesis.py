@@ -14,7 +14,7 @@ from lms.services.api_tokens import create_token
 
 
 @pytest.mark.parametrize("authorised", [True, False])
-def test_no_server_error_on_any_operation(app, world, authorised: bool) -> None:  # noqa: ANN001
+def test_no_server_error_on_any_operation(app, world, authorised: bool) -> None:
     with app.app_context():
         talent.set_sharing(db.session, world.trainee_id, True)
         token, _row = create_token(db.session, "recruiter@example.org")
@@ -24,10 +24,15 @@ def test_no_server_error_on_any_operation(app, world, authorised: bool) -> None:
     assert len(operations) >= 3
     for operation in operations:
 
-        @settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=40,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
-        def check(case) -> None:  # noqa: ANN001
+        def check(case) -> None:
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 
         check()

@@ -15,14 +15,14 @@ from tests.talent.conftest import results_csv, strong_history
 
 
 @pytest.fixture
-def cli(app, monkeypatch):  # noqa: ANN001, ANN201
+def cli(app, monkeypatch):
     """Run `lms ...` against the test app's database."""
     monkeypatch.setenv("LMS_DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("LMS_SECRET_KEY", "cli-test")
     return lambda *args: CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_readiness_json_shape_and_order(cli, world, users) -> None:  # noqa: ANN001
+def test_readiness_json_shape_and_order(cli, world, users) -> None:
     result = cli("readiness", "--role", "junior-dev", "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
@@ -42,13 +42,13 @@ def test_readiness_json_shape_and_order(cli, world, users) -> None:  # noqa: ANN
     assert evidence[0]["exercise"] == "squares"
 
 
-def test_readiness_unknown_role_is_a_usage_error(cli, world) -> None:  # noqa: ANN001
+def test_readiness_unknown_role_is_a_usage_error(cli, world) -> None:
     result = CliRunner().invoke(main, ["readiness", "--role", "astronaut", "--json"])
     assert result.exit_code == 2
     assert "Unknown role 'astronaut'" in result.output and "junior-dev" in result.output
 
 
-def test_import_results_good_file(cli, tmp_path: Path, users, content, session) -> None:  # noqa: ANN001
+def test_import_results_good_file(cli, tmp_path: Path, users, content, session) -> None:
     path = tmp_path / "good.csv"
     path.write_bytes(results_csv(strong_history(users.trainee, days=3)))
     result = cli("import-results", str(path))
@@ -60,17 +60,19 @@ def test_import_results_good_file(cli, tmp_path: Path, users, content, session) 
 
 
 def test_import_results_reports_unknown_rows_and_imports_nothing(
-        tmp_path: Path, users, content, session, app, monkeypatch) -> None:  # noqa: ANN001
+    tmp_path: Path, users, content, session, app, monkeypatch
+) -> None:
     monkeypatch.setenv("LMS_DATABASE_URL", app.config["DATABASE_URL"])
     rows = strong_history(users.trainee, days=1)
-    rows.append(("nobody@example.org", "squares", "test_squares", 1, 2, "2026-01-02T10:00:00Z",
-                 "practice"))
-    rows.append((users.trainee, "no-such-exercise", "x", 1, 2, "2026-01-02T10:00:00Z",
-                 "practice"))
+    rows.append(
+        ("nobody@example.org", "squares", "test_squares", 1, 2, "2026-01-02T10:00:00Z", "practice")
+    )
+    rows.append((users.trainee, "no-such-exercise", "x", 1, 2, "2026-01-02T10:00:00Z", "practice"))
     rows.append((users.trainee, "squares", "test_squares", 3, 2, "yesterday", "homework"))
     # Practice passed off as an assessment (which weighs more): the catalogue's kind wins.
-    rows.append((users.trainee, "squares", "test_squares", 2, 2, "2026-01-03T10:00:00Z",
-                 "assessment"))
+    rows.append(
+        (users.trainee, "squares", "test_squares", 2, 2, "2026-01-03T10:00:00Z", "assessment")
+    )
     path = tmp_path / "bad.csv"
     path.write_bytes(results_csv(rows))
     result = CliRunner().invoke(main, ["import-results", str(path)])
@@ -81,13 +83,15 @@ def test_import_results_reports_unknown_rows_and_imports_nothing(
     assert "row 10: kind must be practice or assessment" in result.output
     assert "row 10: score must be a number from 0 to max_score" in result.output
     assert "row 10: submitted_at must be an ISO 8601 date-time" in result.output
-    assert ("row 11: kind 'assessment' contradicts the catalogue: exercise 'squares' is"
-            " 'practice'") in result.output
+    assert (
+        "row 11: kind 'assessment' contradicts the catalogue: exercise 'squares' is 'practice'"
+    ) in result.output
     assert session.scalar(select(func.count()).select_from(ImportedResult)) == 0
 
 
 def test_import_results_refuses_a_file_without_the_columns(
-        tmp_path: Path, content, app, monkeypatch, session) -> None:  # noqa: ANN001
+    tmp_path: Path, content, app, monkeypatch, session
+) -> None:
     monkeypatch.setenv("LMS_DATABASE_URL", app.config["DATABASE_URL"])
     path = tmp_path / "other.csv"
     path.write_text("name,points\nann,3\n")
@@ -100,14 +104,14 @@ def test_import_results_refuses_a_file_without_the_columns(
     assert session.scalar(select(func.count()).select_from(ImportedResult)) == 0
 
 
-def test_create_token_only_for_recruiters_and_admins(cli, users) -> None:  # noqa: ANN001
+def test_create_token_only_for_recruiters_and_admins(cli, users) -> None:
     token = cli("create-token", "--email", users.recruiter).output.strip()
     assert token.startswith("atl_") and len(token) > 40
     refused = CliRunner().invoke(main, ["create-token", "--email", users.trainee])
     assert refused.exit_code == 1 and "API tokens are for" in refused.output
 
 
-def test_seed_builds_a_cohort_with_history(cli, content, session) -> None:  # noqa: ANN001
+def test_seed_builds_a_cohort_with_history(cli, content, session) -> None:
     result = cli("seed", "--trainees", "12", "--months", "2")
     assert result.exit_code == 0, result.output
     assert "Cohort seed-0: 12 trainees" in result.output
@@ -120,7 +124,7 @@ def test_seed_builds_a_cohort_with_history(cli, content, session) -> None:  # no
     assert scores == sorted(scores, reverse=True)
 
 
-def test_snapshot_pipeline_stores_today(cli, world, session) -> None:  # noqa: ANN001
+def test_snapshot_pipeline_stores_today(cli, world, session) -> None:
     from lms.services import talent
 
     talent.set_sharing(session, world.trainee_id, True)

@@ -28,23 +28,56 @@ from lms.services.blobs import put_blob
 
 def notebook(answer: str, output: str = "") -> bytes:
     """A notebook whose answer cell holds `answer` (and an output, which is not the work)."""
-    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {"run": output},
-                       "cells": [{"cell_type": "code", "source": answer, "metadata": {},
-                                  "outputs": [{"output_type": "stream", "text": output}],
-                                  "execution_count": 1}]}).encode()
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {"run": output},
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "source": answer,
+                    "metadata": {},
+                    "outputs": [{"output_type": "stream", "text": output}],
+                    "execution_count": 1,
+                }
+            ],
+        }
+    ).encode()
 
 
-def graded(session, user_id: int, data: bytes, score: float = 2.0, days_ago: float = 1.0,  # noqa: ANN001
-           flags: list[str] | None = None, slug: str = "squares") -> int:
+def graded(
+    session,
+    user_id: int,
+    data: bytes,
+    score: float = 2.0,
+    days_ago: float = 1.0,
+    flags: list[str] | None = None,
+    slug: str = "squares",
+) -> int:
     exercise = session.scalar(select(Exercise).where(Exercise.slug == slug))
     at = utcnow() - timedelta(days=days_ago)
     submission = Submission(
-        user_id=user_id, exercise_id=exercise.id, purpose=SubmissionPurpose.GRADE,
-        origin="upload", idempotency_token=f"{user_id}-{days_ago}-{score}-{len(data)}",
-        notebook_sha256=put_blob(session, data), notebook_name="s.ipynb",
-        created_at=at, graded_at=at, flags=flags or [],
-        cells=[CellGrade(grade_id="test_squares", kind="test", score=score, max_score=2.0,
-                         needs_manual_grade=False)])
+        user_id=user_id,
+        exercise_id=exercise.id,
+        purpose=SubmissionPurpose.GRADE,
+        origin="upload",
+        idempotency_token=f"{user_id}-{days_ago}-{score}-{len(data)}",
+        notebook_sha256=put_blob(session, data),
+        notebook_name="s.ipynb",
+        created_at=at,
+        graded_at=at,
+        flags=flags or [],
+        cells=[
+            CellGrade(
+                grade_id="test_squares",
+                kind="test",
+                score=score,
+                max_score=2.0,
+                needs_manual_grade=False,
+            )
+        ],
+    )
     # A submission's status is its grading job's: done and not rejected is graded.
     session.add_all([submission, GradingJob(submission=submission, status=JobStatus.DONE)])
     session.commit()
@@ -59,7 +92,7 @@ def weights(session, user_id: int) -> dict[object, float]:
 
 
 @pytest.fixture
-def cli_runner(app, monkeypatch):  # noqa: ANN001, ANN201
+def cli_runner(app, monkeypatch):
     """Run `lms ...` against the test app's database and parse its JSON output."""
     from click.testing import CliRunner
 
@@ -72,14 +105,15 @@ def cli_runner(app, monkeypatch):  # noqa: ANN001, ANN201
         result = CliRunner().invoke(main, list(args), catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return json.loads(result.output)
+
     return run
 
 
-def ids(session) -> dict[str, int]:  # noqa: ANN001
+def ids(session) -> dict[str, int]:
     return dict(session.execute(select(User.email, User.id)).all())
 
 
-def test_a_re_sent_notebook_counts_once(session, users, content) -> None:  # noqa: ANN001
+def test_a_re_sent_notebook_counts_once(session, users, content) -> None:
     trainee = ids(session)[users.trainee]
     first = graded(session, trainee, notebook("x = 1"), days_ago=2)
     # The same work, re-run (other output) and re-spaced: the same evidence.
@@ -91,11 +125,15 @@ def test_a_re_sent_notebook_counts_once(session, users, content) -> None:  # noq
 
 
 def test_a_neighbours_notebook_is_flagged_on_both_sides_and_counts_for_neither(
-        session, users, content, cli_runner) -> None:  # noqa: ANN001
+    session, users, content, cli_runner
+) -> None:
     people = ids(session)
     own = graded(session, people[users.trainee], notebook("total = sum(x * x for x in xs)"))
-    copied = graded(session, people[users.other_trainee],
-                    notebook("total = sum(x * x for x in xs)", output="42"))
+    copied = graded(
+        session,
+        people[users.other_trainee],
+        notebook("total = sum(x * x for x in xs)", output="42"),
+    )
     assert weights(session, people[users.trainee])[own] == 0
     assert weights(session, people[users.other_trainee])[copied] == 0
     assert f"copy:{copied}:1.00" in session.get(Submission, own).flags
@@ -108,7 +146,7 @@ def test_a_neighbours_notebook_is_flagged_on_both_sides_and_counts_for_neither(
     assert by_email[users.trainee]["flags"]["copy"][0]["submission_id"] == own
 
 
-def test_staff_clear_a_flag_and_the_work_then_counts(session, users, content) -> None:  # noqa: ANN001
+def test_staff_clear_a_flag_and_the_work_then_counts(session, users, content) -> None:
     people = ids(session)
     sid = graded(session, people[users.trainee], notebook("a = 1"), flags=["tampered:test_a"])
     assert weights(session, people[users.trainee])[sid] == 0
@@ -120,18 +158,20 @@ def test_staff_clear_a_flag_and_the_work_then_counts(session, users, content) ->
     assert [(f.kind, f.cleared) for f in flags] == [("integrity", True)]
 
 
-def test_the_untouched_release_is_nobodys_copy(session, users, content) -> None:  # noqa: ANN001
+def test_the_untouched_release_is_nobodys_copy(session, users, content) -> None:
     people = ids(session)
     release = session.scalar(
-        select(Blob.data).join(Exercise, Exercise.release_sha256 == Blob.sha256)
-        .where(Exercise.slug == "squares"))
+        select(Blob.data)
+        .join(Exercise, Exercise.release_sha256 == Blob.sha256)
+        .where(Exercise.slug == "squares")
+    )
     first = graded(session, people[users.trainee], release, score=0.0)
     second = graded(session, people[users.other_trainee], release, score=0.0)
     evidence_integrity.fingerprint_new_submissions(session)
     assert not session.get(Submission, first).flags and not session.get(Submission, second).flags
 
 
-def test_recruiter_sees_the_flags_on_the_report(client, auth, session, users, content) -> None:  # noqa: ANN001
+def test_recruiter_sees_the_flags_on_the_report(client, auth, session, users, content) -> None:
     people = ids(session)
     graded(session, people[users.trainee], notebook("y = 3"), flags=["introspection:cell-2"])
     talent.set_sharing(session, people[users.trainee], True)
@@ -140,19 +180,21 @@ def test_recruiter_sees_the_flags_on_the_report(client, auth, session, users, co
     assert 'id="flags"' in html and "introspection:cell-2" in html and "awaiting review" in html
 
 
-def test_clear_flags_from_the_command_line(session, users, content, app, monkeypatch) -> None:  # noqa: ANN001
+def test_clear_flags_from_the_command_line(session, users, content, app, monkeypatch) -> None:
     from click.testing import CliRunner
 
     from lms.cli import main
 
     monkeypatch.setenv("LMS_DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("LMS_SECRET_KEY", "cli-test")
-    sid = graded(session, ids(session)[users.trainee], notebook("b = 2"),
-                 flags=["protocol-violation:cell-1"])
+    sid = graded(
+        session, ids(session)[users.trainee], notebook("b = 2"), flags=["protocol-violation:cell-1"]
+    )
     session.rollback()
     refused = CliRunner().invoke(main, ["clear-flags", str(sid), "--by", users.recruiter])
     assert refused.exit_code == 1 and "Only an instructor or an admin" in refused.output
-    done = CliRunner().invoke(main, ["clear-flags", str(sid), "--by", users.instructor,
-                                     "--note", "asked them"])
+    done = CliRunner().invoke(
+        main, ["clear-flags", str(sid), "--by", users.instructor, "--note", "asked them"]
+    )
     assert done.exit_code == 0, done.output
     assert weights(session, ids(session)[users.trainee])[sid] > 0

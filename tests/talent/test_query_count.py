@@ -22,11 +22,11 @@ PAGES = (
 
 
 @contextmanager
-def counting(app) -> Iterator[list[str]]:  # noqa: ANN001
+def counting(app) -> Iterator[list[str]]:
     """Collect every SQL statement run on the app's engine while the block runs."""
     statements: list[str] = []
 
-    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def record(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     engine = db.engine_for(app)
@@ -37,8 +37,7 @@ def counting(app) -> Iterator[list[str]]:  # noqa: ANN001
         event.remove(engine, "before_cursor_execute", record)
 
 
-def _queries_per_page(tmp_path, fixture_content, password_hash, trainees: int  # noqa: ANN001
-                      ) -> dict[str, int]:
+def _queries_per_page(tmp_path, fixture_content, password_hash, trainees: int) -> dict[str, int]:
     from lms.models import User, UserRole
     from lms.services.content_import import import_content
     from tests.conftest import AuthActions, make_test_app
@@ -48,8 +47,11 @@ def _queries_per_page(tmp_path, fixture_content, password_hash, trainees: int  #
     app = make_test_app(folder)
     with db.sessionmaker_for(app)() as session:
         import_content(session, fixture_content)
-        session.add(User(email="recruiter@example.org", role=UserRole.RECRUITER,
-                         password_hash=password_hash))
+        session.add(
+            User(
+                email="recruiter@example.org", role=UserRole.RECRUITER, password_hash=password_hash
+            )
+        )
         session.commit()
         seed_cohort(session, trainees, months=2, seed=trainees)
     client = app.test_client()
@@ -70,7 +72,8 @@ def _queries_per_page(tmp_path, fixture_content, password_hash, trainees: int  #
 
 @pytest.mark.parametrize("small, large", [(5, 50)])
 def test_recruiter_pages_use_a_constant_number_of_queries(
-        tmp_path, fixture_content, password_hash, small: int, large: int) -> None:  # noqa: ANN001
+    tmp_path, fixture_content, password_hash, small: int, large: int
+) -> None:
     few = _queries_per_page(tmp_path, fixture_content, password_hash, small)
     many = _queries_per_page(tmp_path, fixture_content, password_hash, large)
     assert few == many, (few, many)

@@ -22,62 +22,98 @@ from lms.services.results_import import import_results
 from tests.talent.conftest import results_csv
 
 
-def _graded(session, user_id: int, days_ago: float, cells: dict[str, tuple[float, bool]],  # noqa: ANN001
-            status: SubmissionStatus = SubmissionStatus.GRADED) -> Submission:
+def _graded(
+    session,
+    user_id: int,
+    days_ago: float,
+    cells: dict[str, tuple[float, bool]],
+    status: SubmissionStatus = SubmissionStatus.GRADED,
+) -> Submission:
     exercise = session.scalar(select(Exercise).where(Exercise.slug == "squares"))
     at = utcnow() - timedelta(days=days_ago)
     submission = Submission(
-        user_id=user_id, exercise_id=exercise.id, purpose=SubmissionPurpose.GRADE,
-        origin="upload", idempotency_token=f"t{days_ago}-{status}",
-        notebook_sha256=put_blob(session, b"{}"), notebook_name="s.ipynb",
-        rejected=status is SubmissionStatus.REJECTED, created_at=at, graded_at=at,
-        cells=[CellGrade(grade_id=grade_id, kind="test", score=score, max_score=2.0,
-                         needs_manual_grade=pending)
-               for grade_id, (score, pending) in cells.items()])
+        user_id=user_id,
+        exercise_id=exercise.id,
+        purpose=SubmissionPurpose.GRADE,
+        origin="upload",
+        idempotency_token=f"t{days_ago}-{status}",
+        notebook_sha256=put_blob(session, b"{}"),
+        notebook_name="s.ipynb",
+        rejected=status is SubmissionStatus.REJECTED,
+        created_at=at,
+        graded_at=at,
+        cells=[
+            CellGrade(
+                grade_id=grade_id,
+                kind="test",
+                score=score,
+                max_score=2.0,
+                needs_manual_grade=pending,
+            )
+            for grade_id, (score, pending) in cells.items()
+        ],
+    )
     # The status is the job's: graded and rejected are done, the others are their own state.
-    job_status = {SubmissionStatus.GRADED: JobStatus.DONE,
-                  SubmissionStatus.REJECTED: JobStatus.DONE}
-    session.add_all([submission, GradingJob(
-        submission=submission, status=job_status.get(status) or JobStatus(status.value))])
+    job_status = {
+        SubmissionStatus.GRADED: JobStatus.DONE,
+        SubmissionStatus.REJECTED: JobStatus.DONE,
+    }
+    session.add_all(
+        [
+            submission,
+            GradingJob(
+                submission=submission, status=job_status.get(status) or JobStatus(status.value)
+            ),
+        ]
+    )
     session.commit()
     return submission
 
 
-def test_attempts_are_numbered_across_sources_in_date_order(session, users, content) -> None:  # noqa: ANN001
+def test_attempts_are_numbered_across_sources_in_date_order(session, users, content) -> None:
     from lms.models import User
 
     uid = session.scalar(select(User.id).where(User.email == users.trainee))
     first = _graded(session, uid, 5, {"test_squares": (1.0, False)})
     at = (utcnow() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    import_results(session, results_csv([(users.trainee, "squares", "test_squares", 2, 2, at,
-                                          "practice")]), "other-lms.csv")
+    import_results(
+        session,
+        results_csv([(users.trainee, "squares", "test_squares", 2, 2, at, "practice")]),
+        "other-lms.csv",
+    )
     third = _graded(session, uid, 1, {"test_squares": (2.0, False), "test_total": (0.0, True)})
     _graded(session, uid, 0.5, {"test_squares": (2.0, False)}, SubmissionStatus.FAILED)
     evidence = sorted(readiness.load_evidence(session)[uid], key=lambda e: e.at)
     assert [(e.attempt, e.kind, e.submission_id) for e in evidence] == [
-        (1, "practice", first.id), (2, "practice", f"import:{evidence[1].at.isoformat()}"),
-        (3, "practice", third.id)]
+        (1, "practice", first.id),
+        (2, "practice", f"import:{evidence[1].at.isoformat()}"),
+        (3, "practice", third.id),
+    ]
     assert [e.after_feedback for e in evidence] == [False, True, True]
     # The pending hand-graded cell and the failed grading gave no evidence.
     assert {e.grade_id for e in evidence} == {"test_squares"}
 
 
-def test_trainees_without_evidence_are_scored(session, users, content) -> None:  # noqa: ANN001
+def test_trainees_without_evidence_are_scored(session, users, content) -> None:
     ranked = readiness.role_readiness(session, "junior-dev")
     assert {c.trainee.email for c in ranked} == {users.trainee, users.other_trainee}
     assert {c.readiness.status for c in ranked} == {"not enough evidence"}
     assert readiness.role_readiness(session, "astronaut") is None
 
 
-def test_cohort_figures_are_reused_until_the_data_changes(session, world, users) -> None:  # noqa: ANN001
+def test_cohort_figures_are_reused_until_the_data_changes(session, world, users) -> None:
     readiness.cache.clear()
     before = readiness.cohort_readiness(session)
     assert readiness.cohort_readiness(session) is before  # unchanged data: reused
     at = (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    import_results(session, results_csv([(users.other_trainee, "squares", "test_squares", 2, 2,
-                                          at, "practice")]), "more.csv")
+    import_results(
+        session,
+        results_csv([(users.other_trainee, "squares", "test_squares", 2, 2, at, "practice")]),
+        "more.csv",
+    )
     after = readiness.cohort_readiness(session)
     assert after is not before
     other = world.other_id
-    assert after.by_trainee[other]["junior-dev"].score > before.by_trainee[other][
-        "junior-dev"].score
+    assert (
+        after.by_trainee[other]["junior-dev"].score > before.by_trainee[other]["junior-dev"].score
+    )

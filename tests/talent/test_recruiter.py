@@ -12,12 +12,12 @@ from lms.models import utcnow
 from lms.services import talent
 
 
-def _share_both(session, world) -> None:  # noqa: ANN001
+def _share_both(session, world) -> None:
     talent.set_sharing(session, world.trainee_id, True)
     talent.set_sharing(session, world.other_id, True)
 
 
-def test_pipeline_counts_statuses_and_marks(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_pipeline_counts_statuses_and_marks(client, auth, users, world, session) -> None:
     assert talent.pipeline(session)[0].trainees == 0  # nobody shares: nobody is counted
     _share_both(session, world)
     counts = talent.pipeline(session)[0]
@@ -25,8 +25,9 @@ def test_pipeline_counts_statuses_and_marks(client, auth, users, world, session)
     talent.set_sharing(session, world.other_id, False)  # revoked: no longer counted
     assert talent.pipeline(session)[0].trainees == 1
     talent.set_sharing(session, world.other_id, True)
-    talent.mark_candidate(session, world.trainee_id, "junior-dev", "shortlisted",
-                          world.recruiter_id)
+    talent.mark_candidate(
+        session, world.trainee_id, "junior-dev", "shortlisted", world.recruiter_id
+    )
     talent.mark_candidate(session, world.trainee_id, "junior-dev", "hired", world.recruiter_id)
     counts = talent.pipeline(session)[0]
     # Hired people leave the pipeline's statuses: they are counted as hired, once.
@@ -41,25 +42,32 @@ def test_pipeline_counts_statuses_and_marks(client, auth, users, world, session)
     assert talent.pipeline(session)[0].hired == 0
     assert talent.pipeline(session)[0].ready == 1
     assert [m.status.value for m, _ in talent.mark_history(session, world.trainee_id)] == [
-        "shortlisted", "hired", "cleared"]
+        "shortlisted",
+        "hired",
+        "cleared",
+    ]
 
 
-def test_marks_through_the_report_page(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_marks_through_the_report_page(client, auth, users, world, session) -> None:
     _share_both(session, world)
     auth.login(users.recruiter)
-    response = auth.post(f"/recruiter/candidates/{world.trainee_id}/marks",
-                         {"role": "junior-dev", "status": "interviewing"})
+    response = auth.post(
+        f"/recruiter/candidates/{world.trainee_id}/marks",
+        {"role": "junior-dev", "status": "interviewing"},
+    )
     assert response.status_code == 303
     page = client.get(f"/recruiter/candidates/{world.trainee_id}").get_data(as_text=True)
     assert "junior-dev — interviewing (recruiter@example.org)" in page
-    bad = auth.post(f"/recruiter/candidates/{world.trainee_id}/marks",
-                    {"role": "junior-dev", "status": "adored"})
+    bad = auth.post(
+        f"/recruiter/candidates/{world.trainee_id}/marks",
+        {"role": "junior-dev", "status": "adored"},
+    )
     assert bad.status_code == 303  # refused with a message, nothing stored
     assert len(talent.mark_history(session, world.trainee_id)) == 1
     session.rollback()
 
 
-def test_pipeline_history_from_past_evidence(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_pipeline_history_from_past_evidence(client, auth, users, world, session) -> None:
     from lms.models import User
     from lms.models.talent import ReportShare
 
@@ -85,7 +93,7 @@ def test_pipeline_history_from_past_evidence(client, auth, users, world, session
     assert "<svg" in html and "<polyline" in html and str(today) in html
 
 
-def test_candidate_filters_and_sort(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_candidate_filters_and_sort(client, auth, users, world, session) -> None:
     _share_both(session, world)
     auth.login(users.recruiter)
     base = "/recruiter/roles/junior-dev/candidates"
@@ -101,7 +109,7 @@ def test_candidate_filters_and_sort(client, auth, users, world, session) -> None
     assert users.trainee in html and users.other_trainee in html
 
 
-def test_csv_export(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_csv_export(client, auth, users, world, session) -> None:
     _share_both(session, world)
     auth.login(users.recruiter)
     response = client.get("/recruiter/roles/junior-dev/candidates.csv?status=ready")
@@ -112,10 +120,10 @@ def test_csv_export(client, auth, users, world, session) -> None:  # noqa: ANN00
     assert rows[0]["status"] == "ready" and float(rows[0]["skill:python-basics"]) > 0.6
 
 
-def test_csv_neutralises_formulas(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_csv_neutralises_formulas(client, auth, users, world, session) -> None:
     from lms.models import User
 
-    session.get(User, world.trainee_id).display_name = "=HYPERLINK(\"x\")"
+    session.get(User, world.trainee_id).display_name = '=HYPERLINK("x")'
     session.commit()
     _share_both(session, world)
     auth.login(users.recruiter)
@@ -123,7 +131,7 @@ def test_csv_neutralises_formulas(client, auth, users, world, session) -> None: 
     assert "'=HYPERLINK" in text
 
 
-def test_report_shows_evidence_and_exports_pdf(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_report_shows_evidence_and_exports_pdf(client, auth, users, world, session) -> None:
     _share_both(session, world)
     auth.login(users.recruiter)
     html = client.get(f"/recruiter/candidates/{world.trainee_id}").get_data(as_text=True)
@@ -135,7 +143,7 @@ def test_report_shows_evidence_and_exports_pdf(client, auth, users, world, sessi
     assert pdf.data.startswith(b"%PDF") and len(pdf.data) > 1500
 
 
-def test_admin_sets_cohort_question_through_the_page(client, auth, users, world, session) -> None:  # noqa: ANN001
+def test_admin_sets_cohort_question_through_the_page(client, auth, users, world, session) -> None:
     auth.login(users.admin)
     auth.post("/admin/talent/cohorts", {"slug": "spring", "name": "Spring"})
     cohort_id = talent.list_cohorts(session)[0][0].id

@@ -75,8 +75,13 @@ _IRI_CHECKS = (
 
 
 def _iri_run(first: str) -> list:
-    done = subprocess.run([sys.executable, "-c", _IRI_CHECKS.format(first=first)],
-                          capture_output=True, text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _IRI_CHECKS.format(first=first)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 

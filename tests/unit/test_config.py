@@ -51,7 +51,7 @@ def test_the_cli_runner_sees_the_same_error(tmp_path, monkeypatch) -> None:
     assert "Traceback" not in result.output
 
 
-def main_command():  # noqa: ANN201
+def main_command():
     """`lms`, imported here so the import itself is part of what the tests cover."""
     from lms.cli import main
 
@@ -83,10 +83,14 @@ def test_defaults_and_derived_settings(tmp_path) -> None:
     assert settings.database_url == f"sqlite:///{tmp_path / 'atlas.sqlite'}"
     assert settings.backend == "embedded" and settings.grading_workers == 2
     assert settings.flask_config()["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
-    scaled = Settings.from_env({
-        "LMS_INSTANCE_PATH": str(tmp_path), "LMS_BROKER_URL": "redis://h:6379/0",
-        "LMS_CELERY_VISIBILITY_TIMEOUT": "120", "LMS_LOG_FORMAT": "TEXT",
-    })
+    scaled = Settings.from_env(
+        {
+            "LMS_INSTANCE_PATH": str(tmp_path),
+            "LMS_BROKER_URL": "redis://h:6379/0",
+            "LMS_CELERY_VISIBILITY_TIMEOUT": "120",
+            "LMS_LOG_FORMAT": "TEXT",
+        }
+    )
     # The lease follows the visibility timeout unless set on its own.
     assert scaled.backend == "celery" and scaled.job_lease_seconds == 120.0
     assert scaled.log_format == "text"
@@ -97,10 +101,14 @@ def test_defaults_and_derived_settings(tmp_path) -> None:
 def test_the_celery_settings_derive_from_the_settings(tmp_path) -> None:
     from lms.queue.celery_app import CelerySettings
 
-    settings = Settings.from_env({
-        "LMS_INSTANCE_PATH": str(tmp_path), "LMS_BROKER_URL": "redis://h:1/2",
-        "LMS_JOB_LEASE_SECONDS": "30", "LMS_BROKER_KEY_PREFIX": "atlas-a:",
-    })
+    settings = Settings.from_env(
+        {
+            "LMS_INSTANCE_PATH": str(tmp_path),
+            "LMS_BROKER_URL": "redis://h:1/2",
+            "LMS_JOB_LEASE_SECONDS": "30",
+            "LMS_BROKER_KEY_PREFIX": "atlas-a:",
+        }
+    )
     celery = CelerySettings.from_settings(settings)
     assert (celery.broker_url, celery.database_url) == ("redis://h:1/2", settings.database_url)
     assert (celery.lease_seconds, celery.key_prefix) == (30.0, "atlas-a:")

@@ -179,7 +179,7 @@ def test_jobs_ahead_counts_the_queue_before_a_submission(session, queued) -> Non
     session.rollback()
 
 
-def _status(session, job_id: int) -> str:  # noqa: ANN001
+def _status(session, job_id: int) -> str:
     """The submission's status as a fresh query sees it (derived from the job in SQL)."""
     session.rollback()
     value = session.scalar(
@@ -209,8 +209,14 @@ def test_a_rejected_notebook_is_rejected_once_its_job_is_done(session, queued) -
     job_id = queued()
     grading_jobs.claim(session, job_id, "w1")
     grade_job, _ = grading_jobs.build_grade_job(session, job_id)
-    rejected = GradeResult(submission=grade_job.name, status="rejected", score=0.0,
-                           max_score=3.0, error="not a notebook", job_id=grade_job.job_id)
+    rejected = GradeResult(
+        submission=grade_job.name,
+        status="rejected",
+        score=0.0,
+        max_score=3.0,
+        error="not a notebook",
+        job_id=grade_job.job_id,
+    )
     assert grading_jobs.apply_result(session, job_id, rejected) is True
     assert _status(session, job_id) == "rejected"
     job = session.get(GradingJob, job_id)
@@ -233,7 +239,7 @@ def test_the_status_held_by_a_session_follows_the_transition(session, queued) ->
     session.rollback()
 
 
-def _fail_for_good(session, job_id: int) -> None:  # noqa: ANN001
+def _fail_for_good(session, job_id: int) -> None:
     for attempt in range(grading_jobs.MAX_ATTEMPTS):
         assert grading_jobs.claim(session, job_id, f"w{attempt}")
         grading_jobs.record_failure(session, job_id, f"RuntimeError: try {attempt}")
@@ -249,7 +255,11 @@ def test_retry_requeues_only_a_failed_job_with_fresh_attempts(session, queued) -
     assert _status(session, job_id) == "failed"
     job = queue_ops.retry_job(session, job_id)  # the operations page's retry is the same
     assert (job.status, job.attempts, job.worker, job.finished_at) == (
-        JobStatus.QUEUED, 0, None, None)
+        JobStatus.QUEUED,
+        0,
+        None,
+        None,
+    )
     assert job.submission.error is None and "try 2" in job.error  # the reason stays visible
     assert _status(session, job_id) == "queued"
     assert grading_jobs.claim_next(session, "w") == job_id
@@ -275,9 +285,13 @@ def test_only_the_life_cycle_module_moves_a_job() -> None:
     writers = [
         path.relative_to(root).as_posix()
         for path in root.rglob("*.py")
-        if path != owner and "migrations" not in path.parts
-        and re.search(r"\bstatus\s*=\s*JobStatus|\.status\s*=\s*(Job|Submission)Status|"
-                      r"values\(status=", path.read_text())
+        if path != owner
+        and "migrations" not in path.parts
+        and re.search(
+            r"\bstatus\s*=\s*JobStatus|\.status\s*=\s*(Job|Submission)Status|"
+            r"values\(status=",
+            path.read_text(),
+        )
     ]
     assert writers == []
     assert "status" not in Submission.__table__.columns
@@ -295,20 +309,31 @@ def test_the_migration_derives_every_status_from_a_job(tmp_path) -> None:
     now = "2026-01-01 00:00:00.000000"
     with sqlite3.connect(tmp_path / "old.sqlite") as old:
         old.execute("INSERT INTO blobs VALUES ('b', 2, x'7b7d', ?)", (now,))
-        old.execute("INSERT INTO users (id, email, display_name, password_hash, role, active, "
-                    "created_at) VALUES (1, 'a@b.c', 'A', 'x', 'trainee', 1, ?)", (now,))
-        old.execute("INSERT INTO exercises (id, slug, title, kind, notebook_name, source_sha256, "
-                    "release_sha256, timeout, max_score, updated_at) "
-                    "VALUES (1, 'e', 'E', 'notebook', 'e.ipynb', 'b', 'b', 10, 3, ?)", (now,))
+        old.execute(
+            "INSERT INTO users (id, email, display_name, password_hash, role, active, "
+            "created_at) VALUES (1, 'a@b.c', 'A', 'x', 'trainee', 1, ?)",
+            (now,),
+        )
+        old.execute(
+            "INSERT INTO exercises (id, slug, title, kind, notebook_name, source_sha256, "
+            "release_sha256, timeout, max_score, updated_at) "
+            "VALUES (1, 'e', 'E', 'notebook', 'e.ipynb', 'b', 'b', 10, 3, ?)",
+            (now,),
+        )
         for number, status in enumerate(["graded", "rejected", "queued", "failed", "graded"]):
             old.execute(
                 "INSERT INTO submissions (id, user_id, exercise_id, purpose, origin, "
                 "idempotency_token, notebook_sha256, notebook_name, status, needs_manual_grade, "
                 "flags, created_at) VALUES (?, 1, 1, 'grade', 'seed', ?, 'b', 'e.ipynb', ?, 0, "
-                "'[]', ?)", (number + 1, f"t{number}", status, now))
+                "'[]', ?)",
+                (number + 1, f"t{number}", status, now),
+            )
         # The last one has a job that disagrees with the copy: the job wins.
-        old.execute("INSERT INTO grading_jobs (submission_id, status, attempts, queued_at) "
-                    "VALUES (5, 'running', 1, ?)", (now,))
+        old.execute(
+            "INSERT INTO grading_jobs (submission_id, status, attempts, queued_at) "
+            "VALUES (5, 'running', 1, ?)",
+            (now,),
+        )
     upgrade(url)
     from sqlalchemy.orm import Session
 
@@ -316,12 +341,18 @@ def test_the_migration_derives_every_status_from_a_job(tmp_path) -> None:
 
     engine = make_engine(url)
     with Session(engine) as session:
-        statuses = session.execute(select(Submission.id, Submission.status)
-                                   .order_by(Submission.id)).all()
+        statuses = session.execute(
+            select(Submission.id, Submission.status).order_by(Submission.id)
+        ).all()
         jobs = session.scalar(select(func.count()).select_from(GradingJob))
     engine.dispose()
     assert [status.value for _, status in statuses] == [
-        "graded", "rejected", "queued", "failed", "running"]
+        "graded",
+        "rejected",
+        "queued",
+        "failed",
+        "running",
+    ]
     assert jobs == 5
     command.downgrade(alembic_config(url), "0003")  # and back, the status copied from the jobs
     with sqlite3.connect(tmp_path / "old.sqlite") as old:

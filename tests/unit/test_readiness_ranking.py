@@ -68,8 +68,11 @@ def test_role_readiness_ranking_agrees_with_the_truth(cohort, readiness, role):
 def _precision(cohort, readiness, role):
     truth = cohort.true_levels()
     ready = [email for email in truth if readiness[email][role.id].status == "ready"]
-    truly = [email for email in ready
-             if all(truth[email][r.skill] >= r.level for r in role.skills if r.critical)]
+    truly = [
+        email
+        for email in ready
+        if all(truth[email][r.skill] >= r.level for r in role.skills if r.critical)
+    ]
     return len(truly), len(ready)
 
 
@@ -82,9 +85,13 @@ def test_ready_is_mostly_right_and_a_stricter_confidence_makes_it_surer(cohort, 
     evidence = cohort.evidence_by_trainee()
     difficulties = cohort_difficulties(evidence)
     shipped = score_cohort(evidence, [role], cohort.as_of, difficulties=difficulties)
-    strict = score_cohort(evidence, [role], cohort.as_of,
-                          policy=dataclasses.replace(DEFAULT_POLICY, confidence=0.85),
-                          difficulties=difficulties)
+    strict = score_cohort(
+        evidence,
+        [role],
+        cohort.as_of,
+        policy=dataclasses.replace(DEFAULT_POLICY, confidence=0.85),
+        difficulties=difficulties,
+    )
     truly, ready = _precision(cohort, shipped, role)
     assert ready, "some trainee of a 200-strong cohort should be ready"
     assert truly >= 0.75 * ready

@@ -31,18 +31,24 @@ def bundle():
 
 
 def shipped_roles(bundle) -> list[Role]:
-    return [Role(r.id, tuple(RoleSkill(s.skill, s.level, s.weight, s.critical)
-                             for s in r.skills)) for r in bundle.roles]
+    return [
+        Role(r.id, tuple(RoleSkill(s.skill, s.level, s.weight, s.critical) for s in r.skills))
+        for r in bundle.roles
+    ]
 
 
-def role_history(bundle, role: Role, fraction: float, resends: int = 1,
-                 days: float = 55) -> list[Evidence]:
+def role_history(
+    bundle, role: Role, fraction: float, resends: int = 1, days: float = 55
+) -> list[Evidence]:
     """Every exercise touching the role, each at `fraction` of its points, within `days` days."""
     wanted = {s.skill for s in role.skills}
     items: list[Evidence] = []
     number = 0
-    exercises = [e for e in bundle.exercises.values()
-                 if any(set(e.skills.get(c.grade_id, [])) & wanted for c in e.grade_cells)]
+    exercises = [
+        e
+        for e in bundle.exercises.values()
+        if any(set(e.skills.get(c.grade_id, [])) & wanted for c in e.grade_cells)
+    ]
     for position, exercise in enumerate(exercises):
         for again in range(resends):
             number += 1
@@ -51,10 +57,21 @@ def role_history(bundle, role: Role, fraction: float, resends: int = 1,
                 skills = exercise.skills.get(cell.grade_id, [])
                 if not cell.max_score:
                     continue
-                items += [Evidence(skill, fraction * cell.max_score, cell.max_score, at,
-                                   exercise.kind, exercise.slug, grade_id=cell.grade_id,
-                                   submission_id=number, cell_skills=len(skills),
-                                   fingerprint=str(number)) for skill in skills]
+                items += [
+                    Evidence(
+                        skill,
+                        fraction * cell.max_score,
+                        cell.max_score,
+                        at,
+                        exercise.kind,
+                        exercise.slug,
+                        grade_id=cell.grade_id,
+                        submission_id=number,
+                        cell_skills=len(skills),
+                        fingerprint=str(number),
+                    )
+                    for skill in skills
+                ]
     return items
 
 
@@ -86,8 +103,9 @@ def test_no_evidence_is_zero_and_not_enough_evidence(bundle):
 
 def test_old_evidence_is_stale_with_its_date(bundle):
     role = shipped_roles(bundle)[0]
-    found = status(bundle, role, role_history(bundle, role, 1.0, days=30),
-                   as_of=AS_OF + timedelta(days=200))
+    found = status(
+        bundle, role, role_history(bundle, role, 1.0, days=30), as_of=AS_OF + timedelta(days=200)
+    )
     assert found.status == "stale" and found.stale
     assert found.verified_on is not None and found.verified_on <= AS_OF.date()
     assert "days ago" in str(found.reasons[0])
@@ -95,8 +113,9 @@ def test_old_evidence_is_stale_with_its_date(bundle):
 
 def test_the_figure_orders_by_demonstrated_skill_not_capped(bundle):
     role = shipped_roles(bundle)[0]
-    scores = [status(bundle, role, role_history(bundle, role, f)).score
-              for f in (0.6, 0.8, 0.9, 1.0)]
+    scores = [
+        status(bundle, role, role_history(bundle, role, f)).score for f in (0.6, 0.8, 0.9, 1.0)
+    ]
     assert scores == sorted(scores) and len(set(scores)) == 4 and scores[-1] < 1
 
 
@@ -105,19 +124,33 @@ def _line_role():
 
 
 def _skill(skill, fraction, exercises, start=0):
-    return [Evidence(skill, fraction, 1.0, AS_OF - timedelta(days=5), "assessment",
-                     f"{skill}-{n}", grade_id=f"c{k}", submission_id=f"{skill}-{n}",
-                     fingerprint=f"{skill}-{n}")
-            for n in range(start, start + exercises) for k in range(4)]
+    return [
+        Evidence(
+            skill,
+            fraction,
+            1.0,
+            AS_OF - timedelta(days=5),
+            "assessment",
+            f"{skill}-{n}",
+            grade_id=f"c{k}",
+            submission_id=f"{skill}-{n}",
+            fingerprint=f"{skill}-{n}",
+        )
+        for n in range(start, start + exercises)
+        for k in range(4)
+    ]
 
 
-@pytest.mark.parametrize("a, b, expected", [
-    ((1.0, 6), (1.0, 6), "ready"),
-    ((1.0, 6), (0.55, 6), "one skill short"),
-    ((1.0, 6), (0.75, 1), "more evidence needed"),
-    ((0.2, 6), (0.2, 6), "not ready"),
-    ((1.0, 6), (0.0, 0), "not enough evidence"),
-])
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        ((1.0, 6), (1.0, 6), "ready"),
+        ((1.0, 6), (0.55, 6), "one skill short"),
+        ((1.0, 6), (0.75, 1), "more evidence needed"),
+        ((0.2, 6), (0.2, 6), "not ready"),
+        ((1.0, 6), (0.0, 0), "not enough evidence"),
+    ],
+)
 def test_each_status_means_one_thing(a, b, expected):
     role = _line_role()
     found = score_trainee(_skill("a", *a) + _skill("b", *b), [role], AS_OF)["r"]
@@ -133,8 +166,13 @@ def test_reasons_are_plain_language_in_english_and_french():
     french = dict(re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', po, re.M))
     role = _line_role()
     seen = set()
-    for a, b in [((1.0, 6), (1.0, 6)), ((1.0, 6), (0.55, 6)), ((1.0, 6), (0.75, 1)),
-                 ((0.2, 6), (0.2, 6)), ((1.0, 6), (0.0, 0))]:
+    for a, b in [
+        ((1.0, 6), (1.0, 6)),
+        ((1.0, 6), (0.55, 6)),
+        ((1.0, 6), (0.75, 1)),
+        ((0.2, 6), (0.2, 6)),
+        ((1.0, 6), (0.0, 0)),
+    ]:
         found = score_trainee(_skill("a", *a) + _skill("b", *b), [role], AS_OF)["r"]
         for reason in found.reasons:
             seen.add(reason.message)

@@ -29,7 +29,10 @@ def test_the_environment_sets_what_waitress_gets(tmp_path, monkeypatch) -> None:
     config = Settings.from_env().flask_config()
     adjustments = Adjustments(**waitress_options(config))
     assert (adjustments.threads, adjustments.connection_limit, adjustments.channel_timeout) == (
-        24, 2500, 15)
+        24,
+        2500,
+        15,
+    )
     assert Adjustments(**waitress_options(config, threads=3)).threads == 3  # --threads wins
 
 

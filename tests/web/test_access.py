@@ -47,8 +47,14 @@ EXPECTED = {
     "auth.logout": ALL,
 }
 # auth.use_link is public (the link is the credential): tested in tests/web/test_account_admin.py.
-PUBLIC = {"static", "pygments_css", "auth.login", "auth.set_language", "learn.home",
-          "auth.use_link"}
+PUBLIC = {
+    "static",
+    "pygments_css",
+    "auth.login",
+    "auth.set_language",
+    "learn.home",
+    "auth.use_link",
+}
 OWNED = {
     "exercises.submission",
     "exercises.status",

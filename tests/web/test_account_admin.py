@@ -27,11 +27,11 @@ def _link(html: str) -> str:
     return found.group(1).split("localhost", 1)[1]
 
 
-def test_invitation_link_works_once_and_is_stored_hashed(app, client, auth, users,
-                                                         session) -> None:
+def test_invitation_link_works_once_and_is_stored_hashed(app, client, auth, users, session) -> None:
     auth.login(users.admin)
-    page = auth.post("/admin/", {"email": "new@example.org", "display_name": "New",
-                                 "role": "instructor"})
+    page = auth.post(
+        "/admin/", {"email": "new@example.org", "display_name": "New", "role": "instructor"}
+    )
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     link = _link(page.get_data(as_text=True))
     token = link.rsplit("/", 1)[1]
@@ -39,16 +39,22 @@ def test_invitation_link_works_once_and_is_stored_hashed(app, client, auth, user
     session.rollback()
     assert len(stored) == 1 and token not in stored[0] and len(stored[0]) == 64
     assert "session" not in page.headers.get("Set-Cookie", "") or token not in str(
-        client.get_cookie("session").value)
+        client.get_cookie("session").value
+    )
     auth.logout()
     assert auth.login("new@example.org", "").status_code == 400  # no password yet
     visitor = app.test_client()
     helper = AuthActions(visitor)
     form = visitor.get(link)
     assert form.status_code == 200 and "Choose your password" in form.get_data(as_text=True)
-    done = visitor.post(link, data={"new": "my own password", "confirm": "my own password",
-                                    "csrf_token": helper.csrf_token_from(
-                                        form.get_data(as_text=True))})
+    done = visitor.post(
+        link,
+        data={
+            "new": "my own password",
+            "confirm": "my own password",
+            "csrf_token": helper.csrf_token_from(form.get_data(as_text=True)),
+        },
+    )
     assert done.status_code == 303
     assert helper.login("new@example.org", "my own password").status_code == 302
     assert visitor.get(link).status_code == 404  # spent
@@ -65,8 +71,9 @@ def test_an_expired_link_is_refused(app, client, auth, users, session) -> None:
     assert client.get("/welcome/not-a-token").status_code == 404
 
 
-def test_a_reset_link_replaces_the_password_and_ends_sessions(app, client, auth, users,
-                                                              session) -> None:
+def test_a_reset_link_replaces_the_password_and_ends_sessions(
+    app, client, auth, users, session
+) -> None:
     trainee = app.test_client()
     AuthActions(trainee).login(users.trainee)
     auth.login(users.admin)
@@ -74,8 +81,14 @@ def test_a_reset_link_replaces_the_password_and_ends_sessions(app, client, auth,
     link = _link(page.get_data(as_text=True))
     helper = AuthActions(app.test_client())
     form = helper.client.get(link).get_data(as_text=True)
-    helper.client.post(link, data={"new": "reset password 1", "confirm": "reset password 1",
-                                   "csrf_token": helper.csrf_token_from(form)})
+    helper.client.post(
+        link,
+        data={
+            "new": "reset password 1",
+            "confirm": "reset password 1",
+            "csrf_token": helper.csrf_token_from(form),
+        },
+    )
     assert trainee.get("/learn").status_code == 302  # the old session is over
     assert helper.login(users.trainee, PASSWORD).status_code == 401
     assert helper.login(users.trainee, "reset password 1").status_code == 302
@@ -95,8 +108,7 @@ def test_disable_and_enable(app, client, auth, users, session) -> None:
     assert own.status_code == 403  # no admin locks themself out
 
 
-def test_a_role_change_ends_the_sessions_of_the_old_role(app, client, auth, users,
-                                                         session) -> None:
+def test_a_role_change_ends_the_sessions_of_the_old_role(app, client, auth, users, session) -> None:
     recruiter = app.test_client()
     AuthActions(recruiter).login(users.recruiter)
     assert recruiter.get("/recruiter/").status_code == 200
@@ -110,8 +122,9 @@ def test_a_role_change_ends_the_sessions_of_the_old_role(app, client, auth, user
     assert bad.status_code == 400
 
 
-def test_an_admin_chosen_password_must_be_changed_at_first_sign_in(app, client, auth, users,
-                                                                   session) -> None:
+def test_an_admin_chosen_password_must_be_changed_at_first_sign_in(
+    app, client, auth, users, session
+) -> None:
     auth.login(users.admin)
     page = auth.post(f"/admin/users/{_id(session, users.trainee)}/password")
     assert page.headers["Cache-Control"] == "no-store"
@@ -120,8 +133,10 @@ def test_an_admin_chosen_password_must_be_changed_at_first_sign_in(app, client, 
     trainee = AuthActions(app.test_client())
     assert trainee.login(users.trainee, password).status_code == 302
     assert trainee.client.get("/learn").headers["Location"].endswith("/account/password")
-    trainee.post("/account/password", {"current": password, "new": "mine mine mine",
-                                       "confirm": "mine mine mine"})
+    trainee.post(
+        "/account/password",
+        {"current": password, "new": "mine mine mine", "confirm": "mine mine mine"},
+    )
     assert trainee.client.get("/learn").status_code == 200
 
 
@@ -132,8 +147,7 @@ def test_delete_exports_then_anonymises(app, client, auth, users, session, conte
     refused = auth.post(f"/admin/users/{trainee_id}/delete", {"confirm": "someone else"})
     assert refused.status_code == 400
     response = auth.post(f"/admin/users/{trainee_id}/delete", {"confirm": users.trainee})
-    assert response.status_code == 200 and "attachment" in response.headers[
-        "Content-Disposition"]
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
     export = json.loads(response.get_data(as_text=True))
     assert export["account"]["email"] == users.trainee

@@ -164,8 +164,9 @@ def test_a_cookie_replayed_after_sign_out_opens_nothing(app, client, auth, users
         assert _replay(app, stolen, "/learn", addr).status_code == 302
 
 
-def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, client, auth,
-                                                                     users) -> None:
+def test_a_password_change_ends_the_other_sessions_but_not_this_one(
+    app, client, auth, users
+) -> None:
     auth.login(users.trainee)
     other_device = _cookie(client)
     auth.logout()
@@ -174,9 +175,14 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, client,
     AuthActions = type(auth)
     AuthActions(elsewhere).login(users.trainee)
     elsewhere_cookie = _cookie(elsewhere)
-    response = auth.post("/account/password", {"current": "correct horse battery",
-                                               "new": "a new password 1",
-                                               "confirm": "a new password 1"})
+    response = auth.post(
+        "/account/password",
+        {
+            "current": "correct horse battery",
+            "new": "a new password 1",
+            "confirm": "a new password 1",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/learn").status_code == 200  # this session carries on
     assert _replay(app, elsewhere_cookie, "/skills/my-data.json").status_code == 401
@@ -197,9 +203,14 @@ def test_sign_out_everywhere(app, client, auth, users) -> None:
 
 def test_the_current_password_is_not_a_new_one(client, auth, users) -> None:
     auth.login(users.trainee)
-    same = auth.post("/account/password", {"current": "correct horse battery",
-                                           "new": "correct horse battery",
-                                           "confirm": "correct horse battery"})
+    same = auth.post(
+        "/account/password",
+        {
+            "current": "correct horse battery",
+            "new": "correct horse battery",
+            "confirm": "correct horse battery",
+        },
+    )
     assert same.status_code == 400 and "this is your current one" in same.get_data(as_text=True)
 
 
@@ -208,23 +219,32 @@ def test_the_current_password_is_not_a_new_one(client, auth, users) -> None:
 
 def _login_from(client, auth, email: str, password: str, addr: str):
     token = auth.token("/login")
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": token},
-                       environ_overrides={"REMOTE_ADDR": addr})
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_overrides={"REMOTE_ADDR": addr},
+    )
 
 
 def test_failures_elsewhere_never_lock_the_owner_out(app, client, auth, users) -> None:
     attacker = app.test_client()
     attacker_auth = type(auth)(attacker)
     for _ in range(5):
-        assert _login_from(attacker, attacker_auth, users.trainee, "wrong password!",
-                           "198.51.100.7").status_code == 401
-    refused = _login_from(attacker, attacker_auth, users.trainee, "correct horse battery",
-                          "198.51.100.7")
+        assert (
+            _login_from(
+                attacker, attacker_auth, users.trainee, "wrong password!", "198.51.100.7"
+            ).status_code
+            == 401
+        )
+    refused = _login_from(
+        attacker, attacker_auth, users.trainee, "correct horse battery", "198.51.100.7"
+    )
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     # The owner, from their own address, with the right password: straight in.
-    assert _login_from(client, auth, users.trainee, "correct horse battery",
-                       "192.0.2.10").status_code == 302
+    assert (
+        _login_from(client, auth, users.trainee, "correct horse battery", "192.0.2.10").status_code
+        == 302
+    )
 
 
 def test_delays_grow_with_each_failure(session, users) -> None:
@@ -234,8 +254,14 @@ def test_delays_grow_with_each_failure(session, users) -> None:
 
     waits = []
     for _ in range(8):
-        outcome = accounts.authenticate(session, users.trainee, "nope nope nope", "10.1.1.1",
-                                        max_failures=2, window_seconds=3600)
+        outcome = accounts.authenticate(
+            session,
+            users.trainee,
+            "nope nope nope",
+            "10.1.1.1",
+            max_failures=2,
+            window_seconds=3600,
+        )
         if outcome.throttled:
             waits.append(outcome.retry_after_seconds)
             # Let the wait pass, as time would, so that the next try is checked and fails.
@@ -247,13 +273,16 @@ def test_delays_grow_with_each_failure(session, users) -> None:
 
 def test_one_address_cannot_try_many_accounts(session, users) -> None:
     for number in range(8):
-        accounts.authenticate(session, f"guess{number}@example.org", "nope nope nope",
-                              "10.2.2.2", max_failures=2)
-    outcome = accounts.authenticate(session, users.admin, "correct horse battery", "10.2.2.2",
-                                    max_failures=2)
+        accounts.authenticate(
+            session, f"guess{number}@example.org", "nope nope nope", "10.2.2.2", max_failures=2
+        )
+    outcome = accounts.authenticate(
+        session, users.admin, "correct horse battery", "10.2.2.2", max_failures=2
+    )
     assert outcome.throttled
-    other = accounts.authenticate(session, users.admin, "correct horse battery", "10.3.3.3",
-                                  max_failures=2)
+    other = accounts.authenticate(
+        session, users.admin, "correct horse battery", "10.3.3.3", max_failures=2
+    )
     assert other.user is not None
 
 
@@ -262,11 +291,19 @@ def test_old_sign_in_records_are_pruned(session, users) -> None:
 
     from lms.models import LoginAttempt, utcnow
 
-    session.add(LoginAttempt(email="x@example.org", remote_addr="10.0.0.1", succeeded=False,
-                             at=utcnow() - timedelta(days=accounts.LOGIN_RECORD_DAYS + 1)))
+    session.add(
+        LoginAttempt(
+            email="x@example.org",
+            remote_addr="10.0.0.1",
+            succeeded=False,
+            at=utcnow() - timedelta(days=accounts.LOGIN_RECORD_DAYS + 1),
+        )
+    )
     session.commit()
-    assert accounts.authenticate(session, users.trainee, "correct horse battery",
-                                 "10.0.0.2").user is not None
+    assert (
+        accounts.authenticate(session, users.trainee, "correct horse battery", "10.0.0.2").user
+        is not None
+    )
     emails = session.scalars(select(LoginAttempt.email)).all()
     assert emails == [users.trainee]
 
@@ -282,22 +319,40 @@ def test_scrypt_parameters_and_rehash_on_sign_in(session, users) -> None:
     user.password_hash = generate_password_hash("correct horse battery", method="scrypt")
     session.commit()
     assert user.password_hash.startswith("scrypt:32768:8:1$")  # werkzeug's default: too cheap
-    assert accounts.authenticate(session, users.trainee, "correct horse battery",
-                                 "10.0.0.3").user is not None
+    assert (
+        accounts.authenticate(session, users.trainee, "correct horse battery", "10.0.0.3").user
+        is not None
+    )
     session.refresh(user)
     assert user.password_hash.startswith("scrypt:131072:8:1$")
-    assert accounts.authenticate(session, users.trainee, "correct horse battery",
-                                 "10.0.0.3").user is not None
+    assert (
+        accounts.authenticate(session, users.trainee, "correct horse battery", "10.0.0.3").user
+        is not None
+    )
 
 
 # --- redirects after sign-in stay on the site --------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["/%09/127.0.0.1:5202/x", "/%0a/evil.example",
-                                    "/%0d%0aSet-Cookie:x=1", "/\\evil.example", "///evil.example",
-                                    "/%20/evil.example", "http:/evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/127.0.0.1:5202/x",
+        "/%0a/evil.example",
+        "/%0d%0aSet-Cookie:x=1",
+        "/\\evil.example",
+        "///evil.example",
+        "/%20/evil.example",
+        "http:/evil.example",
+    ],
+)
 def test_next_cannot_leave_the_site_or_break_the_header(client, auth, users, target) -> None:
-    response = client.post(f"/login?next={target}", data={
-        "email": users.trainee, "password": "correct horse battery",
-        "csrf_token": auth.token("/login")})
+    response = client.post(
+        f"/login?next={target}",
+        data={
+            "email": users.trainee,
+            "password": "correct horse battery",
+            "csrf_token": auth.token("/login"),
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"

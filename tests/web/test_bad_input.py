@@ -197,16 +197,23 @@ def _first_graded(cells) -> dict:
     ("payload", "message"),
     [
         (_with_cell_change(lambda cells: cells.append("just a string")), "Cell 1"[:5]),
-        (_with_cell_change(lambda cells: _first_graded(cells)["metadata"]["nbgrader"].update(
-            grade_id=["a", "list"])), "grade_id is text"),
+        (
+            _with_cell_change(
+                lambda cells: _first_graded(cells)["metadata"]["nbgrader"].update(
+                    grade_id=["a", "list"]
+                )
+            ),
+            "grade_id is text",
+        ),
         (_with_cell_change(lambda cells: cells[0].update(source=[1, 2])), "malformed"),
         (_with_cell_change(lambda cells: cells[0].update(metadata="x")), "malformed"),
         (b"[" * 100_000 + b"]" * 100_000, "nested"),
         (b'{"cells": ' + b"[" * 200 + b"]" * 200 + b', "nbformat": 4}', "nested"),
     ],
 )
-def test_crafted_notebooks_are_refused(client, trainee, session, payload: bytes,
-                                       message: str) -> None:
+def test_crafted_notebooks_are_refused(
+    client, trainee, session, payload: bytes, message: str
+) -> None:
     before = _counts(session)
     response = _upload(client, _form(client, trainee, 2), payload)
     assert response.status_code == 400, response.status
@@ -215,18 +222,27 @@ def test_crafted_notebooks_are_refused(client, trainee, session, payload: bytes,
     assert client.get("/exercises/squares").status_code == 200
 
 
-def test_a_stored_malformed_notebook_does_not_break_the_exercise_page(client, trainee, session,
-                                                                      users) -> None:
+def test_a_stored_malformed_notebook_does_not_break_the_exercise_page(
+    client, trainee, session, users
+) -> None:
     from lms.models import Exercise, SubmissionPurpose, SubmissionStatus, User
     from lms.services.blobs import put_blob
 
     user_id = session.scalar(select(User.id).where(User.email == users.trainee))
     exercise_id = session.scalar(select(Exercise.id).where(Exercise.slug == "squares"))
     bad = _with_cell_change(lambda cells: cells.insert(0, "a string"))
-    session.add(Submission(user_id=user_id, exercise_id=exercise_id, notebook_name="x.ipynb",
-                           notebook_sha256=put_blob(session, bad), idempotency_token="old-bad",
-                           origin="upload", purpose=SubmissionPurpose.CHECK,
-                           status=SubmissionStatus.REJECTED))
+    session.add(
+        Submission(
+            user_id=user_id,
+            exercise_id=exercise_id,
+            notebook_name="x.ipynb",
+            notebook_sha256=put_blob(session, bad),
+            idempotency_token="old-bad",
+            origin="upload",
+            purpose=SubmissionPurpose.CHECK,
+            status=SubmissionStatus.REJECTED,
+        )
+    )
     session.commit()
     assert client.get("/exercises/squares").status_code == 200
 
@@ -240,8 +256,9 @@ def _int_routes(app):
 
 
 @pytest.mark.parametrize("number", ["99999999999999999999999", "2147483648", "-1"])
-def test_huge_ids_are_404_on_every_int_route(app, client, auth, users, content,
-                                             number: str) -> None:
+def test_huge_ids_are_404_on_every_int_route(
+    app, client, auth, users, content, number: str
+) -> None:
     from lms.extensions import db
     from lms.services.api_tokens import create_token
 
@@ -254,9 +271,11 @@ def test_huge_ids_are_404_on_every_int_route(app, client, auth, users, content,
         for name in rule.arguments:
             url = url.replace(f"<int:{name}>", number).replace(f"<{name}>", "x")
         method = "get" if "GET" in rule.methods else "post"
-        response = getattr(client, method)(url, headers={"Authorization": f"Bearer {token}"},
-                                           data={"csrf_token": auth.token("/account/password")}
-                                           if method == "post" else None)
+        response = getattr(client, method)(
+            url,
+            headers={"Authorization": f"Bearer {token}"},
+            data={"csrf_token": auth.token("/account/password")} if method == "post" else None,
+        )
         # 405: the same path exists for another method (werkzeug says so before the bound).
         if response.status_code not in (404, 405):
             failures.append((rule.rule, response.status_code))
@@ -266,14 +285,24 @@ def test_huge_ids_are_404_on_every_int_route(app, client, auth, users, content,
 
 def test_query_parameters_named_like_url_arguments(client, auth, users, content) -> None:
     auth.login(users.recruiter)
-    for query in ("?role_id=x", "?_method=POST", "?_external=1", "?status=%00&sort=%ff",
-                  "?min_readiness=nan&min_skill=1e309"):
+    for query in (
+        "?role_id=x",
+        "?_method=POST",
+        "?_external=1",
+        "?status=%00&sort=%ff",
+        "?min_readiness=nan&min_skill=1e309",
+    ):
         response = client.get("/recruiter/roles/junior-dev/candidates" + query)
         assert response.status_code == 200, query
 
 
 def test_a_newline_in_next_is_ignored(client, auth, users) -> None:
-    response = client.post("/login?next=/x%0d%0aLocation:%20//evil", data={
-        "email": users.trainee, "password": "correct horse battery",
-        "csrf_token": auth.token("/login")})
+    response = client.post(
+        "/login?next=/x%0d%0aLocation:%20//evil",
+        data={
+            "email": users.trainee,
+            "password": "correct horse battery",
+            "csrf_token": auth.token("/login"),
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -109,7 +109,7 @@ def counter(tmp_path: Path):
     patient, impatient = make_engine(url), make_engine(url)
 
     @event.listens_for(impatient, "connect")
-    def _no_waiting(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _no_waiting(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA busy_timeout=0")
 
     metadata.create_all(patient)

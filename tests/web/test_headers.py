@@ -10,8 +10,13 @@ from lms.services import talent
 
 def test_pages_with_data_are_not_stored(client, auth, users, content) -> None:
     auth.login(users.admin)
-    for path in ("/admin/", "/recruiter/", "/recruiter/roles/junior-dev/candidates.csv",
-                 "/learn", "/login"):
+    for path in (
+        "/admin/",
+        "/recruiter/",
+        "/recruiter/roles/junior-dev/candidates.csv",
+        "/learn",
+        "/login",
+    ):
         assert client.get(path).headers["Cache-Control"] == "no-store", path
     with client.get("/static/atlas.css") as asset:
         assert "no-store" not in asset.headers.get("Cache-Control", "")
@@ -25,8 +30,10 @@ def test_a_report_and_its_pdf_are_not_stored(client, auth, users, session, conte
     trainee_id = session.scalar(select(User.id).where(User.email == users.trainee))
     talent.set_sharing(session, trainee_id, True)
     auth.login(users.recruiter)
-    for path in (f"/recruiter/candidates/{trainee_id}",
-                 f"/recruiter/candidates/{trainee_id}/report.pdf"):
+    for path in (
+        f"/recruiter/candidates/{trainee_id}",
+        f"/recruiter/candidates/{trainee_id}/report.pdf",
+    ):
         response = client.get(path)
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
 

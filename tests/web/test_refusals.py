@@ -87,12 +87,18 @@ def test_a_flashed_refusal_is_translated_and_filled_in(client, auth, users, sess
 
 @pytest.mark.parametrize(
     ("error", "status"),
-    [(Invalid, 400), (Forbidden, 403), (NotFound, 404), (Conflict, 409), (TooLarge, 413),
-     (TooMany, 429)],
+    [
+        (Invalid, 400),
+        (Forbidden, 403),
+        (NotFound, 404),
+        (Conflict, 409),
+        (TooLarge, 413),
+        (TooMany, 429),
+    ],
 )
 def test_each_kind_has_its_status(app: Flask, error: type[DomainError], status: int) -> None:
     @app.get("/refuse")
-    def refuse():  # noqa: ANN202
+    def refuse():
         raise error(N_("There is no exercise %(slug)s."), slug="nope")
 
     response = app.test_client().get("/refuse", headers={"Accept": "application/json"})

@@ -19,8 +19,14 @@ branch_labels = None
 depends_on = None
 
 STATUS = sa.Enum(
-    "queued", "running", "graded", "rejected", "failed",
-    name="submissionstatus", native_enum=False, length=20,
+    "queued",
+    "running",
+    "graded",
+    "rejected",
+    "failed",
+    name="submissionstatus",
+    native_enum=False,
+    length=20,
 )
 
 
