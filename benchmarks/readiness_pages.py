@@ -112,7 +112,7 @@ def main() -> None:
     from lms import create_app
     from lms.extensions import db, make_engine
     from lms.models import Base, User, UserRole
-    from lms.services import role_readiness as readiness
+    from lms.services import role_readiness
     from lms.services.accounts import hash_password
     from lms.services.content_import import import_content
     from lms.services.seed import seed_cohort
@@ -166,11 +166,11 @@ def main() -> None:
         )
         print(f"{'/login (baseline)':<66} {baseline * 1000:7.1f}ms {1.0:8.1f}")
         for page in pages:
-            readiness.cache.clear()
+            role_readiness.cache.clear()
             queries.clear()
             client.get(page)
             count = len(queries)
-            cold = median_seconds(client, page, args.runs, readiness.cache.clear)
+            cold = median_seconds(client, page, args.runs, role_readiness.cache.clear)
             warm = median_seconds(client, page, args.runs)
             print(
                 f"{page:<66} {cold * 1000:7.1f}ms {cold / baseline:8.1f}"

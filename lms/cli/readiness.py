@@ -32,12 +32,12 @@ def _session(app: Flask):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the only format for now).")
 def readiness_command(role_id: str, as_json: bool) -> None:
     """Every trainee's readiness for ROLE, best first, with the evidence behind each skill."""
-    from lms.services import role_readiness as readiness
+    from lms.services import role_readiness
 
     with _session(_app()) as session:
-        ranked = readiness.role_readiness(session, role_id)
+        ranked = role_readiness.role_readiness(session, role_id)
         if ranked is None:
-            roles = ", ".join(r.id for r in readiness.load_roles(session)) or "none imported"
+            roles = ", ".join(r.id for r in role_readiness.load_roles(session)) or "none imported"
             raise click.UsageError(f"Unknown role {role_id!r}; roles: {roles}.")
     if as_json:
         json.dump([entry.as_json() for entry in ranked], sys.stdout, indent=1)

@@ -21,8 +21,7 @@ from lms.models import (
     User,
     utcnow,
 )
-from lms.services import evidence_integrity, talent
-from lms.services import role_readiness as readiness
+from lms.services import evidence_integrity, role_readiness, talent
 from lms.services.blobs import put_blob
 
 
@@ -86,7 +85,7 @@ def graded(
 
 def weights(session, user_id: int) -> dict[object, float]:
     """Submission id -> the weight its python-basics cell got."""
-    found = readiness.trainee_readiness(session, user_id)["junior-dev"]
+    found = role_readiness.trainee_readiness(session, user_id)["junior-dev"]
     line = next(line for line in found.skills if line.skill == "python-basics")
     return {ev.submission_id: weight for ev, weight in line.weighted_evidence()}
 

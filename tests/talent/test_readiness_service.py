@@ -16,7 +16,7 @@ from lms.models import (
     SubmissionStatus,
     utcnow,
 )
-from lms.services import role_readiness as readiness
+from lms.services import role_readiness
 from lms.services.blobs import put_blob
 from lms.services.results_import import import_results
 from tests.talent.conftest import results_csv
@@ -83,7 +83,7 @@ def test_attempts_are_numbered_across_sources_in_date_order(session, users, cont
     )
     third = _graded(session, uid, 1, {"test_squares": (2.0, False), "test_total": (0.0, True)})
     _graded(session, uid, 0.5, {"test_squares": (2.0, False)}, SubmissionStatus.FAILED)
-    evidence = sorted(readiness.load_evidence(session)[uid], key=lambda e: e.at)
+    evidence = sorted(role_readiness.load_evidence(session)[uid], key=lambda e: e.at)
     assert [(e.attempt, e.kind, e.submission_id) for e in evidence] == [
         (1, "practice", first.id),
         (2, "practice", f"import:{evidence[1].at.isoformat()}"),
@@ -95,23 +95,23 @@ def test_attempts_are_numbered_across_sources_in_date_order(session, users, cont
 
 
 def test_trainees_without_evidence_are_scored(session, users, content) -> None:
-    ranked = readiness.role_readiness(session, "junior-dev")
+    ranked = role_readiness.role_readiness(session, "junior-dev")
     assert {c.trainee.email for c in ranked} == {users.trainee, users.other_trainee}
     assert {c.readiness.status for c in ranked} == {"not enough evidence"}
-    assert readiness.role_readiness(session, "astronaut") is None
+    assert role_readiness.role_readiness(session, "astronaut") is None
 
 
 def test_cohort_figures_are_reused_until_the_data_changes(session, world, users) -> None:
-    readiness.cache.clear()
-    before = readiness.cohort_readiness(session)
-    assert readiness.cohort_readiness(session) is before  # unchanged data: reused
+    role_readiness.cache.clear()
+    before = role_readiness.cohort_readiness(session)
+    assert role_readiness.cohort_readiness(session) is before  # unchanged data: reused
     at = (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     import_results(
         session,
         results_csv([(users.other_trainee, "squares", "test_squares", 2, 2, at, "practice")]),
         "more.csv",
     )
-    after = readiness.cohort_readiness(session)
+    after = role_readiness.cohort_readiness(session)
     assert after is not before
     other = world.other_id
     assert (

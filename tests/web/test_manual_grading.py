@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.models import CellGrade, Submission, SubmissionPurpose, User
-from lms.services import exercise_difficulty, manual_grading, readiness, submissions
+from lms.services import exercise_difficulty, manual_grading, role_readiness, submissions
 from lms.services.content_import import import_content
 
 # An exercise with every kind of grade cell: a test, a written answer, a task.
@@ -365,9 +365,9 @@ def test_trainee_sees_the_manual_score_and_comment(client, auth, users, graded) 
 def test_a_manual_grade_is_evidence_for_readiness(app, session, users, graded) -> None:
     # Not graded yet: the written answer says nothing about its skill.
     trainee = _user_id(session, users.trainee)
-    evidence = readiness.load_evidence(session, [trainee])[trainee]
+    evidence = role_readiness.load_evidence(session, [trainee])[trainee]
     assert not [e for e in evidence if e.grade_id == "explain"]
-    before = readiness.data_version(session)
+    before = role_readiness.data_version(session)
     session.rollback()
     grader = _user_id(session, users.instructor)
     manual_grading.record_grade(
@@ -378,10 +378,10 @@ def test_a_manual_grade_is_evidence_for_readiness(app, session, users, graded) -
         comment="",
         grader_id=grader,
     )
-    evidence = readiness.load_evidence(session, [trainee])[trainee]
+    evidence = role_readiness.load_evidence(session, [trainee])[trainee]
     explain = [e for e in evidence if e.grade_id == "explain"]
     assert [(e.score, e.submission_id) for e in explain] == [(2.0, graded["latest"])]
-    changed = readiness.data_version(session)
+    changed = role_readiness.data_version(session)
     assert changed != before
     # Re-grading changes the fingerprint even if the sum of scores comes out the same.
     manual_grading.record_grade(
@@ -392,7 +392,7 @@ def test_a_manual_grade_is_evidence_for_readiness(app, session, users, graded) -
         comment="same score",
         grader_id=grader,
     )
-    assert readiness.data_version(session) != changed
+    assert role_readiness.data_version(session) != changed
     session.rollback()
 
 
