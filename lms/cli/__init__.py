@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lms.cli.content",
         "Validate the content, then release and grade every exercise in the sandbox.",
     ),
+    "clear-flags": (
+        "lms.cli.readiness",
+        "Let a reviewed, flagged submission (tampering, copy, ...) count toward readiness.",
+    ),
     "create-token": (
         "lms.cli.readiness",
         "Create an API token for /api/v1 (printed once; only its hash is stored).",

@@ -77,4 +77,6 @@ def test_recruiter_pages_use_a_constant_number_of_queries(
     few = _queries_per_page(tmp_path, fixture_content, password_hash, small)
     many = _queries_per_page(tmp_path, fixture_content, password_hash, large)
     assert few == many, (few, many)
-    assert max(many.values()) < 25, many
+    # Constant is what matters (above); the cap only catches a page that grows a loop of
+    # queries. The report reads consent, flags, clearances and fingerprints besides evidence.
+    assert max(many.values()) <= 30, many
