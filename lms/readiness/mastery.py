@@ -112,8 +112,13 @@ class Mastery:
         return self.evidence_weight > 0
 
     def weighted_evidence(self) -> tuple[WeightedEvidence, ...]:
-        """Each piece of evidence with the weight it was given: what explains this mastery."""
-        return tuple(map(WeightedEvidence, self.evidence, self.weights))
+        """Each piece of evidence with the weight it was given, oldest first (then by exercise
+        and cell): what explains this mastery, in the same order on every database."""
+        pairs = sorted(
+            zip(self.evidence, self.weights, strict=True),
+            key=lambda pair: (pair[0].at, pair[0].exercise, pair[0].grade_id),
+        )
+        return tuple(WeightedEvidence(ev, weight) for ev, weight in pairs)
 
     def chance_above(self, level: float) -> float:
         """Posterior probability that the true level is at least `level` (0 without evidence)."""
