@@ -82,7 +82,8 @@ class Submission(Base):
         status: Mapped[SubmissionStatus]  # derived from the job (lms.models.grading_jobs)
 
     def status_json(self) -> dict[str, Any]:
-        """What the trainee's page polls: never hidden tests, never the executed notebook."""
+        """What the trainee's page polls: never hidden tests, never the executed notebook, never
+        the grader's flags (lms.services.submissions.status_for adds what the viewer may see)."""
         return {
             "id": self.id,
             "purpose": self.purpose.value,
@@ -93,7 +94,6 @@ class Submission(Base):
             "max_score": self.max_score,
             "needs_manual_grade": self.needs_manual_grade,
             "error": self.error,
-            "flags": list(self.flags or []),
             "cells": [cell.to_json() for cell in self.cells],
             "created_at": self.created_at.isoformat(),
             "graded_at": self.graded_at.isoformat() if self.graded_at else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from lms.models import (
     User,
     utcnow,
 )
+from lms.readiness.evidence import is_blocking_flag
 from lms.services.blobs import get_blob, put_blob
 from lms.services.notebooks import (
     NotebookRejected,
@@ -147,6 +149,38 @@ def visible_submission(session: Session, submission_id: int, viewer: User) -> Su
     if submission.user_id == viewer.id or viewer.is_staff:
         return submission
     return None
+
+
+# Flags of the trainee's own making, found in the file they handed in (not by running it).
+_CHANGED_CELLS = ("tampered:", "deleted:")
+
+
+def trainee_notices(flags: list[str] | None) -> list[str]:
+    """What a trainee is told about their result's flags: plain notices, never the flags.
+
+    The grader's flags come partly from the run that held the hidden tests: a `timeout:cell-N`
+    there, a `tampered-runtime:<name>` or `introspection:<id>` a hidden test caught, would say
+    where the hidden tests are and what they do. So a trainee reads only "changed" (test cells of
+    their file were edited or deleted: graded from the original) and "review" (the attempt waits
+    for an instructor before it counts), with no cell, name or kind; what their code did in a run
+    they may see is in the feedback, which comes from the visible-tests run."""
+    flags = [str(flag) for flag in flags or ()]
+    notices = []
+    if any(flag.startswith(_CHANGED_CELLS) for flag in flags):
+        notices.append("changed")
+    if any(is_blocking_flag(flag) for flag in flags):
+        notices.append("review")
+    return notices
+
+
+def status_for(submission: Submission, viewer: User) -> dict[str, Any]:
+    """A submission's status as `viewer` may read it: the trainee gets notices, staff also get
+    the grader's flags."""
+    body = submission.status_json()
+    body["notices"] = trainee_notices(submission.flags)
+    if viewer.is_staff:
+        body["flags"] = list(submission.flags or [])
+    return body
 
 
 def attempts(session: Session, user_id: int, exercise_id: int) -> list[Submission]:

@@ -46,6 +46,7 @@ from lms.models.talent import (
 )
 from lms.readiness import score_cohort
 from lms.services import audit, role_readiness
+from lms.services.submissions import trainee_notices
 
 PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
 
@@ -506,7 +507,8 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
                 "score": s.score,
                 "max_score": s.max_score,
                 "created_at": s.created_at.isoformat(),
-                "flags": list(s.flags or []),
+                # never the grader's flags: they can tell where hidden tests are
+                "notices": trainee_notices(s.flags),
                 "cells": cells.get(s.id, []),
                 "notebook_name": s.notebook_name,
                 "notebook": notebooks.get(s.notebook_sha256, b"").decode("utf-8", "replace"),

@@ -3,7 +3,9 @@
   "use strict";
   const panel = document.getElementById("result");
   if (!panel) return;
-  const msg = (key) => panel.dataset["msg" + key.charAt(0).toUpperCase() + key.slice(1)] || key;
+  // msg("notice-review") reads data-msg-notice-review (dataset key msgNoticeReview).
+  const camel = (key) => key.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+  const msg = (key) => panel.dataset["msg" + camel(key.charAt(0).toUpperCase() + key.slice(1))] || key;
   const statusLine = panel.querySelector(".result-status");
   const body = panel.querySelector(".result-body");
 
@@ -33,7 +35,8 @@
     statusLine.textContent = data.purpose === "check" ? msg("check") : msg(data.status);
     const parts = [];
     if (data.error) parts.push(el("p", { class: "flash flash-error", role: "alert" }, data.error));
-    if ((data.flags || []).some((f) => f.startsWith("tampered:"))) parts.push(el("p", { class: "flash" }, msg("tampered")));
+    // Plain notices only (the grader's flags can tell where hidden tests are: staff read them).
+    (data.notices || []).forEach((n) => parts.push(el("p", { class: "flash notice-" + n }, msg("notice-" + n))));
     if (data.status === "graded") {
       parts.push(el("p", { class: "result-score" }, msg("score") + ": " + fmt(data.score) + " / " + fmt(data.max_score)));
       const table = el("table", { class: "table cells" });

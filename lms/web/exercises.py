@@ -192,7 +192,7 @@ def submission(submission_id: int):
 def status(submission_id: int) -> Response:
     """What the exercise page polls while grading runs."""
     found = _visible_or_404(submission_id)
-    body = found.status_json()
+    body = submissions.status_for(found, current_user)
     if found.status is SubmissionStatus.QUEUED:
         body["jobs_ahead"] = grading_jobs.jobs_ahead(db.session, submission_id)
     if found.feedback_html:

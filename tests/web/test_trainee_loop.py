@@ -153,3 +153,63 @@ def test_upload_is_stored_unchanged(run_jobs, client, trainee, session) -> None:
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Squares" in html
     assert client.get(f"/submissions/{submission_id}/notebook").data == raw
+
+
+# Passes the visible test (squares(3)) and hangs only on the hidden one (squares(0)); the next
+# answer inspects the test that calls it only when that test is a hidden one (n == 0).
+HANGS_UNDER_HIDDEN = dict(
+    RIGHT,
+    squares="def squares(n):\n    while not n:\n        pass\n    return [i * i for i in range(n)]",
+)
+PEEKS_UNDER_HIDDEN = dict(
+    RIGHT,
+    squares="import sys\n"
+    "def squares(n):\n"
+    "    if n == 0:\n"
+    "        print(sys._getframe(1).f_code.co_consts)\n"
+    "    return [i * i for i in range(n)]",
+)
+HIDDEN_TRACES = ("HIDDEN-MARKER", "squares(0)", "timeout", "time limit", "CellTimeoutError")
+HIDDEN_FLAGS = ("timeout:", "introspection:", "cell-")
+
+
+@pytest.mark.parametrize(
+    ("answers", "flag"),
+    [
+        (HANGS_UNDER_HIDDEN, "timeout:test_squares"),
+        (PEEKS_UNDER_HIDDEN, "introspection:test_squares"),
+    ],
+    ids=["timeout-under-hidden-tests", "introspection-under-hidden-tests"],
+)
+def test_what_only_the_hidden_run_did_reaches_no_trainee(
+    run_jobs, client, trainee, users, session, answers, flag
+) -> None:
+    from lms.models import Exercise
+
+    session.query(Exercise).filter_by(slug="squares").one().timeout = 1.0
+    session.commit()
+    status_url = _browser_submit(client, trainee, answers).json["status_url"]
+    assert run_jobs() == 1
+    status = client.get(status_url)
+    body = status.get_data(as_text=True)
+    assert status.json["status"] == "graded" and status.json["score"] == 1.0  # test_squares: 0
+    assert "flags" not in status.json
+    for trace in HIDDEN_TRACES + HIDDEN_FLAGS:
+        assert trace not in body, trace
+    if flag.startswith("introspection:"):
+        assert status.json["notices"] == ["review"]  # held for review, in plain words
+    seen = [
+        body,
+        client.get(status.json["feedback_url"]).get_data(as_text=True),
+        client.get(status.json["page_url"]).get_data(as_text=True),
+        client.get("/exercises/squares").get_data(as_text=True),
+        client.get("/skills/my-data.json").get_data(as_text=True),
+    ]
+    for page in seen:
+        for trace in HIDDEN_TRACES:
+            assert trace not in page, trace
+        assert flag not in page
+    # Staff still read the grader's flags (and the executed notebook).
+    trainee.logout()
+    trainee.login(users.instructor)
+    assert flag in client.get(status_url).json["flags"]
