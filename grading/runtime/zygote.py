@@ -18,14 +18,13 @@ import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 import traceback
 
 from grading.runtime import cgroups, executor, protocol, sandbox, seccomp, syscalls, verdict
+from grading.runtime import scratch as scratch_dir
 from grading.runtime.limits import Limits
 
-_SCRATCH_PREFIX = "atlas-runtime-"
 _PROBE_UID = 65534
 
 
@@ -33,9 +32,9 @@ def main(control_fd: int, preload: list[str]) -> None:
     """Serve spawn requests on `control_fd` until the host closes it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
-    _remove_stale_scratch()
-    scratch = tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
-    os.chmod(scratch, 0o711)
+    scratch_dir.remove_stale()
+    own = scratch_dir.create()  # locked for as long as this server (or a job it started) lives
+    scratch = own.path
     os.environ["HOME"] = os.environ["IPYTHONDIR"] = os.path.join(scratch, "home")
     os.mkdir(os.environ["HOME"], 0o700)
     loaded = _preload(preload)
@@ -58,17 +57,7 @@ def main(control_fd: int, preload: list[str]) -> None:
     finally:
         _wait_for_supervisors(timeout=10.0)
         layout.remove()
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _remove_stale_scratch() -> None:
-    # Scratch folders of fork servers that were killed before they could remove their own.
-    base = tempfile.gettempdir()
-    for name in os.listdir(base):
-        owner = name.removeprefix(_SCRATCH_PREFIX).split("-")[0]
-        if name.startswith(_SCRATCH_PREFIX) and owner.isdigit():
-            if not cgroups.process_alive(int(owner)):
-                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        own.remove()
 
 
 def _preload(modules: list[str]) -> list[str]:
