@@ -495,3 +495,21 @@ def test_an_unprivileged_host_gets_a_user_namespace_sandbox():
     assert [i for i in report["issues"] if i[1] == "timeout"] == [[4, "timeout"]]
     assert _errors(outputs[5]) == ["SystemExit"]  # RLIMIT_NPROC counts this namespace's uid
     assert "refused" in outputs[5][0]["evalue"]
+
+
+def test_a_preloaded_library_changed_by_one_job_is_pristine_in_the_next(run):
+    pytest.importorskip("sklearn")
+    poisoned = run(
+        "import sys\nprint('sklearn.metrics' in sys.modules)",  # loaded before any trainee code
+        "import sklearn.metrics as m, numpy as np\n"
+        "m.accuracy_score = lambda *a, **k: 1.0\nm._poisoned = np._poisoned = True\n"
+        "m.accuracy_score([0], [1])",
+    )
+    assert poisoned.outputs[0][0]["text"] == "True\n"
+    assert _result(poisoned.outputs[1]) == "1.0"
+    fresh = run(
+        "import sklearn.metrics as m, numpy as np\n"
+        "(hasattr(m, '_poisoned'), hasattr(np, '_poisoned'), float(m.accuracy_score([0], [1])))"
+    )
+    assert fresh.issues == ()
+    assert _result(fresh.outputs[0]) == "(False, False, 0.0)"
