@@ -8,9 +8,14 @@ under contention, and a quota (cpu.cfs_quota_us / cpu.max) of `Limits.cpu_cores`
 one job's processes cannot take the whole machine from the others. After the job, what is left
 is killed and the cgroups removed; the OOM and pids counters say why a sandbox died.
 
-v1 (hybrid hosts): `atlas-<pid>` under the fork server's own cgroup of each controller.
-v2 (unified hosts, e.g. a default Debian 12): `atlas-<pid>` under the root cgroup, because a
-cgroup holding processes (the server's own) cannot hand controllers down to children.
+v1 (hybrid hosts): `atlas-grader-<pid>-<random>` under the fork server's own cgroup of each
+controller. v2 (unified hosts, e.g. a default Debian 12): the same under the root cgroup,
+because a cgroup holding processes (the server's own) cannot hand controllers down to children.
+Each parent is the server's own by an flock it holds on the folder for its lifetime (as its
+scratch folder, grading/runtime/scratch.py): a starting server removes only the
+`atlas-grader-*` parents whose lock it can take, never by pid (servers in other pid namespaces
+share the tree); a bare `atlas-<pid>` of a server from before the lock, only when no process
+has that pid here.
 At start, `Cgroups.create` runs one whole job lifecycle as a probe; whatever fails is left out
 (and reported), so the sandbox degrades to rlimits instead of failing every run.
 """
@@ -18,11 +23,15 @@ At start, `Cgroups.create` runs one whole job lifecycle as a probe; whatever fai
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import time
 from dataclasses import dataclass, field
 
+from grading.runtime import scratch
+
 CONTROLLERS = ("pids", "memory", "cpu")
+_PREFIX = "atlas-grader-"
 CPU_PERIOD_US = 100_000
 
 # What each version calls the same thing.
@@ -38,15 +47,18 @@ class Cgroups:
 
     version: int = 0
     parents: dict[str, str] = field(default_factory=dict)
+    locks: list[int] = field(default_factory=list)  # held on each parent while it is ours
 
     @classmethod
     def create(cls, pid: int) -> Cgroups:
-        """Set up `atlas-<pid>` parents where the host allows, each proven by a probe job."""
-        layout = _v1_parents(pid)
+        """Set up `atlas-grader-<pid>-<random>` parents where the host allows, each locked by this
+        process and proven by a probe job."""
+        locks: list[int] = []
+        layout = _v1_parents(pid, locks)
         version = 1
         if not layout:
-            layout, version = _v2_parents(pid), 2
-        cgroups = cls(version, layout)
+            layout, version = _v2_parents(pid, locks), 2
+        cgroups = cls(version, layout, locks)
         for controller in list(cgroups.parents):
             if not cgroups._probe(controller):
                 del cgroups.parents[controller]
@@ -87,6 +99,9 @@ class Cgroups:
                 if entry.is_dir():
                     _kill_and_remove(entry.path, self.version)
             _rmdir_quietly(path)
+        for fd in self.locks:
+            os.close(fd)
+        self.locks.clear()
 
 
 def _mounts(fstype: str) -> list[tuple[str, set[str]]]:
@@ -113,20 +128,20 @@ def _own_paths() -> dict[str, str]:
     return paths
 
 
-def _v1_parents(pid: int) -> dict[str, str]:
+def _v1_parents(pid: int, locks: list[int]) -> dict[str, str]:
     own = _own_paths()
     parents = {}
     for mountpoint, options in _mounts("cgroup"):
         for controller in CONTROLLERS:
             if controller in options and controller in own:
                 base = os.path.join(mountpoint, own[controller].lstrip("/"))
-                path = _make_parent(base, pid)
+                path = _make_parent(base, pid, locks)
                 if path:
                     parents[controller] = path
     return parents
 
 
-def _v2_parents(pid: int) -> dict[str, str]:
+def _v2_parents(pid: int, locks: list[int]) -> dict[str, str]:
     for mountpoint, _ in _mounts("cgroup2"):
         available = _read_text(mountpoint, "cgroup.controllers").split()
         wanted = [c for c in CONTROLLERS if c in available]
@@ -135,7 +150,7 @@ def _v2_parents(pid: int) -> dict[str, str]:
         enable = " ".join(f"+{c}" for c in wanted)
         try:
             _write(mountpoint, "cgroup.subtree_control", enable)
-            path = _make_parent(mountpoint, pid)
+            path = _make_parent(mountpoint, pid, locks)
             if path is None:
                 continue
             _write(path, "cgroup.subtree_control", enable)
@@ -145,41 +160,54 @@ def _v2_parents(pid: int) -> dict[str, str]:
     return {}
 
 
-def _make_parent(base: str, pid: int) -> str | None:
+def _make_parent(base: str, pid: int, locks: list[int]) -> str | None:
     _remove_stale(base)
-    path = os.path.join(base, f"atlas-{pid}")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError:
-        return None
-    return path
+    for _ in range(5):
+        # A pid alone could be another namespace's server's: the name is unique, the lock ours.
+        path = os.path.join(base, f"{_PREFIX}{pid}-{secrets.token_hex(4)}")
+        try:
+            os.mkdir(path)
+            fd = scratch.hold(path)
+        except OSError:
+            return None
+        if fd is not None:
+            locks.append(fd)
+            return path
+    return None
 
 
 def _remove_stale(base: str) -> None:
-    # Empty leftovers of fork servers that were killed (and so could not clean up).
+    # Empty leftovers of fork servers that were killed (and so could not clean up): the
+    # parents whose lock is free.
     try:
         entries = [e for e in os.scandir(base) if e.name.startswith("atlas-") and e.is_dir()]
     except OSError:
         return
     for entry in entries:
-        owner = entry.name.removeprefix("atlas-")
-        if not owner.isdigit() or process_alive(int(owner)):
+        legacy = entry.name.removeprefix("atlas-")
+        if legacy.isdigit():
+            if not scratch.process_alive(int(legacy)):
+                _remove_parent(entry.path)
             continue
-        for job in os.scandir(entry.path):
-            if job.is_dir():
-                _rmdir_quietly(job.path)  # fails, harmlessly, if anything still runs in it
-        _rmdir_quietly(entry.path)
+        if not entry.name.startswith(_PREFIX):
+            continue
+        fd = scratch.take_if_free(entry.path)
+        if fd is None:
+            continue
+        try:
+            _remove_parent(entry.path)
+        finally:
+            os.close(fd)
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process with this pid exists."""
+def _remove_parent(path: str) -> None:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        jobs = [job.path for job in os.scandir(path) if job.is_dir()]
+    except OSError:
+        return
+    for job in jobs:
+        _rmdir_quietly(job)  # fails, harmlessly, if anything still runs in it
+    _rmdir_quietly(path)
 
 
 @dataclass

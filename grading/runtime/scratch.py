@@ -17,7 +17,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
-PREFIX = "atlas-runtime-"
+PREFIX = "atlas-scratch-"
+# Folders of fork servers from before the lock (no lock held): their pid in the name is all
+# there is, so they are removed by the old rule, only when no process has that pid here.
+LEGACY_PREFIX = "atlas-runtime-"
 
 
 @dataclass(frozen=True)
@@ -33,22 +36,45 @@ class Scratch:
         os.close(self.fd)
 
 
+def hold(path: str) -> int | None:
+    """Lock the folder this process just made; its descriptor, or None if a cleaner removed it
+    first (the caller makes another)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    # Blocking: a cleaner that took the lock of this brand-new, still unlocked folder deletes
+    # it and lets go; the check below then sees it gone.
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        if os.stat(path).st_ino == os.fstat(fd).st_ino:
+            return fd
+    except FileNotFoundError:
+        pass
+    os.close(fd)
+    return None
+
+
+def take_if_free(path: str) -> int | None:
+    """The folder's descriptor with its lock, if no live process holds it; else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)  # held: a live fork server's (in whatever pid namespace)
+        return None
+    return fd
+
+
 def create(base: str | None = None) -> Scratch:
     """A new folder under `base` (the temporary directory), locked by this process."""
     base = base or tempfile.gettempdir()
     while True:
         path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base)
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        # Blocking: a cleaner that took the lock of this brand-new, still unlocked folder
-        # deletes it and lets go; the check below then sees it gone and we make another.
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                os.chmod(path, 0o711)
-                return Scratch(path, fd)
-        except FileNotFoundError:
-            pass
-        os.close(fd)
+        fd = hold(path)
+        if fd is not None:
+            os.chmod(path, 0o711)
+            return Scratch(path, fd)
 
 
 def remove_stale(base: str | None = None) -> list[str]:
@@ -58,16 +84,18 @@ def remove_stale(base: str | None = None) -> list[str]:
     removed = []
     for name in sorted(os.listdir(base)):
         path = os.path.join(base, name)
-        if not name.startswith(PREFIX) or os.path.islink(path) or not os.path.isdir(path):
+        if os.path.islink(path) or not os.path.isdir(path):
             continue
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:
+        if name.startswith(LEGACY_PREFIX):
+            owner = name.removeprefix(LEGACY_PREFIX).split("-")[0]
+            if owner.isdigit() and not process_alive(int(owner)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)  # held: a live fork server's (in whatever pid namespace)
+        if not name.startswith(PREFIX):
+            continue
+        fd = take_if_free(path)
+        if fd is None:
             continue
         try:
             shutil.rmtree(path, ignore_errors=True)  # removed while we hold its lock
@@ -75,3 +103,14 @@ def remove_stale(base: str | None = None) -> list[str]:
         finally:
             os.close(fd)
     return removed
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (in this pid namespace)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -131,3 +131,22 @@ def test_the_fork_server_keeps_its_folder_while_others_clean_up(runtime) -> None
     assert all(p.is_dir() for p in held)
     outcome = runtime.run(RunRequest(cells=("print(6 * 7)",), files={}, cell_timeout=10.0, env={}))
     assert outcome.outputs[0][0]["text"] == "42\n"
+
+
+def test_cgroup_parents_are_removed_by_their_lock_too(tmp_path: Path) -> None:
+    from grading.runtime import cgroups
+
+    held = tmp_path / f"atlas-grader-{_dead_pid()}-live"  # a live server of another namespace
+    held.mkdir()
+    fd = scratch_dir.hold(str(held))
+    free = tmp_path / f"atlas-grader-{os.getpid()}-left"  # its pid is live, its lock is free
+    (free / "job-1").mkdir(parents=True)
+    legacy_dead, legacy_live = tmp_path / f"atlas-{_dead_pid()}", tmp_path / f"atlas-{os.getpid()}"
+    legacy_dead.mkdir()
+    legacy_live.mkdir()
+    try:
+        cgroups._remove_stale(str(tmp_path))
+        assert held.is_dir() and legacy_live.is_dir()
+        assert not free.exists() and not legacy_dead.exists()
+    finally:
+        os.close(fd)
