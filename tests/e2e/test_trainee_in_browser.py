@@ -51,6 +51,31 @@ def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page:
     expect(page.locator("#answer-squares")).to_have_value(SQUARES)  # answers kept for editing
 
 
+def test_a_flagged_attempt_shows_a_plain_notice_not_the_flag(
+    live_server: str, browser_page: Page
+) -> None:
+    page = browser_page
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/exercises/squares")
+    # Inspects its caller only under the hidden test (squares(0)): flagged for staff.
+    page.locator("#answer-squares").fill(
+        "import sys\ndef squares(n):\n    if n == 0:\n        sys._getframe(1)\n"
+        "    return [i * i for i in range(n)]\n"
+    )
+    page.locator("#answer-total").fill(TOTAL)
+    statuses = []
+    page.on("response", lambda r: statuses.append(r) if r.url.endswith(".json") else None)
+    page.locator("#browser-form").get_by_role("button", name="Submit for grading").click()
+    expect(page.locator("#result .result-score")).to_have_text(
+        "Score: 1 / 3", timeout=GRADING_TIMEOUT_MS
+    )
+    expect(page.locator("#result .notice-review")).to_have_text(
+        "This attempt waits for an instructor's review before it counts toward your skills."
+    )
+    assert "introspection" not in page.content()
+    assert all("flags" not in r.json() for r in statuses)
+
+
 def test_upload_a_notebook_and_see_the_score(
     live_server: str, browser_page: Page, tmp_path: Path
 ) -> None:
