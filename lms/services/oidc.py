@@ -286,9 +286,7 @@ def sign_in(session: Session, provider: Provider, person: Identity, remote_addr:
     row = session.execute(
         select(ExternalIdentity, User)
         .join(User, User.id == ExternalIdentity.user_id)
-        .where(
-            ExternalIdentity.issuer == person.issuer, ExternalIdentity.subject == person.subject
-        )
+        .where(ExternalIdentity.issuer == person.issuer, ExternalIdentity.subject == person.subject)
     ).first()
     if row is not None:
         user = row[1]
@@ -372,10 +370,7 @@ def _create(session: Session, provider: Provider, person: Identity) -> User:
     if provider.create_accounts != "trainee":
         session.rollback()
         raise Forbidden(
-            N_(
-                "There is no account for %(email)s here. Ask an administrator for an "
-                "invitation."
-            ),
+            N_("There is no account for %(email)s here. Ask an administrator for an invitation."),
             email=person.email,
         )
     user = User(

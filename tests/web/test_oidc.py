@@ -230,23 +230,25 @@ def test_stale_pending_sign_in_is_refused(client, session, users, monkeypatch) -
 
 
 @pytest.mark.parametrize(
-    ("setting", "value"),
+    ("setting", "value", "reason"),
     [
-        ("nonce", "another-nonce"),
-        ("audience", "someone-else"),
-        ("lifetime_seconds", -600),
-        ("issuer", "https://attacker.example"),
-        ("signing_key", "other"),
+        ("nonce", "another-nonce", "'nonce'"),
+        ("audience", "someone-else", "'aud'"),
+        ("lifetime_seconds", -600, "ExpiredTokenError"),
+        ("issuer", "https://attacker.example", "'iss'"),
+        ("signing_key", "other", "BadSignatureError"),
     ],
 )
 def test_an_id_token_that_does_not_hold_is_refused(
-    client, session, users, provider, setting: str, value: object
+    client, session, users, provider, caplog, setting: str, value: object, reason: str
 ) -> None:
     if value == "other":
         value = RSAKey.generate_key(2048, parameters={"kid": "test-key"})  # same kid, other key
     setattr(provider.behaviour, setting, value)
     before = stored(session)
-    refused(sign_in(client), 400, "The answer from Example SSO could not be verified")
+    with caplog.at_level("WARNING", logger="lms.services.oidc"):
+        refused(sign_in(client), 400, "The answer from Example SSO could not be verified")
+    assert reason in caplog.text  # refused for this reason, not another
     assert stored(session) == before and signed_in_as(client) is None
 
 
