@@ -405,3 +405,76 @@ def test_the_provider_checks_our_pkce_and_secret(provider, client, users) -> Non
         f"{provider.url}/token", data={"code": code}, auth=(CLIENT_ID, "guess"), timeout=10
     )
     assert wrong_secret.status_code == 401
+
+
+def test_the_migration_adds_and_removes_the_table(tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from lms.extensions import make_engine
+    from lms.migrations import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+    command.upgrade(alembic_config(url), "head")
+    command.downgrade(alembic_config(url), "0006_accounts")
+    engine = make_engine(url)
+    assert "external_identities" not in inspect(engine).get_table_names()
+    command.upgrade(alembic_config(url), "head")
+    assert "external_identities" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_deleting_the_account_forgets_the_identity(client, session, users, provider) -> None:
+    from lms.services import accounts
+
+    assert sign_in(client).status_code == 302
+    client.post("/logout", data={"csrf_token": _token(client)})
+    admin = session.scalar(select(User.id).where(User.email == users.admin))
+    trainee = session.scalar(select(User.id).where(User.email == users.trainee))
+    accounts.delete_account(session, trainee, admin)
+    assert session.scalar(select(func.count()).select_from(ExternalIdentity)) == 0
+    # The same person at the provider is a stranger now (creation is off).
+    refused(sign_in(client), 403, "There is no account for trainee@example.org here")
+
+
+# --- the settings --------------------------------------------------------------------------
+
+OIDC_ENV = {
+    "LMS_OIDC_ISSUER": "https://login.example.org/realms/staff/",
+    "LMS_OIDC_CLIENT_ID": "atlas",
+    "LMS_OIDC_CLIENT_SECRET": "secret",
+}
+
+
+def test_settings_from_the_environment() -> None:
+    from lms.config import Settings
+
+    assert Settings.from_env({}).flask_config()["OIDC_ISSUER"] is None  # off by default
+    config = Settings.from_env(
+        {
+            **OIDC_ENV,
+            "LMS_OIDC_NAME": "Staff SSO",
+            "LMS_OIDC_CREATE_ACCOUNTS": "trainee",
+            "LMS_OIDC_EMAIL_DOMAINS": "Corp.example, @lab.example",
+        }
+    ).flask_config()
+    assert config["OIDC_ISSUER"] == "https://login.example.org/realms/staff"
+    assert config["OIDC_CREATE_ACCOUNTS"] == "trainee"
+    assert config["OIDC_LINK_ACCOUNTS"] == "trainee"
+    assert config["OIDC_EMAIL_DOMAINS"] == ("corp.example", "lab.example")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LMS_OIDC_ISSUER": "https://x.example"}, "missing: LMS_OIDC_CLIENT_ID"),
+        ({**OIDC_ENV, "LMS_OIDC_ISSUER": "http://login.example.org"}, "must be the provider's"),
+        ({**OIDC_ENV, "LMS_OIDC_CREATE_ACCOUNTS": "admin"}, "LMS_OIDC_CREATE_ACCOUNTS"),
+        ({**OIDC_ENV, "LMS_OIDC_LINK_ACCOUNTS": "yes"}, "LMS_OIDC_LINK_ACCOUNTS"),
+    ],
+)
+def test_bad_settings_are_named(env: dict[str, str], message: str) -> None:
+    from lms.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
