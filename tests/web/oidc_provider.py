@@ -14,6 +14,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +41,10 @@ class Behaviour:
     lifetime_seconds: int = 300  # negative: an expired token
     signing_key: RSAKey | None = None  # None: the key published in /jwks
     extra_claims: dict[str, Any] = field(default_factory=dict)
+    # Makes the ID token from its claims instead of the published key (an "alg: none" one...).
+    forge: Callable[[dict[str, Any]], str] | None = None
+    metadata_issuer: str | None = None  # the issuer the discovery document names
+    userinfo_subject: str | None = None  # the `sub` /userinfo answers with
 
 
 def _s256(verifier: str) -> str:
@@ -83,7 +88,8 @@ class OidcProvider:
         key = key or self.key
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
 
-    def _claims(self, nonce: str) -> dict[str, Any]:
+    def claims(self, nonce: str) -> dict[str, Any]:
+        """The ID token's claims for a sign-in that asked for `nonce`, as behaviour says."""
         b = self.behaviour
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -105,7 +111,7 @@ class OidcProvider:
         @app.get("/.well-known/openid-configuration")
         def discovery():
             return jsonify(
-                issuer=self.url,
+                issuer=self.behaviour.metadata_issuer or self.url,
                 authorization_endpoint=f"{self.url}/authorize",
                 token_endpoint=f"{self.url}/token",
                 jwks_uri=f"{self.url}/jwks",
@@ -164,10 +170,10 @@ class OidcProvider:
                 or _s256(form.get("code_verifier", "")) != grant["challenge"]
             ):
                 return jsonify(error="invalid_grant"), 400
-            claims = self._claims(grant["nonce"])
+            claims = self.claims(grant["nonce"])
             access = secrets.token_urlsafe(24)
             self.access_tokens[access] = {
-                "sub": self.behaviour.subject,
+                "sub": self.behaviour.userinfo_subject or self.behaviour.subject,
                 "email": self.behaviour.email,
                 "email_verified": self.behaviour.email_verified,
                 "name": self.behaviour.name,
@@ -176,7 +182,11 @@ class OidcProvider:
                 access_token=access,
                 token_type="Bearer",
                 expires_in=300,
-                id_token=self.id_token(claims, self.behaviour.signing_key),
+                id_token=(
+                    self.behaviour.forge(claims)
+                    if self.behaviour.forge
+                    else self.id_token(claims, self.behaviour.signing_key)
+                ),
             )
 
         @app.get("/jwks")

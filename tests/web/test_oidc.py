@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -250,6 +254,57 @@ def test_an_id_token_that_does_not_hold_is_refused(
         refused(sign_in(client), 400, "The answer from Example SSO could not be verified")
     assert reason in caplog.text  # refused for this reason, not another
     assert stored(session) == before and signed_in_as(client) is None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unsigned(claims: dict) -> str:
+    header = _b64(json.dumps({"alg": "none"}).encode())
+    return f"{header}.{_b64(json.dumps(claims).encode())}."
+
+
+def _hs256_with_the_public_key(provider: OidcProvider):
+    # The classic confusion: an HMAC keyed with the provider's public key, which anyone has
+    # (made by hand: joserfc itself refuses to use a public key as an HMAC secret).
+    public = provider.key.as_pem(private=False)
+
+    def forge(claims: dict) -> str:
+        header = _b64(json.dumps({"alg": "HS256", "kid": "test-key"}).encode())
+        signing_input = f"{header}.{_b64(json.dumps(claims).encode())}"
+        mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
+        return f"{signing_input}.{_b64(mac)}"
+
+    return forge
+
+
+@pytest.mark.parametrize("forgery", ["none", "hs256"])
+def test_unsigned_or_hmac_tokens_are_refused(
+    client, session, users, provider, caplog, forgery: str
+) -> None:
+    provider.behaviour.forge = (
+        _unsigned if forgery == "none" else _hs256_with_the_public_key(provider)
+    )
+    provider.behaviour.email = users.trainee
+    before = stored(session)
+    with caplog.at_level("WARNING", logger="lms.services.oidc"):
+        refused(sign_in(client), 400, "could not be verified")
+    assert "id_token" in caplog.text
+    assert stored(session) == before and signed_in_as(client) is None
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(client, provider) -> None:
+    provider.behaviour.metadata_issuer = "https://attacker.example"
+    refused(client.get("/login/oidc"), 400, "could not be verified")
+
+
+def test_userinfo_about_another_subject_is_refused(client, session, users, provider) -> None:
+    provider.behaviour.email_in_id_token = False
+    provider.behaviour.userinfo_subject = "someone-else"
+    before = stored(session)
+    refused(sign_in(client), 400, "could not be verified")
+    assert stored(session) == before
 
 
 def test_unverified_email_is_not_matched(client, session, users, provider) -> None:
