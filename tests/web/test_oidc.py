@@ -147,6 +147,13 @@ def test_links_a_trainee_by_verified_email_and_signs_in(client, session, users) 
     assert attempt.succeeded and attempt.user_id == user.id
 
 
+def test_my_data_lists_the_linked_identity(client, session, users, provider) -> None:
+    assert sign_in(client).status_code == 302
+    data = client.get("/skills/my-data.json").get_json()
+    (identity,) = data["account"]["identities"]
+    assert (identity["issuer"], identity["subject"]) == (provider.url, "user-1")
+
+
 def test_the_linked_identity_signs_in_even_after_its_email_changes(
     client, session, users, provider
 ) -> None:
