@@ -112,8 +112,10 @@ def oidc_login():
     provider = _provider()
     if current_user.is_authenticated:
         return redirect(url_for("learn.home"))
+    from lms.services import oidc_protocol  # cryptography and requests: only when it is on
+
     try:
-        url, pending = oidc.begin(provider, url_for("auth.oidc_callback", _external=True))
+        url, pending = oidc_protocol.begin(provider, url_for("auth.oidc_callback", _external=True))
     except DomainError as error:
         flash_refusal(error)
         return _login_page(), status_for(error)
@@ -126,9 +128,11 @@ def oidc_login():
 def oidc_callback():
     """The provider's answer: verified, then signed in like a password sign-in."""
     provider = _provider()
+    from lms.services import oidc_protocol
+
     pending = session.pop(OIDC_PENDING, None)  # one answer per sign-in: a replay finds none
     try:
-        person = oidc.finish(provider, pending, request.args)
+        person = oidc_protocol.finish(provider, pending, request.args)
         user = oidc.sign_in(db.session, provider, person, request.remote_addr or "?")
     except DomainError as error:
         flash_refusal(error)

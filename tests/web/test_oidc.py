@@ -236,7 +236,7 @@ def test_replayed_cookie_and_answer_are_refused_by_the_single_use_code(
 def test_stale_pending_sign_in_is_refused(client, session, users, monkeypatch) -> None:
     callback = at_provider(client)
     later = time.time() + 11 * 60
-    monkeypatch.setattr("lms.services.oidc.time.time", lambda: later)
+    monkeypatch.setattr("lms.services.oidc_protocol.time.time", lambda: later)
     refused(client.get(callback), 400, "stale")
 
 
@@ -257,7 +257,7 @@ def test_an_id_token_that_does_not_hold_is_refused(
         value = RSAKey.generate_key(2048, parameters={"kid": "test-key"})  # same kid, other key
     setattr(provider.behaviour, setting, value)
     before = stored(session)
-    with caplog.at_level("WARNING", logger="lms.services.oidc"):
+    with caplog.at_level("WARNING", logger="lms.services.oidc_protocol"):
         refused(sign_in(client), 400, "The answer from Example SSO could not be verified")
     assert reason in caplog.text  # refused for this reason, not another
     assert stored(session) == before and signed_in_as(client) is None
@@ -295,7 +295,7 @@ def test_unsigned_or_hmac_tokens_are_refused(
     )
     provider.behaviour.email = users.trainee
     before = stored(session)
-    with caplog.at_level("WARNING", logger="lms.services.oidc"):
+    with caplog.at_level("WARNING", logger="lms.services.oidc_protocol"):
         refused(sign_in(client), 400, "could not be verified")
     assert "id_token" in caplog.text
     assert stored(session) == before and signed_in_as(client) is None
