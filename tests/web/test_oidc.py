@@ -203,11 +203,15 @@ def _token(client) -> str:
 # --- refusals: each says why and stores nothing --------------------------------------------
 
 
-def test_denied_consent(client, session, users, provider) -> None:
+def test_denied_consent(client, auth, session, users, provider) -> None:
     provider.behaviour.deny = True
     before = stored(session)
-    refused(sign_in(client), 403, "You declined to sign in at Example SSO")
+    response = sign_in(client)
+    refused(response, 403, "You declined to sign in at Example SSO")
     assert stored(session) == before and signed_in_as(client) is None
+    # The password form on that page still signs in (it posts to /login, not to the callback).
+    assert 'action="/login"' in response.get_data(as_text=True)
+    assert auth.login(users.trainee).status_code == 302
 
 
 def test_replayed_state_is_refused(client, session, users, provider) -> None:
