@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 SECRET_KEY_FILE = "secret_key"
 # The folder above the package: the repository in an editable install (its courses/ and
@@ -53,6 +54,14 @@ class Settings:
     redispatch_seconds: float = 60.0
     broker_key_prefix: str = ""  # for Redis keys: several Atlas instances can share one Redis
     log_format: str = "json"
+    # Sign-in through an organisation's OpenID Connect provider: off unless an issuer is set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_name: str | None = None
+    oidc_create_accounts: str = "off"
+    oidc_link_accounts: str = "trainee"
+    oidc_email_domains: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +95,7 @@ class Settings:
             redispatch_seconds=env.seconds("LMS_REDISPATCH_SECONDS", 60.0),
             broker_key_prefix=env.text("LMS_BROKER_KEY_PREFIX") or "",
             log_format=env.choice("LMS_LOG_FORMAT", "json", ("json", "text")),
+            **_oidc_settings(env),
         )
 
     @property
@@ -118,7 +128,49 @@ class Settings:
             "WTF_CSRF_TIME_LIMIT": self.csrf_time_limit,
             "BABEL_DEFAULT_LOCALE": "en",
             "LANGUAGES": ("en", "fr"),
+            "OIDC_ISSUER": self.oidc_issuer,
+            "OIDC_CLIENT_ID": self.oidc_client_id,
+            "OIDC_CLIENT_SECRET": self.oidc_client_secret,
+            "OIDC_NAME": self.oidc_name,
+            "OIDC_CREATE_ACCOUNTS": self.oidc_create_accounts,
+            "OIDC_LINK_ACCOUNTS": self.oidc_link_accounts,
+            "OIDC_EMAIL_DOMAINS": self.oidc_email_domains,
         }
+
+
+def _oidc_settings(env: _Environment) -> dict[str, Any]:
+    """The LMS_OIDC_* settings: all three of issuer, client id and secret, or none of them."""
+    names = ("LMS_OIDC_ISSUER", "LMS_OIDC_CLIENT_ID", "LMS_OIDC_CLIENT_SECRET")
+    given = [name for name in names if env.text(name)]
+    if given and len(given) < len(names):
+        missing = ", ".join(name for name in names if name not in given)
+        raise ConfigError(
+            f"OpenID Connect sign-in needs {', '.join(names)}; missing: {missing}. "
+            "Set it, or unset the others to turn the sign-in off."
+        )
+    issuer = (env.text("LMS_OIDC_ISSUER") or "").rstrip("/") or None
+    if issuer:
+        parts = urlsplit(issuer)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not (parts.scheme == "https" or loopback) or not parts.hostname or parts.query:
+            raise ConfigError(
+                f"LMS_OIDC_ISSUER={issuer!r} must be the provider's https:// issuer URL "
+                "(e.g. https://login.example.org/realms/staff), as its discovery document says."
+            )
+    domains = env.text("LMS_OIDC_EMAIL_DOMAINS") or ""
+    return {
+        "oidc_issuer": issuer,
+        "oidc_client_id": env.text("LMS_OIDC_CLIENT_ID"),
+        "oidc_client_secret": env.text("LMS_OIDC_CLIENT_SECRET"),
+        "oidc_name": env.text("LMS_OIDC_NAME"),
+        "oidc_create_accounts": env.choice("LMS_OIDC_CREATE_ACCOUNTS", "off", ("off", "trainee")),
+        "oidc_link_accounts": env.choice(
+            "LMS_OIDC_LINK_ACCOUNTS", "trainee", ("off", "trainee", "all")
+        ),
+        "oidc_email_domains": tuple(
+            d.strip().lower().lstrip("@") for d in domains.split(",") if d.strip()
+        ),
+    }
 
 
 class _Environment:

@@ -56,3 +56,9 @@ class TooLarge(DomainError):
     """The input is larger than accepted."""
 
     kind = "too_large"
+
+
+class Unavailable(DomainError):
+    """A service we depend on (an organisation's sign-in provider) did not answer; try later."""
+
+    kind = "unavailable"

@@ -1,6 +1,13 @@
 """Atlas's models, one aggregate per module; importing this package registers them all."""
 
-from lms.models.accounts import AccountLink, LinkPurpose, LoginAttempt, User, UserRole
+from lms.models.accounts import (
+    AccountLink,
+    ExternalIdentity,
+    LinkPurpose,
+    LoginAttempt,
+    User,
+    UserRole,
+)
 from lms.models.base import Base, utcnow
 from lms.models.blobs import Blob
 from lms.models.content import (
@@ -29,6 +36,7 @@ __all__ = [
     "LoginAttempt",
     "AccountLink",
     "LinkPurpose",
+    "ExternalIdentity",
     "Blob",
     "Course",
     "Module",

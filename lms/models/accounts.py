@@ -1,5 +1,6 @@
-"""Accounts: users with one role each, the login attempts used for throttling, and the one-time
-links (invitations, password resets) an admin hands out."""
+"""Accounts: users with one role each, the login attempts used for throttling, the one-time
+links (invitations, password resets) an admin hands out, and identities at OpenID Connect
+providers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.i18n import N_
@@ -143,3 +144,21 @@ class AccountLink(Base):
     by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+
+
+class ExternalIdentity(Base):
+    """A person as an organisation's OpenID Connect provider knows them (issuer and subject),
+    linked to one account; the provider's e-mail may change, the pair never does."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject"),
+        # One identity per provider and account: a second one for the same account is refused.
+        UniqueConstraint("issuer", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

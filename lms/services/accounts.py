@@ -15,7 +15,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.i18n import N_
-from lms.models import AccountLink, LinkPurpose, LoginAttempt, User, UserRole, utcnow
+from lms.models import (
+    AccountLink,
+    ExternalIdentity,
+    LinkPurpose,
+    LoginAttempt,
+    User,
+    UserRole,
+    utcnow,
+)
 from lms.models.api_tokens import ApiToken
 from lms.models.talent import ReportShare
 from lms.services import audit
@@ -389,7 +397,8 @@ def delete_account(session: Session, user_id: int, by_user_id: int) -> dict[str,
     """Delete an account (Morocco's law 09-08): export what we hold, then anonymise.
 
     The row stays so that grades, marks and the audit log keep pointing somewhere, but the
-    person is gone: e-mail, name, password, tokens, links, sessions and sign-in records.
+    person is gone: e-mail, name, password, tokens, links, sessions, sign-in records and the
+    identities at OpenID Connect providers.
     Returns the export taken just before.
     """
     from lms.services.talent import export_trainee_data
@@ -415,5 +424,6 @@ def delete_account(session: Session, user_id: int, by_user_id: int) -> dict[str,
     user.anonymised_at = utcnow()
     session.execute(delete(AccountLink).where(AccountLink.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.execute(delete(ExternalIdentity).where(ExternalIdentity.user_id == user.id))
     session.commit()
     return export

@@ -23,6 +23,8 @@ ACTIONS = (
     "account.enable",
     "account.role",
     "account.delete",
+    "account.oidc_link",
+    "account.oidc_create",
     "consent.share",
     "consent.revoke",
     "cohort.ask",

@@ -27,6 +27,7 @@ from lms.models import (
     Blob,
     CellGrade,
     Exercise,
+    ExternalIdentity,
     HiringTarget,
     Role,
     Submission,
@@ -497,6 +498,15 @@ def export_trainee_data(session: Session, trainee_id: int) -> dict[str, Any]:
             "role": user.role.value,
             "locale": user.locale,
             "created_at": user.created_at.isoformat(),
+            # Who they are at their organisation's OpenID Connect provider, if linked.
+            "identities": [
+                {"issuer": i.issuer, "subject": i.subject, "linked_at": i.created_at.isoformat()}
+                for i in session.scalars(
+                    select(ExternalIdentity)
+                    .where(ExternalIdentity.user_id == trainee_id)
+                    .order_by(ExternalIdentity.id)
+                )
+            ],
         },
         "submissions": [
             {

@@ -1,4 +1,5 @@
-"""Signing in and out, one's account (password, sessions), one-time links, language."""
+"""Signing in (password or an organisation's OpenID Connect provider) and out, one's account
+(password, sessions), one-time links, language."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
-from lms.services import accounts
+from lms.services import accounts, oidc
 from lms.web.errors import describe, flash_refusal, status_for
 from lms.web.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm, SignOutForm
 
@@ -83,7 +84,61 @@ def login():
             status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status, headers
+    return _login_page(form), status, headers
+
+
+def _login_page(form: LoginForm | None = None) -> str:
+    provider = oidc.Provider.from_config(current_app.config)
+    return render_template(
+        "auth/login.html", form=form or LoginForm(), oidc_name=provider and provider.name
+    )
+
+
+# The browser's signed session holds the pending sign-in (state, nonce, PKCE verifier) while
+# the person is at the provider: the answer must come back to the same browser.
+OIDC_PENDING = "oidc_pending"
+
+
+def _provider() -> oidc.Provider:
+    provider = oidc.Provider.from_config(current_app.config)
+    if provider is None:
+        abort(404)  # OpenID Connect sign-in is not configured here
+    return provider
+
+
+@bp.get("/login/oidc")
+def oidc_login():
+    """Send the browser to the organisation's provider to sign in."""
+    provider = _provider()
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.home"))
+    from lms.services import oidc_protocol  # cryptography and requests: only when it is on
+
+    try:
+        url, pending = oidc_protocol.begin(provider, url_for("auth.oidc_callback", _external=True))
+    except DomainError as error:
+        flash_refusal(error)
+        return _login_page(), status_for(error)
+    pending["next"] = safe_next(request.args.get("next"))
+    session[OIDC_PENDING] = pending
+    return redirect(url)
+
+
+@bp.get("/login/oidc/callback")
+def oidc_callback():
+    """The provider's answer: verified, then signed in like a password sign-in."""
+    provider = _provider()
+    from lms.services import oidc_protocol
+
+    pending = session.pop(OIDC_PENDING, None)  # one answer per sign-in: a replay finds none
+    try:
+        person = oidc_protocol.finish(provider, pending, request.args)
+        user = oidc.sign_in(db.session, provider, person, request.remote_addr or "?")
+    except DomainError as error:
+        flash_refusal(error)
+        return _login_page(), status_for(error)
+    _sign_in(user)
+    return redirect(safe_next(pending.get("next")) or url_for("learn.home"))
 
 
 def safe_next(target: str | None) -> str | None:

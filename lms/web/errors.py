@@ -18,6 +18,7 @@ STATUS_BY_KIND = {
     "conflict": 409,
     "too_large": 413,
     "too_many": 429,
+    "unavailable": 502,
 }
 
 

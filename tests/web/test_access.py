@@ -54,6 +54,9 @@ PUBLIC = {
     "auth.set_language",
     "learn.home",
     "auth.use_link",
+    # OpenID Connect sign-in (404 when not configured): tested in tests/web/test_oidc.py.
+    "auth.oidc_login",
+    "auth.oidc_callback",
 }
 OWNED = {
     "exercises.submission",
