@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.utils import secure_filename
@@ -50,6 +51,11 @@ def _attachment(sha256: str, mimetype: str, filename: str) -> Response:
     )
 
 
+def _language() -> str:
+    """The page's language: the notebook a trainee reads, downloads and hands in."""
+    return str(get_locale())
+
+
 def _exercise_or_404(slug: str) -> Exercise:
     exercise = submissions.get_exercise(db.session, slug)
     if exercise is None:
@@ -59,7 +65,7 @@ def _exercise_or_404(slug: str) -> Exercise:
 
 def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):
     answers = submissions.latest_answers(db.session, current_user.id, exercise)
-    cells = notebook_cells(submissions.release_notebook(db.session, exercise))
+    cells = notebook_cells(submissions.release_notebook(db.session, exercise, _language()))
     history = submissions.attempts(db.session, current_user.id, exercise.id)
     return render_template(
         "exercises/exercise.html",
@@ -85,7 +91,8 @@ def exercise(slug: str):
 def download(slug: str) -> Response:
     """The release notebook (what nbgrader hands out: no solutions, no hidden tests)."""
     exercise = _exercise_or_404(slug)
-    return _attachment(exercise.release_sha256, NOTEBOOK_MIMETYPE, exercise.notebook_name)
+    sha256 = submissions.release_sha256(exercise, _language())
+    return _attachment(sha256, NOTEBOOK_MIMETYPE, exercise.notebook_name)
 
 
 @bp.get("/exercises/<slug>/files/<path:name>")
@@ -153,7 +160,7 @@ def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
         for key, value in request.form.items()
         if key.startswith("answer-")
     }
-    data = submissions.notebook_from_answers(db.session, exercise, answers)
+    data = submissions.notebook_from_answers(db.session, exercise, answers, _language())
     return data, exercise.notebook_name, "browser"
 
 
