@@ -1,7 +1,8 @@
 """The French notebook of an exercise: its markdown cells translated, its code untouched.
 
 An exercise's French text lives beside its notebook in `<notebook stem>.fr.yml`, one entry per
-markdown cell, keyed by the cell's nbformat id:
+markdown cell, keyed by the cell's nbformat id (the model answers of manually graded questions,
+which trainees never see, may be left out):
 
     06fc0ec0: |
       # Échauffement Python
@@ -23,6 +24,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from grading.cells import is_solution
+
 LANGUAGE_KEY = "language"
 
 
@@ -34,11 +37,14 @@ class TranslationProblem:
     message: str
 
 
-def markdown_cells(source_json: str) -> dict[str, str]:
-    """Cell id -> text of every markdown cell of a notebook, in order."""
+def markdown_cells(source_json: str, *, answers: bool = True) -> dict[str, str]:
+    """Cell id -> text of every markdown cell of a notebook, in order; without the answer cells
+    (the model answers of manually graded questions) when `answers` is false."""
     found = {}
     for cell in json.loads(source_json).get("cells", []):
-        if cell.get("cell_type") == "markdown" and isinstance(cell.get("id"), str):
+        if cell.get("cell_type") != "markdown" or not isinstance(cell.get("id"), str):
+            continue
+        if answers or not is_solution(cell):
             source = cell.get("source", "")
             found[cell["id"]] = "".join(source) if isinstance(source, list) else str(source)
     return found
@@ -65,7 +71,9 @@ def check_translation(source_json: str, texts: dict[Any, Any]) -> list[Translati
             )
         elif not isinstance(value, str) or not value.strip():
             problems.append(TranslationProblem(key, "the French text must be a non-empty text"))
-    for cell_id, text in cells.items():
+    # Every text a trainee reads must be French; a model answer, which only staff read, may stay
+    # in the language it was written in.
+    for cell_id, text in markdown_cells(source_json, answers=False).items():
         if text.strip() and cell_id not in texts:
             first = text.strip().splitlines()[0][:60]
             problems.append(
