@@ -125,7 +125,7 @@ def report_pdf(report: CandidateReport, translate: Translate = _identity) -> byt
         pdf.cell(0, 7, text(heading), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(font, "", 8)
         for reason in result.reasons:
-            line = t(reason.message, **reason.params)
+            line = t(reason.message, **reason.params_named(report.skill_names))
             pdf.multi_cell(0, 4, text(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
         with pdf.table(col_widths=(50, 22, 26, 18, 18, 22), text_align="LEFT") as table:
             table.row(
