@@ -9,7 +9,7 @@ time than its timeout fails here and not in front of a trainee.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import grading
@@ -48,23 +48,30 @@ class ExerciseCheck:
         return not self.problems
 
 
-def _jobs(exercise: Exercise) -> tuple[GradeJob, GradeJob]:
-    release_json = grading.release_notebook(exercise.source_json)
+def _sources(exercise: Exercise) -> list[tuple[str, str]]:
+    """(language, source notebook) of every language the exercise is shipped in."""
+    found = [("en", exercise.source_json)]
+    if exercise.source_fr_json is not None:
+        found.append(("fr", exercise.source_fr_json))
+    return found
+
+
+def _jobs(exercise: Exercise, language: str, source_json: str) -> tuple[GradeJob, GradeJob]:
+    release_json = grading.release_notebook(source_json)
     common: dict[str, Any] = {
-        "source": exercise.source_json,
+        "source": source_json,
         "files": exercise.files,
         "timeout": exercise.timeout,
+        "name": exercise.notebook_name,
     }
     solution = GradeJob(
-        submission=exercise.source_json.encode("utf-8"),
-        name=exercise.notebook_name,
-        job_id=f"check:{exercise.slug}:solution",
+        submission=source_json.encode("utf-8"),
+        job_id=f"check:{exercise.slug}:{language}:solution",
         **common,
     )
     release = GradeJob(
         submission=release_json.encode("utf-8"),
-        name=exercise.notebook_name,
-        job_id=f"check:{exercise.slug}:release",
+        job_id=f"check:{exercise.slug}:{language}:release",
         **common,
     )
     return solution, release
@@ -117,12 +124,43 @@ def judge(exercise: Exercise, solution: GradeResult, release: GradeResult) -> Ex
     )
 
 
+def same_grading(slug: str, english: GradeResult, french: GradeResult) -> list[CellProblem]:
+    """Where the French notebook grades differently from the English one, cell by cell."""
+    scores_en = {c.grade_id: (c.score, c.max_score) for c in english.cells}
+    scores_fr = {c.grade_id: (c.score, c.max_score) for c in french.cells}
+    return [
+        CellProblem(
+            slug,
+            grade_id,
+            f"the French notebook scores {fr[0]:g}/{fr[1]:g} where the English one scores "
+            f"{en[0]:g}/{en[1]:g}: both languages must grade the same",
+        )
+        for grade_id in sorted(scores_en.keys() | scores_fr.keys())
+        if (en := scores_en.get(grade_id, (0.0, 0.0)))
+        != (fr := scores_fr.get(grade_id, (0.0, 0.0)))
+    ]
+
+
 def check_exercises(exercises: list[Exercise], runtime: Any = None) -> list[ExerciseCheck]:
-    """Release and grade every exercise twice (solution, untouched release), in the sandbox."""
+    """Release and grade every exercise twice (solution, untouched release) in each of its
+    languages, in the sandbox; a French notebook must also grade exactly as the English one."""
     jobs: list[GradeJob] = []
     for exercise in exercises:
-        jobs.extend(_jobs(exercise))
-    results = grading.grade_many(jobs, runtime)
-    return [
-        judge(exercise, results[2 * i], results[2 * i + 1]) for i, exercise in enumerate(exercises)
-    ]
+        for language, source_json in _sources(exercise):
+            jobs.extend(_jobs(exercise, language, source_json))
+    results = iter(grading.grade_many(jobs, runtime))
+    checks = []
+    for exercise in exercises:
+        runs = {language: (next(results), next(results)) for language, _ in _sources(exercise)}
+        check = judge(exercise, *runs["en"])
+        if "fr" in runs:
+            french = judge(exercise, *runs["fr"])
+            problems = [
+                CellProblem(p.exercise, p.cell, f"(French notebook) {p.message}")
+                for p in french.problems
+            ]
+            for english_run, french_run in zip(runs["en"], runs["fr"], strict=True):
+                problems += same_grading(exercise.slug, english_run, french_run)
+            check = replace(check, problems=check.problems + problems)
+        checks.append(check)
+    return checks

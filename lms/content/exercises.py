@@ -10,6 +10,7 @@ from grading import cells
 from lms.content.fields import SLUG, Reporter
 from lms.content.model import EXERCISE_KINDS, Exercise
 from lms.content.notebook import NotebookProblem, grade_cells_of, line_of_grade_id
+from lms.content.translations import check_translation, translated_notebook
 from lms.content.yaml_lines import LineDict, LineList
 
 DEFAULT_TIMEOUT = 30.0  # seconds per cell, as nbgrader
@@ -61,6 +62,9 @@ class ExerciseLoader(Reporter):
         skills = self.exercise_skills(data, file, source_json, grade_cells, skill_ids)
         if None in (title, kind, timeout, files, source_json, skills):
             return None
+        source_fr_json = self.french_notebook(folder, notebook_name, source_json)
+        if source_fr_json is False:
+            return None
         return Exercise(
             slug=slug,
             title=title,
@@ -68,6 +72,7 @@ class ExerciseLoader(Reporter):
             kind=kind,
             notebook_name=notebook_name,
             source_json=source_json,
+            source_fr_json=source_fr_json,
             files=files,
             timeout=timeout,
             skills=skills,
@@ -128,6 +133,25 @@ class ExerciseLoader(Reporter):
             self.report(nb_file, exc.line, f"invalid nbgrader source notebook: {exc.message}")
             return name, None, []
         return name, source_json, grade_cells
+
+    def french_notebook(self, folder: Path, notebook_name: str, source_json: str) -> str | None:
+        """The French source notebook, from `<stem>.fr.yml` beside the notebook; None when there
+        is no translation, False when the translation is wrong (each problem reported)."""
+        path = folder / (Path(notebook_name).stem + ".fr.yml")
+        if not path.is_file():
+            return None
+        data = self.read_yaml(path, "translation")
+        if data is None:
+            return False
+        file = self.rel(path)
+        problems = check_translation(source_json, data)
+        for problem in problems:
+            self.report(file, data.key_lines.get(problem.key, data.line), problem.message)
+        for key, line in data.duplicates:
+            self.report(file, line, f"cell {key!r} is translated twice")
+        if problems or data.duplicates:
+            return False
+        return translated_notebook(source_json, {str(k): str(v) for k, v in data.items()})
 
     def exercise_skills(
         self,

@@ -126,6 +126,8 @@ class Exercise:
     timeout: float
     skills: dict[str, list[str]]  # grade_id -> skill ids
     grade_cells: list[Any] = field(default_factory=list)
+    # the French source notebook (lms/content/translations.py), when the exercise has one
+    source_fr_json: str | None = None
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,9 @@ class Exercise(Base):
     notebook_name: Mapped[str] = mapped_column(String(200))
     source_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     release_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    # The French notebooks (lms/content/translations.py), when the exercise is translated.
+    source_fr_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    release_fr_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     timeout: Mapped[float] = mapped_column(Float, default=30.0)
     max_score: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -116,9 +116,17 @@ class Reason:
 
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    skill: str | None = None  # the id of the skill the reason is about, if any
 
     def __str__(self) -> str:
         return self.message % dict(self.params) if self.params else self.message
+
+    def params_named(self, skill_names: Mapping[str, str]) -> dict[str, Any]:
+        """The parameters, the skill named as `skill_names` says (the reader's language)."""
+        params = dict(self.params)
+        if self.skill is not None and self.skill in skill_names:
+            params["skill"] = skill_names[self.skill]
+        return params
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,10 +285,16 @@ def _status(
     thin = [line for line in judged if line.evidence_weight < policy.min_evidence]
     if thin:
         return "not enough evidence", tuple(
-            Reason(N_("%(skill)s: no work on this skill has counted yet."), {"skill": line.name})
+            Reason(
+                N_("%(skill)s: no work on this skill has counted yet."),
+                {"skill": line.name},
+                line.skill,
+            )
             if not line.evidence_weight
             else Reason(
-                N_("%(skill)s: too little work counted so far to judge it."), {"skill": line.name}
+                N_("%(skill)s: too little work counted so far to judge it."),
+                {"skill": line.name},
+                line.skill,
             )
             for line in thin
         )
@@ -299,6 +313,7 @@ def _status(
                         "date": line.last_at.date().isoformat(),
                         "days": int(policy.stale_days),
                     },
+                    line.skill,
                 )
                 for line in old
             )
@@ -319,6 +334,7 @@ def _status(
         Reason(
             N_("%(skill)s: estimated at %(level)s, below the target of %(target)s."),
             {"skill": line.name, "level": _percent(_centre(line)), "target": _percent(line.target)},
+            line.skill,
         )
         for line in below
     ] + [
@@ -333,6 +349,7 @@ def _status(
                 "target": _percent(line.target),
                 "confidence": _percent(policy.confidence),
             },
+            line.skill,
         )
         for line in above
     ]

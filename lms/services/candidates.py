@@ -10,13 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.models import Exercise, Role, Skill
+from lms.models import Role
 from lms.models.talent import CandidateMark
 from lms.readiness import STATUSES, RoleReadiness
-from lms.services import evidence_integrity, role_readiness, talent
+from lms.services import evidence_integrity, names, role_readiness, talent
 
 SORTS = ("readiness", "low", "skill", "email")
 
@@ -141,15 +140,16 @@ class CandidateReport:
 
 
 def candidate_report(
-    session: Session, trainee_id: int, *, require_shared: bool = True
+    session: Session, trainee_id: int, *, require_shared: bool = True, language: str = "en"
 ) -> CandidateReport | None:
-    """A trainee's report (None if no such trainee, or not shared when sharing is required)."""
+    """A trainee's report (None if no such trainee, or not shared when sharing is required),
+    with the names of roles, skills and exercises in `language`."""
     if require_shared and not talent.is_shared(session, trainee_id):
         return None
     cohort = role_readiness.cohort_readiness(session, user_ids=[trainee_id])
     if trainee_id not in cohort.trainees:
         return None
-    titles = dict(session.execute(select(Exercise.slug, Exercise.title)).all())
+    titles = names.exercise_titles(session, language)
     by_role = cohort.by_trainee[trainee_id]
     evidence: dict[str, list[EvidenceLine]] = {}
     for result in by_role.values():
@@ -175,12 +175,13 @@ def candidate_report(
                 key=lambda e: e.at,
                 reverse=True,
             )
+    role_names = names.role_names(session, language)
     return CandidateReport(
         trainee=cohort.trainees[trainee_id],
         as_of=cohort.as_of,
-        roles={r.id: r.name or r.id for r in cohort.roles},
+        roles={r.id: role_names.get(r.id, r.id) for r in cohort.roles},
         readiness=by_role,
-        skill_names=dict(session.execute(select(Skill.id, Skill.name)).all()),
+        skill_names=names.skill_names(session, language),
         evidence=evidence,
         marks=talent.mark_history(session, trainee_id),
         flags=cohort.flags.get(trainee_id, []),

@@ -98,6 +98,10 @@ def _upsert_exercise(session: Session, ex, release_notebook) -> Exercise:
     # Blobs first: a half-filled new exercise must not be flushed by their look-ups.
     source_sha = put_blob(session, ex.source_json.encode("utf-8"))
     release_sha = put_blob(session, release_notebook(ex.source_json).encode("utf-8"))
+    source_fr_sha = release_fr_sha = None
+    if ex.source_fr_json is not None:
+        source_fr_sha = put_blob(session, ex.source_fr_json.encode("utf-8"))
+        release_fr_sha = put_blob(session, release_notebook(ex.source_fr_json).encode("utf-8"))
     wanted_files = {path: put_blob(session, data) for path, data in ex.files.items()}
     row = session.scalar(select(Exercise).where(Exercise.slug == ex.slug))
     if row is None:
@@ -108,6 +112,7 @@ def _upsert_exercise(session: Session, ex, release_notebook) -> Exercise:
     row.notebook_name = ex.notebook_name
     row.timeout = float(ex.timeout)
     row.source_sha256, row.release_sha256 = source_sha, release_sha
+    row.source_fr_sha256, row.release_fr_sha256 = source_fr_sha, release_fr_sha
     row.files = [f for f in row.files if f.path in wanted_files]
     for f in row.files:
         f.sha256 = wanted_files.pop(f.path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,14 +64,17 @@ def fingerprint_new_submissions(session: Session) -> int:
             select(Blob.sha256, Blob.data).where(Blob.sha256.in_({sha for *_, sha in pending}))
         ).all()
     )
-    releases = {
-        eid: notebook_fingerprint(data)
-        for eid, data in session.execute(
-            select(Exercise.id, Blob.data)
-            .join(Blob, Blob.sha256 == Exercise.release_sha256)
-            .where(Exercise.id.in_({eid for _, _, eid, _ in pending}))
+    # The untouched release, in either language, is nobody's copy: its answers are the stubs.
+    releases: dict[int, set[str]] = defaultdict(set)
+    for eid, data in session.execute(
+        select(Exercise.id, Blob.data)
+        .join(
+            Blob,
+            or_(Blob.sha256 == Exercise.release_sha256, Blob.sha256 == Exercise.release_fr_sha256),
         )
-    }
+        .where(Exercise.id.in_({eid for _, _, eid, _ in pending}))
+    ):
+        releases[eid].add(notebook_fingerprint(data))
     new = {
         sid: (uid, eid, notebook_fingerprint(blobs.get(sha, b""))) for sid, uid, eid, sha in pending
     }
@@ -90,10 +93,10 @@ def fingerprint_new_submissions(session: Session) -> int:
 
 
 def _flag_copies(
-    session: Session, new: dict[int, tuple[int, int, str]], releases: dict[int, str]
+    session: Session, new: dict[int, tuple[int, int, str]], releases: dict[int, set[str]]
 ) -> None:
     """Flag both sides of every new submission whose answers equal another trainee's."""
-    wanted = {fp for _, eid, fp in new.values() if fp != releases.get(eid)}
+    wanted = {fp for _, eid, fp in new.values() if fp not in releases.get(eid, ())}
     if not wanted:
         return
     same: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)

@@ -24,6 +24,7 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from grading.job import GradeJob, GradeResult
+from lms.content.translations import notebook_language
 from lms.errors import Conflict, NotFound
 from lms.i18n import N_
 from lms.models import (
@@ -131,9 +132,15 @@ def build_grade_job(session: Session, job_id: int) -> tuple[GradeJob, Submission
     job = session.get(GradingJob, job_id)
     submission = job.submission
     exercise = session.get(Exercise, submission.exercise_id)
+    notebook = get_blob(session, submission.notebook_sha256)
+    # A notebook released in French is graded against the French source: the same code and
+    # tests, but its locked markdown cells (and their checksums) are the French ones.
+    source_sha256 = exercise.source_sha256
+    if exercise.source_fr_sha256 and notebook_language(notebook) == "fr":
+        source_sha256 = exercise.source_fr_sha256
     grade_job = GradeJob(
-        source=get_blob(session, exercise.source_sha256).decode("utf-8"),
-        submission=get_blob(session, submission.notebook_sha256),
+        source=get_blob(session, source_sha256).decode("utf-8"),
+        submission=notebook,
         name=submission.notebook_name,
         files={f.path: get_blob(session, f.sha256) for f in exercise.files},
         timeout=exercise.timeout,

@@ -55,9 +55,16 @@ def get_exercise(session: Session, slug: str) -> Exercise | None:
     )
 
 
-def release_notebook(session: Session, exercise: Exercise) -> dict:
-    """The exercise's release notebook (what trainees get), parsed."""
-    return json.loads(get_blob(session, exercise.release_sha256))
+def release_sha256(exercise: Exercise, language: str = "en") -> str:
+    """The blob of the release notebook in `language`, or in English when not translated."""
+    if language == "fr" and exercise.release_fr_sha256:
+        return exercise.release_fr_sha256
+    return exercise.release_sha256
+
+
+def release_notebook(session: Session, exercise: Exercise, language: str = "en") -> dict:
+    """The exercise's release notebook (what trainees get) in `language`, parsed."""
+    return json.loads(get_blob(session, release_sha256(exercise, language)))
 
 
 def submit(
@@ -198,9 +205,12 @@ def attempts(session: Session, user_id: int, exercise_id: int) -> list[Submissio
     )
 
 
-def notebook_from_answers(session: Session, exercise: Exercise, answers: dict[str, str]) -> bytes:
-    """The release notebook with the answers typed in the browser (grade id -> source)."""
-    return fill_answers(release_notebook(session, exercise), answers)
+def notebook_from_answers(
+    session: Session, exercise: Exercise, answers: dict[str, str], language: str = "en"
+) -> bytes:
+    """The release notebook in `language` with the answers typed in the browser (grade id ->
+    source)."""
+    return fill_answers(release_notebook(session, exercise, language), answers)
 
 
 def latest_answers(session: Session, user_id: int, exercise: Exercise) -> dict[str, str]:

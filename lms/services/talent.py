@@ -46,7 +46,7 @@ from lms.models.talent import (
     ReportShare,
 )
 from lms.readiness import score_cohort
-from lms.services import audit, role_readiness
+from lms.services import audit, names, role_readiness
 from lms.services.submissions import trainee_notices
 
 PIPELINE_MARKS = (MarkStatus.SHORTLISTED, MarkStatus.INTERVIEWING, MarkStatus.HIRED)
@@ -312,13 +312,18 @@ def hiring_plan(session: Session) -> dict[str, tuple[int, date | None]]:
 
 
 def pipeline(
-    session: Session, cohort: role_readiness.CohortReadiness | None = None
+    session: Session,
+    cohort: role_readiness.CohortReadiness | None = None,
+    language: str = "en",
 ) -> list[PipelineCounts]:
-    """Every role's pipeline now, in a constant number of queries (marks as they stand now)."""
+    """Every role's pipeline now, in a constant number of queries (marks as they stand now),
+    with the roles named in `language`."""
     cohort = cohort or role_readiness.cohort_readiness(session)
     shared = shared_trainee_ids(session)
     marks = {key: m for key, m in current_marks(session).items() if key[0] in shared}
-    return _counts(session, cohort.roles, _in_pipeline(cohort.by_trainee, shared, marks), marks)
+    return _counts(
+        session, cohort.roles, _in_pipeline(cohort.by_trainee, shared, marks), marks, language
+    )
 
 
 def _in_pipeline(
@@ -336,9 +341,10 @@ def _counts(
     roles: list,
     by_trainee: dict[int, dict[str, Any]],
     marks: dict[tuple[int, str], CandidateMark],
+    language: str = "en",
 ) -> list[PipelineCounts]:
     plan = hiring_plan(session)
-    names = dict(session.execute(select(Role.id, Role.name)).all())
+    role_names = names.role_names(session, language)
     result = []
     for role in roles:
         statuses = Counter(scores[role.id].status for scores in by_trainee.values())
@@ -347,7 +353,7 @@ def _counts(
         result.append(
             PipelineCounts(
                 role.id,
-                names.get(role.id, role.id),
+                role_names.get(role.id, role.id),
                 len(by_trainee),
                 statuses["ready"],
                 # Close to ready: one skill short, or every estimate on target but not yet sure.

@@ -1,22 +1,47 @@
-"""Exports for recruiters: the candidate list as CSV, a candidate report as PDF (fpdf2)."""
+"""Exports for recruiters: the candidate list as CSV, a candidate report as PDF (fpdf2), both in
+the reader's language (the web passes its gettext; services never import Flask)."""
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
 from fpdf import FPDF
 
+from lms.i18n import N_
+from lms.models import ExerciseKind
+from lms.readiness import STATUS_LABELS
 from lms.services.candidates import CandidateList, CandidateReport
 
-CSV_COLUMNS = ("email", "name", "role", "readiness", "low", "high", "status", "mark")
+Translate = Callable[..., str]  # gettext(message, **params), in the reader's language
+
+# The header, marked for translation; in English each is its column's id.
+CSV_COLUMNS = (
+    N_("email"),
+    N_("name"),
+    N_("role"),
+    N_("readiness"),
+    N_("low"),
+    N_("high"),
+    N_("status"),
+    N_("mark"),
+)
 
 
-def candidates_csv(listing: CandidateList) -> str:
-    """The candidate list as CSV: one row per candidate, one column per required skill."""
+def candidates_csv(listing: CandidateList, translate: Translate | None = None) -> str:
+    """The candidate list as CSV: one row per candidate, one column per required skill. The
+    header is in the reader's language (in English it is the column ids scripts read); values
+    stay machine-readable (status ids, ratios) in every language."""
+    t = translate or _identity
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([*CSV_COLUMNS, *(f"skill:{s}" for s in listing.skills)])
+    header = [t(column) for column in CSV_COLUMNS]
+    header += [t(N_("skill:%(skill)s"), skill=s) for s in listing.skills]
+    writer.writerow(header)
     for row in listing.rows:
         r = row.readiness
         masteries = {line.skill: line.mastery for line in r.skills}
@@ -41,72 +66,120 @@ def _safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-def report_pdf(report: CandidateReport) -> bytes:
-    """A candidate's report as a PDF: per role the score and status, per skill the evidence."""
+def _identity(message: str, **params: object) -> str:
+    return message % params if params else message
+
+
+@cache
+def _font_files() -> tuple[Path, Path] | None:
+    """DejaVu Sans (regular, bold), from the installed matplotlib: a Unicode font covering Latin,
+    Arabic and Tifinagh... so that every trainee's name prints as written. Found without
+    importing matplotlib (slow to import, and not needed for anything else here)."""
+    spec = importlib.util.find_spec("matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        fonts = Path(folder) / "mpl-data" / "fonts" / "ttf"
+        regular, bold = fonts / "DejaVuSans.ttf", fonts / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+def _new_pdf() -> tuple[FPDF, str]:
+    """An A4 document and the name of its font: DejaVu Sans with text shaping (Arabic letters
+    joined, right to left) when installed, else the Latin-1 core font."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
+    fonts = _font_files()
+    if fonts is None:
+        return pdf, "Helvetica"
+    pdf.add_font("DejaVu", "", str(fonts[0]))
+    pdf.add_font("DejaVu", "B", str(fonts[1]))
+    if importlib.util.find_spec("uharfbuzz") is not None:
+        pdf.set_text_shaping(True)
+    return pdf, "DejaVu"
+
+
+def report_pdf(report: CandidateReport, translate: Translate = _identity) -> bytes:
+    """A candidate's report as a PDF: per role the score and status, per skill the evidence;
+    every label through `translate` (gettext with parameters: the reader's language), the names
+    as `report` gives them (already in that language)."""
+    t = translate
+    pdf, font = _new_pdf()
+    text = _latin1 if font == "Helvetica" else str
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(
-        0, 10, _latin1(f"Readiness report: {report.trainee.name}"), new_x="LMARGIN", new_y="NEXT"
-    )
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(
-        0,
-        5,
-        _latin1(f"{report.trainee.email} - as of {report.as_of:%Y-%m-%d %H:%M} UTC"),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    pdf.set_font(font, "B", 16)
+    title = t(N_("Readiness report: %(name)s"), name=report.trainee.name)
+    pdf.cell(0, 10, text(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 9)
+    when = t(N_("as of %(when)s UTC"), when=f"{report.as_of:%Y-%m-%d %H:%M}")
+    pdf.cell(0, 5, text(f"{report.trainee.email} - {when}"), new_x="LMARGIN", new_y="NEXT")
+    yes, no = t(N_("yes")), t(N_("no"))
     for role_id, result in report.readiness.items():
         pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(
-            0,
-            7,
-            _latin1(
-                f"{report.roles.get(role_id, role_id)}: {result.score:.0%} "
-                f"[{result.low:.0%}-{result.high:.0%}], {result.status}"
-            ),
-            new_x="LMARGIN",
-            new_y="NEXT",
+        pdf.set_font(font, "B", 12)
+        status = t(STATUS_LABELS.get(result.status, result.status))
+        heading = (
+            f"{report.roles.get(role_id, role_id)}: {result.score:.0%} "
+            f"[{result.low:.0%}-{result.high:.0%}], {status}"
         )
-        pdf.set_font("Helvetica", "", 8)
+        pdf.cell(0, 7, text(heading), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(font, "", 8)
         for reason in result.reasons:
-            pdf.multi_cell(0, 4, _latin1(f"- {reason}"), new_x="LMARGIN", new_y="NEXT")
+            line = t(reason.message, **reason.params_named(report.skill_names))
+            pdf.multi_cell(0, 4, text(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
         with pdf.table(col_widths=(50, 22, 26, 18, 18, 22), text_align="LEFT") as table:
-            table.row(["Skill", "Mastery", "Interval", "Target", "Critical", "Evidence"])
+            table.row(
+                [
+                    t(N_("Skill")),
+                    t(N_("Mastery")),
+                    t(N_("Interval")),
+                    t(N_("Target")),
+                    t(N_("Critical")),
+                    t(N_("Evidence")),
+                ]
+            )
             for line in result.skills:
                 table.row(
                     [
-                        _latin1(report.skill_names.get(line.skill, line.skill)),
+                        text(report.skill_names.get(line.skill, line.skill)),
                         f"{line.mastery:.0%}",
                         f"{line.low:.0%}-{line.high:.0%}",
                         f"{line.target:.0%}",
-                        "yes" if line.critical else "no",
+                        yes if line.critical else no,
                         str(len(line.mastery_detail.evidence)),
                     ]
                 )
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 8, "Evidence", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "B", 12)
+    pdf.cell(0, 8, t(N_("Evidence")), new_x="LMARGIN", new_y="NEXT")
+    kinds = {kind.value: t(kind.label) for kind in ExerciseKind}
     for skill, lines in report.evidence.items():
-        pdf.set_font("Helvetica", "B", 9)
-        pdf.cell(0, 6, _latin1(report.skill_names.get(skill, skill)), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 7)
+        pdf.set_font(font, "B", 9)
+        pdf.cell(0, 6, text(report.skill_names.get(skill, skill)), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(font, "", 7)
         if not lines:
-            pdf.cell(0, 4, "no evidence yet", new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 4, t(N_("no evidence yet")), new_x="LMARGIN", new_y="NEXT")
             continue
         with pdf.table(col_widths=(50, 26, 12, 28, 20, 18, 14), text_align="LEFT") as table:
-            table.row(["Exercise", "Cell", "Attempt", "Date", "Kind", "Score", "Weight"])
+            table.row(
+                [
+                    t(N_("Exercise")),
+                    t(N_("Cell")),
+                    t(N_("Attempt")),
+                    t(N_("Date")),
+                    t(N_("Kind")),
+                    t(N_("Score")),
+                    t(N_("Weight")),
+                ]
+            )
             for ev in lines:
                 table.row(
                     [
-                        _latin1(ev.exercise_title),
-                        _latin1(ev.grade_id),
+                        text(ev.exercise_title),
+                        text(ev.grade_id),
                         str(ev.attempt),
                         f"{ev.at:%Y-%m-%d %H:%M}",
-                        ev.kind,
+                        kinds.get(ev.kind, ev.kind),
                         f"{ev.score:g}/{ev.max_score:g}",
                         f"{ev.weight:.2f}",
                     ]

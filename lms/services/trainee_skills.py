@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.models import Course, Exercise, GradeCell, GradeCellSkill, Module, ModuleExercise, Skill
+from lms.models import Course, Exercise, GradeCell, GradeCellSkill, Module, ModuleExercise
 from lms.readiness import RoleReadiness, SkillLine
-from lms.services import progress, role_readiness, talent
+from lms.services import names, progress, role_readiness, talent
 
 SUGGESTIONS_PER_ROLE = 3
 
@@ -46,11 +46,13 @@ class MySkills:
     consent: list[talent.ConsentEvent]
 
 
-def my_skills(session: Session, trainee_id: int) -> MySkills:
-    """The trainee's readiness for every role, their gaps, and the next modules to take."""
+def my_skills(session: Session, trainee_id: int, language: str = "en") -> MySkills:
+    """The trainee's readiness for every role, their gaps, and the next modules to take, named
+    in `language`."""
+    role_names = names.role_names(session, language)
     cohort = role_readiness.cohort_readiness(session, user_ids=[trainee_id])
     by_role = cohort.by_trainee.get(trainee_id, {})
-    coverage = _module_coverage(session)
+    coverage = _module_coverage(session, language)
     best = progress.best_scores(session, trainee_id)
     maximum = dict(session.execute(select(Exercise.id, Exercise.max_score)).all())
     done = {eid for eid, score in best.items() if score is not None and score >= maximum[eid]}
@@ -64,7 +66,7 @@ def my_skills(session: Session, trainee_id: int) -> MySkills:
         gaps.append(
             RoleGap(
                 role.id,
-                role.name or role.id,
+                role_names.get(role.id, role.id),
                 result,
                 missing,
                 _suggest(coverage, {line.skill: line for line in missing}, done),
@@ -72,19 +74,20 @@ def my_skills(session: Session, trainee_id: int) -> MySkills:
         )
     return MySkills(
         gaps,
-        dict(session.execute(select(Skill.id, Skill.name)).all()),
+        names.skill_names(session, language),
         talent.is_shared(session, trainee_id),
         talent.consent_history(session, trainee_id),
     )
 
 
-def _module_coverage(session: Session) -> list[tuple]:
-    """(course slug, course title, module title, exercise id, exercise slug, skill), in order."""
+def _module_coverage(session: Session, language: str) -> list[tuple]:
+    """(course slug, course title, module title, exercise id, exercise slug, skill), in order,
+    the titles in `language`."""
     return session.execute(
         select(
             Course.slug,
-            Course.title,
-            Module.title,
+            names.localized(Course.title, Course.title_fr, language),
+            names.localized(Module.title, Module.title_fr, language),
             Exercise.id,
             Exercise.slug,
             GradeCellSkill.skill_id,

@@ -30,7 +30,7 @@ from lms.services import grading_jobs, submissions
 from lms.services.blobs import get_blob
 from lms.web.access import STAFF, roles_required, wants_json
 from lms.web.errors import describe, status_for
-from lms.web.rendering import notebook_cells
+from lms.web.rendering import notebook_cells, page_language
 
 bp = Blueprint("exercises", __name__)
 
@@ -59,7 +59,7 @@ def _exercise_or_404(slug: str) -> Exercise:
 
 def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):
     answers = submissions.latest_answers(db.session, current_user.id, exercise)
-    cells = notebook_cells(submissions.release_notebook(db.session, exercise))
+    cells = notebook_cells(submissions.release_notebook(db.session, exercise, page_language()))
     history = submissions.attempts(db.session, current_user.id, exercise.id)
     return render_template(
         "exercises/exercise.html",
@@ -85,7 +85,8 @@ def exercise(slug: str):
 def download(slug: str) -> Response:
     """The release notebook (what nbgrader hands out: no solutions, no hidden tests)."""
     exercise = _exercise_or_404(slug)
-    return _attachment(exercise.release_sha256, NOTEBOOK_MIMETYPE, exercise.notebook_name)
+    sha256 = submissions.release_sha256(exercise, page_language())
+    return _attachment(sha256, NOTEBOOK_MIMETYPE, exercise.notebook_name)
 
 
 @bp.get("/exercises/<slug>/files/<path:name>")
@@ -153,7 +154,7 @@ def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
         for key, value in request.form.items()
         if key.startswith("answer-")
     }
-    data = submissions.notebook_from_answers(db.session, exercise, answers)
+    data = submissions.notebook_from_answers(db.session, exercise, answers, page_language())
     return data, exercise.notebook_name, "browser"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +15,7 @@ from lms.readiness import STATUS_LABELS, STATUSES
 from lms.services import audit, candidates, talent, talent_exports
 from lms.web.access import roles_required
 from lms.web.errors import flash_refusal
+from lms.web.rendering import page_language
 from lms.web.talent_forms import MarkForm
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
@@ -24,14 +26,19 @@ RECRUITERS = TALENT_ROLES
 @roles_required(*RECRUITERS)
 def index():
     """Every role's pipeline now: ready, almost, not yet, and marked, against the hiring plan."""
-    return render_template("recruiter/index.html", pipeline=talent.pipeline(db.session))
+    return render_template(
+        "recruiter/index.html", pipeline=talent.pipeline(db.session, language=page_language())
+    )
 
 
 @bp.get("/roles/<role_id>/pipeline")
 @roles_required(*RECRUITERS)
 def pipeline(role_id: str):
     """One role's pipeline over time (daily snapshots) and today."""
-    now = next((p for p in talent.pipeline(db.session) if p.role_id == role_id), None)
+    now = next(
+        (p for p in talent.pipeline(db.session, language=page_language()) if p.role_id == role_id),
+        None,
+    )
     if now is None:
         abort(404)
     return render_template(
@@ -68,7 +75,7 @@ def candidate_csv(role_id: str):
         db.session, "export.candidates", current_user.id, role=role_id, rows=len(listing.rows)
     )
     return Response(
-        talent_exports.candidates_csv(listing),
+        talent_exports.candidates_csv(listing, gettext),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="candidates-{role_id}.csv"'},
     )
@@ -78,7 +85,7 @@ def candidate_csv(role_id: str):
 @roles_required(*RECRUITERS)
 def report(trainee_id: int):
     """A shared candidate's report with the evidence behind every number (404 if not shared)."""
-    found = candidates.candidate_report(db.session, trainee_id)
+    found = candidates.candidate_report(db.session, trainee_id, language=page_language())
     if found is None:
         abort(404)
     return render_template(
@@ -94,13 +101,13 @@ def report(trainee_id: int):
 @roles_required(*RECRUITERS)
 def report_pdf(trainee_id: int):
     """A shared candidate's report as PDF."""
-    found = candidates.candidate_report(db.session, trainee_id)
+    found = candidates.candidate_report(db.session, trainee_id, language=page_language())
     if found is None:
         abort(404)
     audit.record_export(db.session, "export.report", current_user.id, trainee_id)
     db.end_reads()  # the PDF is slow work that needs no transaction
     return Response(
-        talent_exports.report_pdf(found),
+        talent_exports.report_pdf(found, gettext),
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="report-{trainee_id}.pdf"'},
     )

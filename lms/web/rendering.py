@@ -17,7 +17,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from grading import cells
-from lms.models import UserRole
+from lms.models import ExerciseKind, UserRole
 from lms.models.accounts import LEARNER_ROLES, STAFF_ROLES, TALENT_ROLES
 
 _FORMATTER = HtmlFormatter(nowrap=True)
@@ -87,6 +87,11 @@ def notebook_cells(notebook: dict[str, Any]) -> list[NotebookCell]:
     return shown
 
 
+def page_language() -> str:
+    """The language of the page being built ("en" or "fr"): names, notebooks and exports in it."""
+    return str(get_locale())
+
+
 def localized(obj: Any, field: str) -> str:
     """`obj.<field>_fr` when the page is in French and it exists, else `obj.<field>`."""
     if str(get_locale()) == "fr":
@@ -118,6 +123,7 @@ def register_template_helpers(app: Flask) -> None:
     # The roles and their groups, from the one place that defines them (the navigation uses them).
     app.jinja_env.globals.update(
         UserRole=UserRole,
+        ExerciseKind=ExerciseKind,
         LEARNER_ROLES=LEARNER_ROLES,
         STAFF_ROLES=STAFF_ROLES,
         TALENT_ROLES=TALENT_ROLES,

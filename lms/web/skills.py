@@ -13,6 +13,7 @@ from lms.models import UserRole
 from lms.readiness import STATUS_LABELS
 from lms.services import audit, talent, trainee_skills
 from lms.web.access import roles_required
+from lms.web.rendering import page_language
 from lms.web.talent_forms import ShareForm
 
 bp = Blueprint("skills", __name__, url_prefix="/skills")
@@ -24,7 +25,7 @@ def index():
     """My skills against each role's target, what is missing, and the modules that close it."""
     return render_template(
         "skills/index.html",
-        view=trainee_skills.my_skills(db.session, current_user.id),
+        view=trainee_skills.my_skills(db.session, current_user.id, page_language()),
         share_form=ShareForm(),
         status_labels=STATUS_LABELS,
         question=talent.sharing_question(db.session, current_user.id),

@@ -135,7 +135,7 @@ def test_report_shows_evidence_and_exports_pdf(client, auth, users, world, sessi
     _share_both(session, world)
     auth.login(users.recruiter)
     html = client.get(f"/recruiter/candidates/{world.trainee_id}").get_data(as_text=True)
-    assert "Squares" in html and "test_total" in html and "assessment" in html
+    assert "Squares" in html and "test_total" in html and "Assessment" in html
     assert 'href="#evidence-python-basics"' in html and "ready" in html
     assert "talent.css" in html  # print stylesheet
     pdf = client.get(f"/recruiter/candidates/{world.trainee_id}/report.pdf")
