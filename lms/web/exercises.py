@@ -31,6 +31,7 @@ from lms.services.blobs import get_blob
 from lms.web.access import STAFF, roles_required, wants_json
 from lms.web.errors import describe, status_for
 from lms.web.rendering import notebook_cells
+from lms.web.result_panel import sandbox_events
 
 bp = Blueprint("exercises", __name__)
 
@@ -193,6 +194,7 @@ def status(submission_id: int) -> Response:
     """What the exercise page polls while grading runs."""
     found = _visible_or_404(submission_id)
     body = found.status_json()
+    body["events"] = sandbox_events(body["flags"], found.exercise.timeout)
     if found.status is SubmissionStatus.QUEUED:
         body["jobs_ahead"] = grading_jobs.jobs_ahead(db.session, submission_id)
     if found.feedback_html:
