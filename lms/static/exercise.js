@@ -94,19 +94,18 @@
       box.append(el("pre", { class: "check-code", tabindex: "0" }, c.code));
       const error = c.evalue ? c.ename + ": " + c.evalue : c.ename;
       const dl = el("dl", { class: "check-values" });
-      dl.append(el("dt", {}, msg("error")), el("dd", {}, el("pre", { tabindex: "0" }, error)));
+      const sides = [[msg("error"), error]];
       if (c.compare) {
-        const sides = c.compare.op === "=="
-          ? (c.compare.expected === "left"
-            ? [[msg("expected"), c.compare.left], [msg("got"), c.compare.right]]
-            : [[msg("got"), c.compare.left], [msg("expected"), c.compare.right]])
-          : [[msg("left") + " (" + c.compare.op + ")", c.compare.left], [msg("right"), c.compare.right]];
-        sides.forEach(([term, value]) => {
-          const dd = el("dd");
-          dd.append(el("pre", { tabindex: "0" }, value));
-          dl.append(el("dt", {}, term), dd);
-        });
+        const { op, left, right, expected } = c.compare;
+        if (op !== "==") sides.push([msg("left") + " (" + op + ")", left], [msg("right"), right]);
+        else if (expected === "left") sides.push([msg("expected"), left], [msg("got"), right]);
+        else sides.push([msg("got"), left], [msg("expected"), right]);
       }
+      sides.forEach(([term, value]) => {
+        const dd = el("dd");
+        dd.append(el("pre", { tabindex: "0" }, value));
+        dl.append(el("dt", {}, term), dd);
+      });
       box.append(dl);
     } else if (c && c.visible === "not-run") {
       box.append(el("p", {}, msg("notRun")));
