@@ -84,3 +84,29 @@ def test_the_panel_in_french(live_server: str, browser_page: Page) -> None:
     detail = page.locator("#result tr[data-detail-for=test_squares]")
     expect(detail).to_contain_text("Ligne 1 du test en échec")
     expect(detail.locator("dt")).to_have_text(["Erreur", "Votre valeur", "Attendu"])
+
+
+def test_run_a_cell_and_see_its_output_inline(live_server: str, browser_page: Page) -> None:
+    page = browser_page
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/exercises/squares")
+    page.locator("#answer-squares").fill("def squares(n):\n    return [1]\nprint(squares(2))\n")
+    page.locator("#answer-total").fill(TOTAL)
+    page.get_by_role("button", name="Run all cells").click()
+    expect(page.locator("#browser-form")).to_have_attribute("data-ran", "1", timeout=60_000)
+    expect(page.locator('.cell-outputs[data-cell="1"] pre')).to_have_text("[1]")
+    failed = page.locator('.cell-outputs[data-cell="2"] pre.output-error')
+    expect(failed).to_contain_text("assert squares(3) == [0, 1, 4]")
+    expect(page.locator('.cell-outputs[data-cell="4"] pre')).to_have_count(0)  # test_total passes
+    expect(page.locator("#browser-form")).not_to_contain_text("HIDDEN-MARKER")
+    # Run up to the first answer: later cells keep what they showed, nothing after it runs.
+    page.locator("#answer-squares").fill("def squares(n):\n    return [n]\nprint(squares(5))\n")
+    page.locator('button.run-upto[data-upto="1"]').click()
+    expect(page.locator("#browser-form")).to_have_attribute("data-ran", "2", timeout=60_000)
+    expect(page.locator('.cell-outputs[data-cell="1"] pre')).to_have_text("[5]")
+    timings = []
+    for n in range(3, 6):  # warm: the time a trainee waits, click to outputs
+        page.locator('button.run-upto[data-upto="1"]').click()
+        expect(page.locator("#browser-form")).to_have_attribute("data-ran", str(n))
+        timings.append(int(page.locator(".run-status").get_attribute("data-ms")))
+    print(f"run up to a cell, click to outputs (ms): {timings}")
