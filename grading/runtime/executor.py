@@ -475,14 +475,16 @@ class _Executor:
 
 
 def _explained_lines(explained: dict[str, Any] | None) -> list[str]:
-    """The failing line of a test and both sides of its comparison, as traceback lines."""
+    """The failing line of a test, IPython's way (`----> 3 assert ...`), and its comparison
+    with both sides' values: notation, not words, so it reads the same in every language."""
     if not explained:
         return []
-    lines = [f"Line {explained['line']} of the test failed:", explained["code"]]
+    marker = f"----> {explained['line']} "
+    first, *rest = explained["code"].split("\n")
+    lines = [marker + first, *(" " * len(marker) + line for line in rest)]
     compare = explained.get("compare")
     if compare:
-        lines.append(f"  left of {compare['op']}:  {compare['left']}")
-        lines.append(f"  right of {compare['op']}: {compare['right']}")
+        lines.append(f"{' ' * len(marker)}{compare['left']} {compare['op']} {compare['right']}")
     return lines
 
 

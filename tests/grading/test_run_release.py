@@ -16,7 +16,7 @@ def test_outputs_per_code_cell_with_failed_tests_explained(runtime) -> None:
     by_index = {c.index: c.outputs for c in ran.cells}
     assert by_index[1] == ({"kind": "stdout", "text": "4\n"},)
     (error,) = by_index[2]
-    assert "assert add(1, 2) == 3" in error["text"] and "left of ==:  2" in error["text"]
+    assert "assert add(1, 2) == 3" in error["text"] and "\n        2 == 3\n" in error["text"]
     assert by_index[3] == ()  # the data-file test passes
     assert ran.flags == ()
 
