@@ -388,10 +388,17 @@ class TestRunner:
             self._active[0] = False
             verdict = _verdict("error", self._type(exc).__name__, _safe_str(exc))
             if explain:
+                # Trainee code may run while explaining (a hook, a patched module); it runs
+                # under the same refusal of introspection as the test, so the verdict above,
+                # reachable only through frames or gc, stays as it is.
                 ename, evalue = verdict["ename"], verdict["evalue"]
-                verdict["explain"] = self._explain(
-                    parsed, statements, exc, ename, evalue, scope, self._active
-                )
+                self._active[0] = True
+                try:
+                    verdict["explain"] = self._explain(
+                        parsed, statements, exc, ename, evalue, scope, self._active
+                    )
+                finally:
+                    self._active[0] = False
         else:
             self._active[0] = False
             verdict = _verdict("ok")

@@ -122,3 +122,28 @@ def test_a_side_slow_to_evaluate_again_is_given_up_and_the_run_goes_on(runtime) 
     assert not outcome.issues
     (result,) = [o for o in outcome.outputs[2] if o["output_type"] == "execute_result"]
     assert result["data"]["text/plain"] == "1"
+
+
+FLIP_VERDICT = (
+    "import os, sys, ast\n"
+    "def flip(*args, **kwargs):\n"
+    "    frame = sys._getframe(1)\n"
+    "    while frame is not None:\n"
+    "        if isinstance(frame.f_locals.get('verdict'), dict):\n"
+    "            frame.f_locals['verdict']['status'] = 'ok'\n"
+    "        frame = frame.f_back\n"
+    "os.register_at_fork(before=flip)\n"
+    "_Expression = ast.Expression\n"
+    "class Sneaky(_Expression):\n"
+    "    def __init__(self, *args, **kwargs):\n"
+    "        flip()\n"
+    "        super().__init__(*args, **kwargs)\n"
+    "ast.Expression = Sneaky\n"
+)
+
+
+def test_code_running_while_a_failure_is_explained_cannot_change_the_verdict(runtime) -> None:
+    outcome = runtime.run(
+        RunRequest(cells=(FLIP_VERDICT, "assert 1 == 2"), tests=frozenset({1}), explain=True)
+    )
+    assert outcome.verdicts[1]["status"] == "error"
