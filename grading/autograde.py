@@ -125,10 +125,13 @@ def _process(
 ) -> GradeResult:
     exercise = load_exercise(job.source)
     title = PurePath(job.name).stem or "notebook"
-    hidden = version == "source" and any(i.has_hidden_tests for i in exercise.grade_cells)
+    # A graded run is never asked why a test failed (explaining runs code again, in a child,
+    # and takes time): what the trainee reads comes from a second run of its own, alongside.
+    # A check scores nothing that counts, so its one run explains too.
+    graded = version == "source"
     try:
         nb = read_submission(job.submission, exercise, max_bytes)
-        visible_nb = copy.deepcopy(nb) if hidden else None
+        visible_nb = copy.deepcopy(nb) if graded else None
         nb, findings = sanitize(nb, exercise, version, title)
         if visible_nb is not None:
             visible_nb, visible_findings = sanitize(visible_nb, exercise, "release", title)
@@ -141,7 +144,7 @@ def _process(
     with ThreadPoolExecutor(max_workers=1) as second:
         # What the trainee sees comes from a second run of their notebook with the visible
         # tests only (alongside, in another sandbox); the run here, which holds the hidden
-        # tests, yields the points and nothing else.
+        # tests, yields the points and nothing else, and is left alone to yield them.
         visible_run = (
             second.submit(
                 _execute, visible_nb, exercise, job, rt, execution, visible_findings, True
@@ -149,14 +152,13 @@ def _process(
             if visible_nb is not None
             else None
         )
-        # the run holding hidden tests is never asked why a test failed
         verdicts = _execute(nb, exercise, job, rt, execution, findings, visible_nb is None)
         visible_verdicts = visible_run.result() if visible_run is not None else verdicts
     nb, _ = LimitOutput()(nb, {})
     cells = score_cells(nb, exercise, findings, verdicts)
     score, max_score, needs_manual_grade = notebook_totals(cells)
     if visible_nb is None:
-        # no hidden tests: the run that scored is the run the trainee may see
+        # a check: the run that scored (visible tests only) is the run the trainee may see
         shown, shown_notes = nb, findings.notes
         visible_cells = cells
     else:
