@@ -48,7 +48,7 @@ from grading.exercise import Exercise, load_exercise
 from grading.feedback import render_feedback
 from grading.gradebook import Version
 from grading.intake import DEFAULT_MAX_SUBMISSION_BYTES, Rejected, read_submission
-from grading.job import GradeJob, GradeResult
+from grading.job import CellResult, GradeJob, GradeResult, TestCheck
 from grading.sanitize import sanitize
 from grading.scoring import notebook_totals, score_cells
 
@@ -102,8 +102,10 @@ def _execute(
     runtime: Any,
     execution: str,
     findings: Any,
+    explain: bool = False,
 ) -> dict[str, dict | None]:
-    """Run the sanitized notebook; the test runner's verdicts by grade id."""
+    """Run the sanitized notebook; the test runner's verdicts by grade id (with `explain`, a
+    failed test's verdict says why: only for a run the trainee may see)."""
     verdicts = run_code_cells(
         nb,
         runtime,
@@ -113,6 +115,7 @@ def _execute(
         findings=findings,
         tests=_test_positions(nb, exercise),
         budget=job.budget,
+        explain=explain,
     )
     return {nb.cells[p].metadata.nbgrader["grade_id"]: v for p, v in verdicts.items()}
 
@@ -122,10 +125,13 @@ def _process(
 ) -> GradeResult:
     exercise = load_exercise(job.source)
     title = PurePath(job.name).stem or "notebook"
-    hidden = version == "source" and any(i.has_hidden_tests for i in exercise.grade_cells)
+    # A graded run is never asked why a test failed (explaining runs code again, in a child,
+    # and takes time): what the trainee reads comes from a second run of its own, alongside.
+    # A check scores nothing that counts, so its one run explains too.
+    graded = version == "source"
     try:
         nb = read_submission(job.submission, exercise, max_bytes)
-        visible_nb = copy.deepcopy(nb) if hidden else None
+        visible_nb = copy.deepcopy(nb) if graded else None
         nb, findings = sanitize(nb, exercise, version, title)
         if visible_nb is not None:
             visible_nb, visible_findings = sanitize(visible_nb, exercise, "release", title)
@@ -138,24 +144,27 @@ def _process(
     with ThreadPoolExecutor(max_workers=1) as second:
         # What the trainee sees comes from a second run of their notebook with the visible
         # tests only (alongside, in another sandbox); the run here, which holds the hidden
-        # tests, yields the points and nothing else.
+        # tests, yields the points and nothing else, and is left alone to yield them.
         visible_run = (
-            second.submit(_execute, visible_nb, exercise, job, rt, execution, visible_findings)
+            second.submit(
+                _execute, visible_nb, exercise, job, rt, execution, visible_findings, True
+            )
             if visible_nb is not None
             else None
         )
-        verdicts = _execute(nb, exercise, job, rt, execution, findings)
-        if visible_run is not None:
-            visible_run.result()
+        verdicts = _execute(nb, exercise, job, rt, execution, findings, visible_nb is None)
+        visible_verdicts = visible_run.result() if visible_run is not None else verdicts
     nb, _ = LimitOutput()(nb, {})
     cells = score_cells(nb, exercise, findings, verdicts)
     score, max_score, needs_manual_grade = notebook_totals(cells)
     if visible_nb is None:
-        # no hidden tests: the run that scored is the run the trainee may see
-        shown, shown_notes = nb, findings.notes
+        # a check: the run that scored (visible tests only) is the run the trainee may see
+        shown, shown_notes, shown_flags = nb, findings.notes, findings.flags
+        visible_cells = cells
     else:
         shown, _ = LimitOutput()(visible_nb, {})
-        shown_notes = visible_findings.notes
+        shown_notes, shown_flags = visible_findings.notes, visible_findings.flags
+        visible_cells = score_cells(shown, exercise, visible_findings, visible_verdicts)
     feedback = render_feedback(
         shown, exercise, cells, title=title, notes=shown_notes, deleted=findings.deleted
     )
@@ -172,7 +181,41 @@ def _process(
         graded_notebook=_notebook_json(nb),
         job_id=job.job_id,
         notes=tuple(findings.notes),
+        checks=test_checks(exercise, visible_cells, visible_verdicts),
+        hidden_points=sum(i.max_score for i in exercise.grade_cells if i.has_hidden_tests),
+        shown_flags=tuple(shown_flags),
     )
+
+
+def test_checks(
+    exercise: Exercise, visible_cells: list[CellResult], visible_verdicts: dict[str, dict | None]
+) -> tuple[TestCheck, ...]:
+    """What the trainee may read about each test cell, from the run with visible tests only."""
+    scored = {c.grade_id: c for c in visible_cells}
+    checks = []
+    for info in exercise.grade_cells:
+        if info.kind != "test" or info.cell_type != "code" or info.grade_id not in scored:
+            continue
+        verdict = visible_verdicts.get(info.grade_id)
+        result = scored[info.grade_id]
+        if verdict is None:
+            visible = "not-run"
+        else:
+            visible = "passed" if result.score >= result.max_score else "failed"
+        explained = (verdict or {}).get("explain") if visible == "failed" else None
+        checks.append(
+            TestCheck(
+                grade_id=info.grade_id,
+                visible=visible,
+                has_hidden=info.has_hidden_tests,
+                **(
+                    {k: explained[k] for k in ("line", "code", "ename", "evalue", "compare")}
+                    if explained
+                    else {}
+                ),
+            )
+        )
+    return tuple(checks)
 
 
 def grade(

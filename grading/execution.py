@@ -57,6 +57,7 @@ def run_code_cells(
     findings: Findings,
     tests: frozenset[int] = frozenset(),
     budget: float | None = None,
+    explain: bool = False,
 ) -> dict[int, dict | None]:
     """Run every code cell of `nb` in order through `runtime.run` and store the outputs and
     execution counts in the cells; record what went wrong in `findings`. The cells at the
@@ -73,6 +74,7 @@ def run_code_cells(
         env=dict(env),
         budget=budget,
         tests=frozenset(k for k, position in enumerate(positions) if position in tests),
+        explain=explain,
     )
     outcome: RunOutcome = runtime.run(request)  # type: ignore[attr-defined]
     for k, position in enumerate(positions):

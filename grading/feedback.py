@@ -132,6 +132,12 @@ def _outputs(cell: NotebookNode, page_budget: list[int]) -> list[dict[str, str]]
     return rendered
 
 
+def render_outputs(outputs: list[dict], budget: int = MAX_CELL_CHARS) -> list[dict[str, str]]:
+    """A cell's outputs as the feedback page shows them (capped plain text, errors, PNG/JPEG
+    images; never HTML or script): a list of {kind, text} or {kind: "image", src}."""
+    return _outputs(NotebookNode(outputs=outputs), [budget])
+
+
 @functools.cache
 def _template() -> jinja2.Template:
     text = resources.files("grading").joinpath("feedback.html").read_text("utf-8")

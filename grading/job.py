@@ -71,6 +71,23 @@ class CellResult:
 
 
 @dataclass(frozen=True)
+class TestCheck:
+    """What the trainee may read about one test cell, all from the run with the visible tests
+    only: whether those passed (passed | failed | not-run), whether the cell also holds hidden
+    tests (their text never comes here), and for a failure the test's line, the error and,
+    for a comparison, both sides (`compare`: op, left, right, expected: left | right)."""
+
+    grade_id: str
+    visible: str
+    has_hidden: bool = False
+    line: int | None = None
+    code: str | None = None
+    ename: str | None = None
+    evalue: str | None = None
+    compare: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class GradeResult:
     """What the grader answers for one submission (the `lms grade --json` object)."""
 
@@ -86,6 +103,11 @@ class GradeResult:
     graded_notebook: str | None = None  # executed notebook JSON, hidden tests included: staff only
     job_id: str | None = None
     notes: tuple[str, ...] = ()  # one sentence per flag, for people (staff view and feedback)
+    checks: tuple[TestCheck, ...] = ()  # per test cell, from the visible run: the trainee's
+    hidden_points: float = 0.0  # points of the test cells that also hold hidden tests
+    # The flags of the run the trainee may see (visible tests only): `flags` also come from the
+    # run that held the hidden tests, and `timeout:test_x` there says where they are.
+    shown_flags: tuple[str, ...] = ()
 
     def to_json(self, *, include_artifacts: bool = False) -> dict[str, Any]:
         """The `lms grade --json` object (README); artifacts (feedback, notebook) only if asked."""
@@ -93,8 +115,18 @@ class GradeResult:
         data["cells"] = [asdict(c) for c in self.cells]
         data["flags"] = list(self.flags)
         data["notes"] = list(self.notes)
+        data["checks"] = [asdict(c) for c in self.checks]
+        data["shown_flags"] = list(self.shown_flags)
         if not include_artifacts:
-            for key in ("feedback_html", "graded_notebook", "job_id", "notes"):
+            for key in (
+                "feedback_html",
+                "graded_notebook",
+                "job_id",
+                "notes",
+                "checks",
+                "hidden_points",
+                "shown_flags",
+            ):
                 data.pop(key)
         return data
 
@@ -115,4 +147,7 @@ class GradeResult:
             graded_notebook=data.get("graded_notebook"),
             job_id=data.get("job_id"),
             notes=tuple(data.get("notes", [])),
+            checks=tuple(TestCheck(**c) for c in data.get("checks", [])),
+            hidden_points=data.get("hidden_points", 0.0),
+            shown_flags=tuple(data.get("shown_flags", [])),
         )

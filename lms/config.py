@@ -45,6 +45,7 @@ class Settings:
     serve_channel_timeout: int = 60
     check_work_per_minute: int = 6
     submissions_per_minute: int = 10
+    runs_per_minute: int = 30
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     max_upload_bytes: int = 5 * 1024 * 1024
@@ -85,6 +86,7 @@ class Settings:
             serve_channel_timeout=env.whole("LMS_SERVE_CHANNEL_TIMEOUT", 60, low=1, high=3600),
             check_work_per_minute=env.whole("LMS_CHECK_WORK_PER_MINUTE", 6, low=1),
             submissions_per_minute=env.whole("LMS_SUBMISSIONS_PER_MINUTE", 10, low=1),
+            runs_per_minute=env.whole("LMS_RUNS_PER_MINUTE", 30, low=1),
             login_max_failures=env.whole("LMS_LOGIN_MAX_FAILURES", 5, low=1),
             login_window_seconds=env.whole("LMS_LOGIN_WINDOW_SECONDS", 15 * 60, low=1),
             max_upload_bytes=env.whole("LMS_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, low=1024),
@@ -116,6 +118,7 @@ class Settings:
             "TRUSTED_PROXIES": self.trusted_proxies,
             "CHECK_WORK_PER_MINUTE": self.check_work_per_minute,
             "SUBMISSIONS_PER_MINUTE": self.submissions_per_minute,
+            "RUNS_PER_MINUTE": self.runs_per_minute,
             "LOGIN_MAX_FAILURES": self.login_max_failures,
             "LOGIN_WINDOW_SECONDS": self.login_window_seconds,
             # Flask rejects bigger requests with 413 before they reach a view.

@@ -26,7 +26,8 @@ class RunRequest:
     `cell_timeout` seconds, the whole run `budget` seconds (None: limits.default_budget, i.e.
     max(60, 10 x cell_timeout)), both timed by the host; the cells whose index is in `tests`
     run through the sandbox's test runner (grading/runtime/verdict.py), outside IPython, and
-    get a verdict."""
+    get a verdict; with `explain` (never for cells holding hidden tests), a failed test's
+    verdict also says which line failed and what its comparison compared."""
 
     cells: tuple[str, ...]
     files: dict[str, bytes] = field(default_factory=dict)
@@ -34,6 +35,7 @@ class RunRequest:
     env: dict[str, str] = field(default_factory=dict)
     budget: float | None = None
     tests: frozenset[int] = frozenset()
+    explain: bool = False
 
 
 @dataclass(frozen=True)

@@ -392,13 +392,14 @@ class _Executor:
             self.sink.begin_cell(index)
             self.transforms.restore(self.shell)
             test = bool(cell.get("test"))
+            explain = test and cell.get("explain") is True
             del cell
             judged = None
             self._arm_interrupt()
             try:
                 try:
                     if test:
-                        judged, reply = self._run_test(source, count_before)
+                        judged, reply = self._run_test(source, count_before, explain)
                     else:
                         result = self.run_cell(self.shell, source, store_history=True, silent=False)
                         reply = self.execute_reply(self.shell, result)
@@ -438,13 +439,16 @@ class _Executor:
             message["k"] = nonce
         self.send(message)
 
-    def _run_test(self, source: str, count: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _run_test(
+        self, source: str, count: int, explain: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """A test cell through the runner (no IPython machinery); outputs as a kernel shows them
-        (for staff), the verdict computed by the runner."""
+        (for staff), the verdict computed by the runner; with `explain`, the error output says
+        which line failed and what its comparison compared."""
         # sys.stdout/err as the executor set them: trainee code may have replaced them
         sys.stdout, sys.stderr = self.streams
         self.shell.execution_count = count + 1
-        judged = self.run_test(source, self.shell.user_ns)
+        judged = self.run_test(source, self.shell.user_ns, explain)
         if judged["status"] == "ok" and judged.get("result") is not None:
             self.sink.add(
                 {
@@ -459,12 +463,29 @@ class _Executor:
                 "output_type": "error",
                 "ename": judged["ename"],
                 "evalue": judged["evalue"],
-                "traceback": [f"{judged['ename']}: {judged['evalue']}"],
+                "traceback": [
+                    *_explained_lines(judged.get("explain")),
+                    f"{judged['ename']}: {judged['evalue']}",
+                ],
             }
             self.sink.add(error)
             reply = {"status": "error", **{k: error[k] for k in ("ename", "evalue", "traceback")}}
             return judged, reply
         return judged, {"status": "ok"}
+
+
+def _explained_lines(explained: dict[str, Any] | None) -> list[str]:
+    """The failing line of a test, IPython's way (`----> 3 assert ...`), and its comparison
+    with both sides' values: notation, not words, so it reads the same in every language."""
+    if not explained:
+        return []
+    marker = f"----> {explained['line']} "
+    first, *rest = explained["code"].split("\n")
+    lines = [marker + first, *(" " * len(marker) + line for line in rest)]
+    compare = explained.get("compare")
+    if compare:
+        lines.append(f"{' ' * len(marker)}{compare['left']} {compare['op']} {compare['right']}")
+    return lines
 
 
 def serve(

@@ -267,7 +267,33 @@ def _valid_verdict(raw: Any) -> dict[str, Any] | None:
         "stderr": raw.get("stderr") is not False,
         "tampered": labels("tampered"),
         "introspection": labels("introspection"),
+        "explain": _valid_explanation(raw.get("explain")),
     }
+
+
+def _text(value: Any, limit: int = 2_100) -> str | None:
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _valid_explanation(raw: Any) -> dict[str, Any] | None:
+    """Why a visible test failed (grading/runtime/explain.py) in its expected shape, or None."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("line"), int):
+        return None
+    fields = {key: _text(raw.get(key)) for key in ("code", "ename", "evalue")}
+    if None in fields.values():
+        return None
+    compare = raw.get("compare")
+    if isinstance(compare, dict):
+        sides = {key: _text(compare.get(key)) for key in ("op", "left", "right")}
+        expected = compare.get("expected")
+        compare = (
+            {**sides, "expected": expected}
+            if None not in sides.values() and expected in ("left", "right")
+            else None
+        )
+    else:
+        compare = None
+    return {"line": raw["line"], **fields, "compare": compare}
 
 
 def _signal_name(number: int) -> str:

@@ -460,6 +460,7 @@ class _Watch:
             "i": index,
             "source": self.request.cells[index],
             "test": index in self.request.tests,
+            "explain": self.request.explain and index in self.request.tests,
             "k": self.nonce,
         }
         blocking = self.data.gettimeout()

@@ -243,6 +243,9 @@ class TestRunner:
         self._rewritten: list[str] = []
         self._compiling = [False]
         self._allowed_callers = _allowed_frame_callers()
+        from grading.runtime.explain import explain_failure
+
+        self._explain = explain_failure
         from IPython.core.formatters import PlainTextFormatter
         from IPython.core.inputtransformer2 import TransformerManager
 
@@ -355,16 +358,18 @@ class TestRunner:
             if current.get(name, _MISSING) is not value:
                 current[name] = value
 
-    def run(self, source: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    def run(self, source: str, namespace: dict[str, Any], explain: bool = False) -> dict[str, Any]:
         """Run one test cell's source in (a copy of) `namespace`; returns its verdict.
 
         The verdict: status ok|error, ename, evalue, result (the last expression's plain-text
-        form, or None), tampered (labels), introspection (refused events)."""
+        form, or None), tampered (labels), introspection (refused events), and with `explain`
+        (never for a cell holding hidden tests) why it failed (grading/runtime/explain.py)."""
         try:
-            code, last = self._compile_cell(source)
+            code, last, statements, parsed = self._compile_cell(source)
         except SyntaxError as exc:
             return _verdict("error", "SyntaxError", str(exc))
-        del source
+        if not explain:
+            del source, statements, parsed
         names = _names(code) | (_names(last) if last is not None else set())
         tampered = self.changes(namespace, names)
         self.reset()
@@ -382,6 +387,18 @@ class TestRunner:
         except BaseException as exc:
             self._active[0] = False
             verdict = _verdict("error", self._type(exc).__name__, _safe_str(exc))
+            if explain:
+                # Trainee code may run while explaining (a hook, a patched module); it runs
+                # under the same refusal of introspection as the test, so the verdict above,
+                # reachable only through frames or gc, stays as it is.
+                ename, evalue = verdict["ename"], verdict["evalue"]
+                self._active[0] = True
+                try:
+                    verdict["explain"] = self._explain(
+                        parsed, statements, exc, ename, evalue, scope, self._active
+                    )
+                finally:
+                    self._active[0] = False
         else:
             self._active[0] = False
             verdict = _verdict("ok")
@@ -394,19 +411,25 @@ class TestRunner:
         verdict["introspection"] = self._list(self._refused)
         return verdict
 
-    def _compile_cell(self, source: str) -> tuple[types.CodeType, types.CodeType | None]:
+    def _compile_cell(
+        self, source: str
+    ) -> tuple[types.CodeType, types.CodeType | None, list[ast.stmt], str]:
         self._compiling[0] = True
         try:
             return self._compile_test(source)
         finally:
             self._compiling[0] = False
 
-    def _compile_test(self, source: str) -> tuple[types.CodeType, types.CodeType | None]:
+    def _compile_test(
+        self, source: str
+    ) -> tuple[types.CodeType, types.CodeType | None, list[ast.stmt], str]:
         try:
             tree = self._parse(source, "<test>", "exec")
         except SyntaxError:
             # IPython syntax (magics, shell escapes): IPython's own, pristine transformer
-            tree = self._parse(self._transform(source), "<test>", "exec")
+            source = self._transform(source)
+            tree = self._parse(source, "<test>", "exec")
+        statements = self._list(tree.body)
         last = None
         if tree.body and self._isinstance(tree.body[-1], self._expr):
             last_node = tree.body.pop()
@@ -415,7 +438,8 @@ class TestRunner:
             )
         body = self._module(body=tree.body, type_ignores=[])
         # "<test>" is not in linecache: tracebacks and inspect cannot show the test's lines
-        return self._compile(body, "<test>", "exec", dont_inherit=True, optimize=0), last
+        code = self._compile(body, "<test>", "exec", dont_inherit=True, optimize=0)
+        return code, last, statements, source
 
     def _plain_text(self, value: Any) -> str:
         try:

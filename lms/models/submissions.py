@@ -69,6 +69,12 @@ class Submission(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     feedback_html: Mapped[str | None] = mapped_column(Text)
+    # Per test cell, from the run with visible tests only (grading.job.TestCheck): the trainee's.
+    checks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
+    # Points of the test cells that also hold hidden tests (a check cannot earn them for sure).
+    hidden_points: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # The flags of the run with visible tests only: what the trainee's result panel explains.
+    shown_flags: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     # The executed notebook includes hidden tests: staff only.
     graded_notebook_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -95,6 +101,8 @@ class Submission(Base):
             "needs_manual_grade": self.needs_manual_grade,
             "error": self.error,
             "cells": [cell.to_json() for cell in self.cells],
+            "checks": list(self.checks or []),
+            "hidden_points": self.hidden_points,
             "created_at": self.created_at.isoformat(),
             "graded_at": self.graded_at.isoformat() if self.graded_at else None,
         }

@@ -17,7 +17,7 @@ import enum
 import json
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, update
@@ -163,6 +163,9 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
     submission.needs_manual_grade = result.needs_manual_grade
     submission.flags, submission.error = list(result.flags), result.error
     submission.feedback_html = result.feedback_html
+    submission.checks = [asdict(check) for check in result.checks]
+    submission.hidden_points = result.hidden_points
+    submission.shown_flags = list(result.shown_flags)
     if result.graded_notebook is not None:
         submission.graded_notebook_sha256 = put_blob(session, result.graded_notebook.encode())
     submission.cells = [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
+    CellGrade,
     Course,
     Exercise,
     Lesson,
@@ -29,6 +30,8 @@ class CourseProgress:
     started: bool
     next_exercise: Exercise | None
     next_lesson: Lesson | None = None  # read first: the exercise's module is not begun yet
+    points: float = 0.0  # the best graded score of each exercise, summed
+    max_points: float = 0.0
 
     @property
     def percent(self) -> int:
@@ -36,6 +39,16 @@ class CourseProgress:
         if not self.exercises_total:
             return 0
         return round(100 * self.exercises_done / self.exercises_total)
+
+    @property
+    def points_percent(self) -> int:
+        """Points earned as a whole percentage of the course's points."""
+        return percent_of(self.points, self.max_points)
+
+
+def percent_of(points: float, max_points: float) -> int:
+    """`points` as a whole percentage of `max_points` (0 when there are none)."""
+    return round(100 * points / max_points) if max_points else 0
 
 
 def best_scores(session: Session, user_id: int) -> dict[int, float]:
@@ -52,9 +65,26 @@ def best_scores(session: Session, user_id: int) -> dict[int, float]:
     return {exercise_id: score for exercise_id, score in rows}
 
 
-def is_done(exercise: Exercise, best: dict[int, float]) -> bool:
-    """An exercise is done once a graded attempt earned every point."""
-    return exercise.id in best and best[exercise.id] >= exercise.max_score
+def done_exercises(session: Session, user_id: int) -> set[int]:
+    """Ids of the exercises where one graded attempt passed every autograded test: what a
+    person grades (manual answers, tasks) may be pending or graded, and may score anything."""
+    failed_test = exists().where(
+        CellGrade.submission_id == Submission.id,
+        CellGrade.kind == "test",
+        CellGrade.score < CellGrade.max_score,
+    )
+    return set(
+        session.scalars(
+            select(Submission.exercise_id)
+            .where(
+                Submission.user_id == user_id,
+                Submission.purpose == SubmissionPurpose.GRADE,
+                Submission.status == SubmissionStatus.GRADED,
+                ~failed_test,
+            )
+            .distinct()
+        )
+    )
 
 
 def _courses_with_contents() -> Select[tuple[Course]]:
@@ -71,29 +101,51 @@ def list_courses(session: Session) -> list[Course]:
     return list(session.scalars(_courses_with_contents().order_by(Course.position, Course.slug)))
 
 
+def _course_progress(course: Course, best: dict[int, float], done: set[int]) -> CourseProgress:
+    pending = [(m, e) for m in course.modules for e in m.exercises if e.id not in done]
+    exercises = [e for m in course.modules for e in m.exercises]
+    next_module, next_exercise = pending[0] if pending else (None, None)
+    # A module not begun yet starts with its first lesson, not straight with the exercise.
+    begun = next_module is not None and any(e.id in best for e in next_module.exercises)
+    return CourseProgress(
+        course=course,
+        exercises_total=len(exercises),
+        exercises_done=len(exercises) - len(pending),
+        started=any(e.id in best for e in exercises),
+        next_exercise=next_exercise,
+        next_lesson=next_module.lessons[0]
+        if next_module and next_module.lessons and not begun
+        else None,
+        points=sum(best.get(e.id) or 0.0 for e in exercises),
+        max_points=sum(e.max_score for e in exercises),
+    )
+
+
 def dashboard(session: Session, user_id: int) -> list[CourseProgress]:
     """Progress in every course: started courses first."""
     best = best_scores(session, user_id)
-    progress = []
-    for course in list_courses(session):
-        pending = [(m, e) for m in course.modules for e in m.exercises if not is_done(e, best)]
-        exercises = [e for m in course.modules for e in m.exercises]
-        next_module, next_exercise = pending[0] if pending else (None, None)
-        # A module not begun yet starts with its first lesson, not straight with the exercise.
-        begun = next_module is not None and any(e.id in best for e in next_module.exercises)
-        progress.append(
-            CourseProgress(
-                course=course,
-                exercises_total=len(exercises),
-                exercises_done=len(exercises) - len(pending),
-                started=any(e.id in best for e in exercises),
-                next_exercise=next_exercise,
-                next_lesson=next_module.lessons[0]
-                if next_module and next_module.lessons and not begun
-                else None,
-            )
-        )
+    done = done_exercises(session, user_id)
+    progress = [_course_progress(course, best, done) for course in list_courses(session)]
     return sorted(progress, key=lambda p: not p.started)
+
+
+@dataclass(frozen=True)
+class CoursePage:
+    """One course with the trainee's progress, best score and completion per exercise."""
+
+    progress: CourseProgress
+    best: dict[int, float]
+    done: set[int]
+
+
+def course_page(session: Session, user_id: int, slug: str) -> CoursePage | None:
+    """The course with this slug and the trainee's progress in it (None if there is none)."""
+    course = get_course(session, slug)
+    if course is None:
+        return None
+    best = best_scores(session, user_id)
+    done = done_exercises(session, user_id)
+    return CoursePage(_course_progress(course, best, done), best, done)
 
 
 def get_course(session: Session, slug: str) -> Course | None:

@@ -53,9 +53,7 @@ def my_skills(session: Session, trainee_id: int, language: str = "en") -> MySkil
     cohort = role_readiness.cohort_readiness(session, user_ids=[trainee_id])
     by_role = cohort.by_trainee.get(trainee_id, {})
     coverage = _module_coverage(session, language)
-    best = progress.best_scores(session, trainee_id)
-    maximum = dict(session.execute(select(Exercise.id, Exercise.max_score)).all())
-    done = {eid for eid, score in best.items() if score is not None and score >= maximum[eid]}
+    done = progress.done_exercises(session, trainee_id)
     gaps = []
     for role in cohort.roles:
         result = by_role[role.id]

@@ -37,11 +37,27 @@
     if (data.error) parts.push(el("p", { class: "flash flash-error", role: "alert" }, data.error));
     // Plain notices only (the grader's flags can tell where hidden tests are: staff read them).
     (data.notices || []).forEach((n) => parts.push(el("p", { class: "flash notice-" + n }, msg("notice-" + n))));
+    const events = data.events || [];
+    if (events.length) {
+      const box = el("div", { class: "flash sandbox-events", role: "status" });
+      box.append(el("strong", {}, msg("events")));
+      const list = el("ul");
+      events.forEach((e) => list.append(el("li", { "data-kind": e.kind }, e.text)));
+      box.append(list);
+      parts.push(box);
+    }
     if (data.status === "graded") {
-      parts.push(el("p", { class: "result-score" }, msg("score") + ": " + fmt(data.score) + " / " + fmt(data.max_score)));
+      const check = data.purpose === "check";
+      const label = check ? msg("visibleOnly") : msg("score");
+      parts.push(el("p", { class: "result-score" }, label + ": " + fmt(data.score) + " / " + fmt(data.max_score)));
+      if (check && data.hidden_points > 0) {
+        parts.push(el("p", { class: "hidden-points" }, msg("hiddenPoints").replace("{n}", fmt(data.hidden_points))));
+      }
+      const checks = {};
+      (data.checks || []).forEach((c) => { checks[c.grade_id] = c; });
       const table = el("table", { class: "table cells" });
       const head = el("tr");
-      head.append(el("th", {}, msg("test")), el("th", {}, msg("points")));
+      head.append(el("th", { scope: "col" }, msg("test")), el("th", { scope: "col" }, msg("points")));
       table.append(head);
       data.cells.forEach((cell) => {
         const row = el("tr", { "data-grade-id": cell.grade_id });
@@ -50,6 +66,14 @@
         if (cell.manually_graded) pts += " (" + msg("byInstructor") + ")";
         row.append(el("td", {}, cell.grade_id), el("td", { class: cls }, pts));
         table.append(row);
+        const why = explain(checks[cell.grade_id], cell, check, events);
+        if (why) {
+          const detail = el("tr", { class: "check-detail", "data-detail-for": cell.grade_id });
+          const td = el("td", { colspan: "2" });
+          td.append(why);
+          detail.append(td);
+          table.append(detail);
+        }
       });
       parts.push(table);
     }
@@ -62,6 +86,38 @@
     }
     body.replaceChildren(...parts);
     if (data.purpose === "grade") addAttempt(data);
+  }
+
+  // Why a test cell scored what it did: its failing line, the error, both sides of the
+  // comparison (all from the run with visible tests only), or that a hidden check failed.
+  function explain(c, cell, check, events) {
+    const box = el("div", { class: "check" });
+    if (c && c.visible === "failed" && c.code !== null) {
+      box.append(el("p", {}, msg("failingLine").replace("{n}", String(c.line))));
+      box.append(el("pre", { class: "check-code", tabindex: "0" }, c.code));
+      const error = c.evalue ? c.ename + ": " + c.evalue : c.ename;
+      const dl = el("dl", { class: "check-values" });
+      const sides = [[msg("error"), error]];
+      if (c.compare) {
+        const { op, left, right, expected } = c.compare;
+        if (op !== "==") sides.push([msg("left") + " (" + op + ")", left], [msg("right"), right]);
+        else if (expected === "left") sides.push([msg("expected"), left], [msg("got"), right]);
+        else sides.push([msg("got"), left], [msg("expected"), right]);
+      }
+      sides.forEach(([term, value]) => {
+        const dd = el("dd");
+        dd.append(el("pre", { tabindex: "0" }, value));
+        dl.append(el("dt", {}, term), dd);
+      });
+      box.append(dl);
+    } else if (c && c.visible === "not-run") {
+      box.append(el("p", {}, msg("notRun")));
+    } else if (c && c.visible === "passed" && c.has_hidden) {
+      if (check) box.append(el("p", {}, msg("visiblePassed") + " " + msg("alsoHidden")));
+      else if (cell.score < cell.max_score && !cell.manually_graded) box.append(el("p", { class: "hidden-failed" }, msg("hiddenFailed")));
+    }
+    events.filter((e) => e.cell === cell.grade_id).forEach((e) => box.append(el("p", { class: "event" }, e.text)));
+    return box.childNodes.length ? box : null;
   }
 
   // A finished graded attempt joins the history table at once (no reload).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+from dataclasses import asdict
 
 from flask import (
     Blueprint,
@@ -26,13 +28,15 @@ from lms.i18n import N_
 from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus
 from lms.models.accounts import LEARNER_ROLES
 from lms.queue import enqueue
-from lms.services import grading_jobs, submissions
+from lms.services import grading_jobs, notebook_runs, submissions
 from lms.services.blobs import get_blob
 from lms.web.access import STAFF, roles_required, wants_json
 from lms.web.errors import describe, status_for
 from lms.web.rendering import notebook_cells, page_language
+from lms.web.result_panel import sandbox_events
 
 bp = Blueprint("exercises", __name__)
+log = logging.getLogger(__name__)
 
 SUBMITTERS = LEARNER_ROLES
 # The grader's feedback page is untrusted HTML (it echoes the trainee's code): shown in a sandboxed
@@ -57,14 +61,25 @@ def _exercise_or_404(slug: str) -> Exercise:
     return exercise
 
 
+def _provided_outputs(exercise: Exercise) -> dict[int, tuple[dict[str, str], ...]]:
+    """The release's own outputs, or none when the sandbox cannot run (the page still works)."""
+    try:
+        return notebook_runs.provided_outputs(db.session, exercise)
+    except Exception:
+        log.exception("could not run the release of %s for its outputs", exercise.slug)
+        return {}
+
+
 def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):
     answers = submissions.latest_answers(db.session, current_user.id, exercise)
     cells = notebook_cells(submissions.release_notebook(db.session, exercise, page_language()))
     history = submissions.attempts(db.session, current_user.id, exercise.id)
+    outputs = _provided_outputs(exercise)
     return render_template(
         "exercises/exercise.html",
         exercise=exercise,
         cells=cells,
+        outputs=outputs,
         answers=answers,
         attempts=history,
         error=error,
@@ -142,6 +157,41 @@ def submit(slug: str):
     return redirect(url_for(".submission", submission_id=queued.submission_id))
 
 
+@bp.post("/exercises/<slug>/run")
+@roles_required(*SUBMITTERS)
+def run(slug: str):
+    """Run the typed answers (all cells, or up to `upto`) in the sandbox; outputs as JSON."""
+    exercise = _exercise_or_404(slug)
+    upto = request.form.get("upto", "")
+    try:
+        if upto and not upto.isdigit():
+            raise Invalid(N_("Choose a cell to run up to (a cell number)."))
+        ran = notebook_runs.run_answers(
+            db.session,
+            user_id=current_user.id,
+            exercise=exercise,
+            answers=_typed_answers(),
+            upto=int(upto) if upto else None,
+            per_minute=current_app.config["RUNS_PER_MINUTE"],
+        )
+    except DomainError as refused:
+        return jsonify(error=describe(refused)), status_for(refused)
+    return jsonify(
+        cells=[asdict(cell) for cell in ran.cells],
+        flags=list(ran.flags),
+        events=sandbox_events(list(ran.flags), exercise.timeout),
+    )
+
+
+def _typed_answers() -> dict[str, str]:
+    """The answer cells typed on the page (fields `answer-<grade id>`)."""
+    return {
+        key.removeprefix("answer-"): value
+        for key, value in request.form.items()
+        if key.startswith("answer-")
+    }
+
+
 def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
     """The notebook bytes, file name and origin: the uploaded file, else the typed answers."""
     upload = request.files.get("notebook")
@@ -149,12 +199,7 @@ def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
         return upload.read(), secure_filename(upload.filename), "upload"
     if request.form.get("origin") == "upload":
         raise Invalid(N_("Choose a notebook file (.ipynb) to upload."))
-    answers = {
-        key.removeprefix("answer-"): value
-        for key, value in request.form.items()
-        if key.startswith("answer-")
-    }
-    data = submissions.notebook_from_answers(db.session, exercise, answers, page_language())
+    data = submissions.notebook_from_answers(db.session, exercise, _typed_answers(), page_language())
     return data, exercise.notebook_name, "browser"
 
 
@@ -194,6 +239,8 @@ def status(submission_id: int) -> Response:
     """What the exercise page polls while grading runs."""
     found = _visible_or_404(submission_id)
     body = submissions.status_for(found, current_user)
+    # Sandbox events in plain words, from the run the trainee may see (visible tests only).
+    body["events"] = sandbox_events(found.shown_flags or [], found.exercise.timeout)
     if found.status is SubmissionStatus.QUEUED:
         body["jobs_ahead"] = grading_jobs.jobs_ahead(db.session, submission_id)
     if found.feedback_html:

@@ -42,11 +42,17 @@ def dashboard():
 @roles_required(*LEARNERS)
 def course(course_slug: str):
     """A course's modules, lessons and exercises, with my best scores."""
-    found = progress.get_course(db.session, course_slug)
-    if found is None:
+    page = progress.course_page(db.session, current_user.id, course_slug)
+    if page is None:
         abort(404)
-    best = progress.best_scores(db.session, current_user.id)
-    return render_template("learn/course.html", course=found, best=best)
+    return render_template(
+        "learn/course.html",
+        course=page.progress.course,
+        progress=page.progress,
+        best=page.best,
+        done=page.done,
+        percent_of=progress.percent_of,
+    )
 
 
 @bp.get("/courses/<course_slug>/<module_slug>/<lesson_slug>")

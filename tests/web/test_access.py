@@ -25,6 +25,7 @@ EXPECTED = {
     "exercises.download": LEARNERS,
     "exercises.data_file": LEARNERS,
     "exercises.submit": LEARNERS,
+    "exercises.run": LEARNERS,
     "exercises.submission": LEARNERS,
     "exercises.status": LEARNERS,
     "exercises.feedback": LEARNERS,
