@@ -199,7 +199,9 @@ def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
         return upload.read(), secure_filename(upload.filename), "upload"
     if request.form.get("origin") == "upload":
         raise Invalid(N_("Choose a notebook file (.ipynb) to upload."))
-    data = submissions.notebook_from_answers(db.session, exercise, _typed_answers(), page_language())
+    data = submissions.notebook_from_answers(
+        db.session, exercise, _typed_answers(), page_language()
+    )
     return data, exercise.notebook_name, "browser"
 
 
