@@ -1,0 +1,186 @@
+"""LTI 1.3 tool: our JWKS, the OIDC login an LMS starts, the launch it posts back; and the
+admin page where platforms are registered and our keys rotated."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from pylti1p3.contrib.flask import (
+    FlaskCookieService,
+    FlaskMessageLaunch,
+    FlaskOIDCLogin,
+    FlaskRequest,
+    FlaskSessionService,
+)
+from pylti1p3.exception import LtiException, OIDCException
+
+from lms.errors import DomainError, Forbidden
+from lms.extensions import csrf, db
+from lms.i18n import N_
+from lms.models import UserRole
+from lms.services import lti_keys, lti_launch, lti_platforms
+from lms.web.access import roles_required
+from lms.web.errors import describe, error_response, status_for
+
+bp = Blueprint("lti", __name__)
+
+# pylti1p3's refusals, said for a person (in their language) with what to do.
+_REFUSALS = {
+    "State not found": N_(
+        "The launch does not match a login started here (unknown or expired state): "
+        "open the link again from the LMS, in a browser that accepts this site's cookies."
+    ),
+    "Missing state param": N_("The launch has no state: open the link again from the LMS."),
+    "Invalid Nonce": N_(
+        "This launch was already used (or its login expired): open the link again from the LMS."
+    ),
+    '"nonce" is empty': N_("The launch token has no nonce: the LMS must send one."),
+    "Unable to find deployment": N_(
+        "This deployment of the tool is not registered here: an administrator must add its "
+        "deployment id to the platform."
+    ),
+    "Registration not found.": N_("This LMS is not registered here: an administrator must add it."),
+    "Could not find registration details": N_(
+        "This LMS is not registered here: an administrator must add it."
+    ),
+    "Unable to find public key": N_(
+        "The launch token was signed with a key the LMS does not publish: it is refused."
+    ),
+}
+_BAD_SIGNATURE = N_(
+    "The launch token is not valid (its signature, dates or content do not verify against "
+    "the LMS's published keys): it is refused."
+)
+
+
+def _refusal(error: Exception) -> DomainError:
+    text = str(error)
+    if isinstance(error, DomainError):
+        return error
+    if text in _REFUSALS:
+        return Forbidden(_REFUSALS[text])
+    if text.startswith("Can't decode id_token") or text.startswith("Invalid"):
+        return Forbidden(_BAD_SIGNATURE)
+    return Forbidden(N_("The LMS launch was refused: %(reason)s"), reason=text)
+
+
+def _refused(error: Exception):
+    refusal = _refusal(error)
+    return error_response(status_for(refusal), describe(refusal))
+
+
+def _tool():
+    return lti_platforms.DatabaseToolConf(db.session), lti_launch.DatabaseLaunchData(db.session)
+
+
+@bp.get("/lti/jwks.json")
+def jwks():
+    """Our public keys (the signing key and recently retired ones), for platforms to verify."""
+    response = jsonify(lti_keys.jwks(db.session))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+@csrf.exempt
+def login():
+    """OIDC third-party initiated login: back to the LMS's authorisation endpoint."""
+    conf, storage = _tool()
+    flask_request = FlaskRequest()
+    try:
+        oidc = FlaskOIDCLogin(
+            flask_request,
+            conf,
+            session_service=FlaskSessionService(flask_request),
+            cookie_service=FlaskCookieService(flask_request),
+            launch_data_storage=storage,
+        )
+        return oidc.redirect(url_for(".launch", _external=True))
+    except (LtiException, OIDCException) as error:
+        return _refused(error)
+
+
+@bp.post("/lti/launch")
+@csrf.exempt
+def launch():
+    """A resource-link launch: validated, the LMS user signed in, the exercise opened."""
+    conf, storage = _tool()
+    flask_request = FlaskRequest()
+    try:
+        message = FlaskMessageLaunch(
+            flask_request,
+            conf,
+            session_service=FlaskSessionService(flask_request),
+            cookie_service=FlaskCookieService(flask_request),
+            launch_data_storage=storage,
+            requests_session=lti_platforms.http_session(),
+        )
+        claims = message.get_launch_data()
+        lti_launch.consume_nonce(db.session, claims["nonce"])
+        landed = lti_launch.accept_resource_launch(db.session, claims)
+    except (LtiException, OIDCException, DomainError) as error:
+        db.session.rollback()
+        return _refused(error)
+    login_user(landed.user)
+    return redirect(url_for("exercises.exercise", slug=landed.exercise_slug), 303)
+
+
+def _platform_input() -> lti_platforms.PlatformInput:
+    fields = lti_platforms.PlatformInput.__dataclass_fields__
+    return lti_platforms.PlatformInput(**{name: request.form.get(name, "") for name in fields})
+
+
+def _admin_page(status: int = 200, error: str | None = None, form=None):
+    return render_template(
+        "admin/lti.html",
+        platforms=lti_platforms.list_platforms(db.session),
+        keys=lti_keys.published_keys(db.session),
+        signing_kid=lti_keys.signing_key(db.session).kid,
+        error=error,
+        form=form or {},
+    ), status
+
+
+@bp.route("/admin/lti", methods=["GET", "POST"])
+@roles_required(UserRole.ADMIN)
+def admin():
+    """Registered LMS platforms, the URLs to give an LMS, our keys; a form to register one."""
+    if request.method == "GET":
+        return _admin_page()
+    try:
+        lti_platforms.register(db.session, _platform_input(), current_user.id)
+    except DomainError as error:
+        return _admin_page(status_for(error), describe(error), request.form)
+    flash(_("Platform registered."), "info")
+    return redirect(url_for(".admin"), 303)
+
+
+@bp.post("/admin/lti/platforms/<int:platform_id>")
+@roles_required(UserRole.ADMIN)
+def update_platform(platform_id: int):
+    """Change a platform's endpoints or deployments."""
+    try:
+        lti_platforms.update(db.session, platform_id, _platform_input(), current_user.id)
+    except DomainError as error:
+        return _admin_page(status_for(error), describe(error))
+    flash(_("Platform updated."), "info")
+    return redirect(url_for(".admin"), 303)
+
+
+@bp.post("/admin/lti/platforms/<int:platform_id>/delete")
+@roles_required(UserRole.ADMIN)
+def remove_platform(platform_id: int):
+    """Remove a platform (its launches stop)."""
+    lti_platforms.remove(db.session, platform_id, current_user.id)
+    flash(_("Platform removed."), "info")
+    return redirect(url_for(".admin"), 303)
+
+
+@bp.post("/admin/lti/keys/rotate")
+@roles_required(UserRole.ADMIN)
+def rotate_key():
+    """A new signing key; the previous one stays published for the grace period."""
+    lti_keys.rotate(db.session, current_user.id)
+    flash(_("New signing key made; the previous one stays published for two days."), "info")
+    return redirect(url_for(".admin"), 303)
