@@ -17,6 +17,7 @@ from jwcrypto.jwk import JWK
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.database import begin_write
 from lms.models.base import utcnow
 from lms.models.lti import LtiKey
 from lms.services import audit
@@ -40,20 +41,28 @@ def _new_key() -> LtiKey:
     return LtiKey(kid=kid, private_pem=pem, public_jwk=public)
 
 
-def signing_key(session: Session) -> LtiKey:
-    """The key that signs now; the first call makes one (and commits it)."""
-    key = session.scalars(
+def _current(session: Session) -> LtiKey | None:
+    return session.scalars(
         select(LtiKey).where(LtiKey.retired_at.is_(None)).order_by(LtiKey.id.desc()).limit(1)
     ).first()
+
+
+def signing_key(session: Session) -> LtiKey:
+    """The key that signs now; the first call makes one (and commits it)."""
+    key = _current(session)
     if key is None:
-        key = _new_key()
-        session.add(key)
-        session.commit()
+        begin_write(session)  # two first requests at once make one key, not two
+        key = _current(session)
+        if key is None:
+            key = _new_key()
+            session.add(key)
+            session.commit()
     return key
 
 
 def rotate(session: Session, actor_id: int | None) -> LtiKey:
     """Retire the signing key and make a new one; the retired one stays published for a while."""
+    begin_write(session)
     now = utcnow()
     for old in session.scalars(select(LtiKey).where(LtiKey.retired_at.is_(None))):
         old.retired_at = now

@@ -18,6 +18,7 @@ from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lms.database import begin_write
 from lms.errors import Forbidden, Invalid
 from lms.i18n import N_
 from lms.models import Exercise, User, UserRole
@@ -65,6 +66,7 @@ class DatabaseLaunchData(LaunchDataStorage[Any]):
     def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
         """Store a value for `exp` seconds (committed: the next request reads it)."""
         key = self._prepare_key(key)
+        begin_write(self.session)  # the OIDC login is a GET: its transaction began as a reader
         row = self.session.get(LtiLaunchData, key) or LtiLaunchData(key=key)
         row.value = value
         row.expires_at = utcnow() + timedelta(seconds=exp or DEFAULT_LIFETIME)
@@ -85,7 +87,9 @@ def consume_nonce(session: Session, nonce: str) -> None:
     session.commit()
     if deleted != 1:
         raise Forbidden(
-            N_("This launch was already used (or its login expired): start it again from the LMS.")
+            N_(
+                "This launch was already used (or its login expired): open the link again from the LMS."
+            )
         )
 
 

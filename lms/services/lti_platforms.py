@@ -35,14 +35,19 @@ class PlatformInput:
     deployment_ids: str  # one per line or comma-separated
 
 
+_URL_REFUSALS = {
+    "issuer": N_("The issuer must be a full http(s) URL, such as https://lms.example.org."),
+    "auth_login_url": N_("The authentication URL must be a full http(s) URL."),
+    "auth_token_url": N_("The access token URL must be a full http(s) URL."),
+    "key_set_url": N_("The keyset URL must be a full http(s) URL."),
+}
+
+
 def _url(value: str, field: str) -> str:
     value = (value or "").strip()
     parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise Invalid(
-            N_("%(field)s must be a full http(s) URL, such as https://lms.example.org/…"),
-            field=field,
-        )
+    if parts.scheme not in ("https", "http") or not parts.netloc or len(value) > 1000:
+        raise Invalid(_URL_REFUSALS[field])
     return value
 
 
@@ -59,13 +64,15 @@ def _clean(data: PlatformInput) -> dict[str, Any]:
         raise Invalid(N_("Give at least one deployment id (the LMS shows it for the tool)."))
     if len(deployments) > MAX_DEPLOYMENTS or any(len(d) > 255 for d in deployments):
         raise Invalid(N_("Too many or too long deployment ids (at most 50, 255 characters each)."))
+    if len(data.issuer.strip()) > 500:
+        raise Invalid(_URL_REFUSALS["issuer"])
     return {
         "name": name,
-        "issuer": _url(data.issuer, "Issuer"),
+        "issuer": _url(data.issuer, "issuer"),
         "client_id": client_id,
-        "auth_login_url": _url(data.auth_login_url, "Authentication URL"),
-        "auth_token_url": _url(data.auth_token_url, "Access token URL"),
-        "key_set_url": _url(data.key_set_url, "Keyset URL"),
+        "auth_login_url": _url(data.auth_login_url, "auth_login_url"),
+        "auth_token_url": _url(data.auth_token_url, "auth_token_url"),
+        "key_set_url": _url(data.key_set_url, "key_set_url"),
         "deployment_ids": deployments,
     }
 
