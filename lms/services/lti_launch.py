@@ -88,7 +88,8 @@ def consume_nonce(session: Session, nonce: str) -> None:
     if deleted != 1:
         raise Forbidden(
             N_(
-                "This launch was already used (or its login expired): open the link again from the LMS."
+                "This launch was already used (or its login expired): "
+                "open the link again from the LMS."
             )
         )
 

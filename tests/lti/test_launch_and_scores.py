@@ -185,3 +185,69 @@ def test_a_link_to_a_missing_exercise_says_so(lti, session, exercise) -> None:
         "does not exist",
     )
     assert session.scalars(select(LtiIdentity)).all() == []
+
+
+def test_scores_still_go_back_after_a_key_rotation(lti, session, run_jobs) -> None:
+    from lms.services import lti_keys
+
+    browser = requests.Session()
+    launch(browser, lti.platform.launch_start_url("learner-1", "squares"))
+    old = lti_keys.signing_key(session).kid
+    new = lti_keys.rotate(session, None).kid
+    assert new != old
+    _submit(browser, lti.tool_url, RIGHT)
+    assert run_jobs() == 1
+    assert lti.platform.assertion_errors == [] and len(lti.platform.scores) == 1
+
+
+@pytest.fixture
+def essay(app, session, lti, fixture_content, tmp_path):
+    """The essay exercise (a written answer and a task, graded by hand) imported too."""
+    import shutil
+
+    from lms.services.content_import import import_content
+    from tests.web.test_manual_grading import ESSAY_YML, _essay_notebook
+
+    root = tmp_path / "content"
+    shutil.copytree(fixture_content, root)
+    folder = root / "exercises" / "essay"
+    folder.mkdir()
+    (folder / "exercise.yml").write_text(ESSAY_YML)
+    (folder / "essay.ipynb").write_text(_essay_notebook())
+    import_content(session, root)
+    return lti
+
+
+def test_a_hand_grade_sends_the_new_score_again(essay, session, run_jobs, client, auth, users):
+    lti = essay
+    browser = requests.Session()
+    page = launch(browser, lti.platform.launch_start_url("learner-1", "essay")).text
+    data = {
+        "csrf_token": re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)[1],
+        "token": page.split('name="token" value="')[1].split('"')[0],
+        "origin": "browser",
+        "action": "submit",
+        "answer-double": "def double(x):\n    return 2 * x",
+        "answer-explain": "It multiplies by two.",
+    }
+    queued = browser.post(
+        lti.tool_url + "/exercises/essay/submissions",
+        data=data,
+        headers={"Accept": "application/json"},
+    ).json()
+    assert run_jobs() == 1
+    first = lti.platform.scores[-1]
+    assert first["gradingProgress"] == "PendingManual" and first["scoreGiven"] == 1.0
+
+    auth.login(users.instructor)
+    submission_id = queued["submission_id"]
+    for grade_id, score in (("explain", "2"), ("review_task", "3")):
+        response = auth.post(
+            f"/instructor/submissions/{submission_id}/grading",
+            {"grade_id": grade_id, "score": score, "comment": ""},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+    assert len(lti.platform.scores) == 3
+    last = lti.platform.scores[-1]
+    assert last["scoreGiven"] == 6.0 and last["scoreMaximum"] == 6.0
+    assert last["gradingProgress"] == "FullyGraded"
