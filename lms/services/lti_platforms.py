@@ -77,7 +77,7 @@ def _clean(data: PlatformInput) -> dict[str, Any]:
     }
 
 
-def register(session: Session, data: PlatformInput, actor_id: int) -> LtiPlatform:
+def register(session: Session, data: PlatformInput, actor_id: int | None) -> LtiPlatform:
     """Register an LMS; an issuer and client id pair is registered once."""
     platform = LtiPlatform(**_clean(data))
     session.add(platform)
@@ -93,10 +93,13 @@ def register(session: Session, data: PlatformInput, actor_id: int) -> LtiPlatfor
     return platform
 
 
-def update(session: Session, platform_id: int, data: PlatformInput, actor_id: int) -> LtiPlatform:
+def update(
+    session: Session, platform_id: int, data: PlatformInput, actor_id: int | None
+) -> LtiPlatform:
     """Change a registered platform (its endpoints, its deployments)."""
+    values = _clean(data)
     platform = get(session, platform_id)
-    for field, value in _clean(data).items():
+    for field, value in values.items():
         setattr(platform, field, value)
     try:
         session.flush()

@@ -42,6 +42,10 @@ EXPECTED = {
     "admin.reset_password": {"admin"},
     "admin.delete": {"admin"},
     "admin.audit_log": {"admin"},
+    "lti.admin": {"admin"},
+    "lti.update_platform": {"admin"},
+    "lti.remove_platform": {"admin"},
+    "lti.rotate_key": {"admin"},
     "auth.change_password": ALL,
     "auth.sign_out_everywhere": ALL,
     "auth.logout": ALL,
@@ -54,6 +58,11 @@ PUBLIC = {
     "auth.set_language",
     "learn.home",
     "auth.use_link",
+    # LTI: our public keys, and the login and launch an LMS starts (the signed id_token is the
+    # credential): tested against a real platform in tests/lti/.
+    "lti.jwks",
+    "lti.login",
+    "lti.launch",
 }
 OWNED = {
     "exercises.submission",
@@ -89,6 +98,22 @@ def world(app, session, users, content):
     row.feedback_html = "<p>feedback</p>"
     row.graded_notebook_sha256 = put_blob(session, b'{"executed": true}')
     session.commit()
+    # An LMS platform (id 1), for the LTI admin routes.
+    from lms.services import lti_platforms
+
+    lti_platforms.register(
+        session,
+        lti_platforms.PlatformInput(
+            name="LMS",
+            issuer="https://lms.example.org",
+            client_id="c",
+            auth_login_url="https://lms.example.org/auth",
+            auth_token_url="https://lms.example.org/token",
+            key_set_url="https://lms.example.org/jwks",
+            deployment_ids="1",
+        ),
+        None,
+    )
     return {
         "slug": "squares",
         "course_slug": "intro",
