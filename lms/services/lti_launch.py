@@ -225,3 +225,84 @@ def accept_resource_launch(session: Session, claims: dict[str, Any]) -> Launch:
         raise
     session.commit()
     return Launch(user=user, exercise_slug=exercise.slug)
+
+
+DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+
+@dataclass(frozen=True)
+class DeepLinkRequest:
+    """A validated deep-linking launch: the instructor signed in and where to answer."""
+
+    user: User
+    platform_id: int
+    deployment_id: str
+    settings: dict[str, Any]
+
+
+def accept_deep_linking(session: Session, claims: dict[str, Any]) -> DeepLinkRequest:
+    """A validated deep-linking launch: only the course's staff pick what the LMS links to."""
+    client_id = claims.get("aud")
+    client_id = client_id[0] if isinstance(client_id, list) else client_id
+    platform = lti_platforms.find(session, claims.get("iss", ""), client_id)
+    if platform is None:
+        raise Forbidden(N_("This LMS is not registered here: an administrator must add it."))
+    if role_for(claims.get(CLAIM + "roles") or []) is not UserRole.INSTRUCTOR:
+        raise Forbidden(N_("Only the course's instructors choose which exercise the LMS links to."))
+    try:
+        user = _account(session, platform, claims)
+    except Exception:
+        session.rollback()
+        raise
+    settings = claims.get(DL_CLAIM) or {}
+    return_url = str(settings.get("deep_link_return_url") or "")
+    if urlsplit(return_url).scheme not in ("https", "http"):
+        session.rollback()
+        raise Invalid(N_("The LMS gave no deep-linking return URL: it cannot receive a link."))
+    session.commit()
+    return DeepLinkRequest(
+        user=user,
+        platform_id=platform.id,
+        deployment_id=str(claims.get(CLAIM + "deployment_id")),
+        settings={
+            "deep_link_return_url": settings.get("deep_link_return_url"),
+            "data": settings.get("data"),
+        },
+    )
+
+
+def deep_link_response(
+    session: Session,
+    platform_id: int,
+    deployment_id: str,
+    settings: dict[str, Any],
+    exercise_slug: str,
+    exercise_url: str,
+) -> str:
+    """The signed LtiDeepLinkingResponse that links the LMS to one exercise."""
+    from pylti1p3.deep_link import DeepLink
+    from pylti1p3.deep_link_resource import DeepLinkResource
+    from pylti1p3.lineitem import LineItem
+
+    exercise = session.scalars(select(Exercise).where(Exercise.slug == exercise_slug)).first()
+    if exercise is None:
+        raise Invalid(
+            N_("The link names exercise “%(slug)s”, which does not exist."), slug=exercise_slug
+        )
+    platform = lti_platforms.get(session, platform_id)
+    registration = lti_platforms.registration_for(session, platform)
+    resource = (
+        DeepLinkResource()
+        .set_url(exercise_url)
+        .set_title(exercise.title)
+        .set_custom_params({"exercise": exercise.slug})
+        .set_lineitem(
+            LineItem()
+            .set_score_maximum(100)
+            .set_label(exercise.title)
+            .set_resource_id(exercise.slug)
+        )
+    )
+    token = DeepLink(registration, deployment_id, settings).get_response_jwt([resource])
+    session.rollback()
+    return token

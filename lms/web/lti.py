@@ -3,7 +3,19 @@ admin page where platforms are registered and our keys rotated."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from pylti1p3.contrib.flask import (
@@ -19,9 +31,10 @@ from lms.errors import DomainError, Forbidden
 from lms.extensions import csrf, db
 from lms.i18n import N_
 from lms.models import UserRole
-from lms.services import lti_keys, lti_launch, lti_platforms
-from lms.web.access import roles_required
+from lms.services import lti_keys, lti_launch, lti_platforms, manual_grading
+from lms.web.access import STAFF, roles_required
 from lms.web.errors import describe, error_response, status_for
+from lms.web.headers import PAGE_CSP
 
 bp = Blueprint("lti", __name__)
 
@@ -118,12 +131,59 @@ def launch():
         )
         claims = message.get_launch_data()
         lti_launch.consume_nonce(db.session, claims["nonce"])
+        if message.is_deep_link_launch():
+            return _start_deep_linking(claims)
         landed = lti_launch.accept_resource_launch(db.session, claims)
     except (LtiException, OIDCException, DomainError) as error:
         db.session.rollback()
         return _refused(error)
     login_user(landed.user)
     return redirect(url_for("exercises.exercise", slug=landed.exercise_slug), 303)
+
+
+def _start_deep_linking(claims: dict):
+    picking = lti_launch.accept_deep_linking(db.session, claims)
+    login_user(picking.user)
+    # In the signed session cookie: the answer goes to this platform's return URL only.
+    session["lti_deep_link"] = {
+        "platform_id": picking.platform_id,
+        "deployment_id": picking.deployment_id,
+        "settings": picking.settings,
+    }
+    return redirect(url_for(".deep_link"), 303)
+
+
+@bp.route("/lti/deep-link", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def deep_link():
+    """Deep linking: the instructor picks an exercise; the signed answer goes back to the LMS."""
+    picking = session.get("lti_deep_link")
+    if not picking:
+        return error_response(
+            400, _("Start from the LMS: add an activity and choose Atlas as its tool.")
+        )
+    if request.method == "GET":
+        return render_template("lti/deep_link.html", exercises=manual_grading.exercises(db.session))
+    slug = request.form.get("exercise", "")
+    token = lti_launch.deep_link_response(
+        db.session,
+        picking["platform_id"],
+        picking["deployment_id"],
+        picking["settings"],
+        slug,
+        url_for("exercises.exercise", slug=slug, _external=True),
+    )
+    session.pop("lti_deep_link", None)
+    return_url = picking["settings"]["deep_link_return_url"]
+    response = make_response(
+        render_template("lti/deep_link_return.html", return_url=return_url, token=token)
+    )
+    # This one form posts to the LMS: our page policy allows it that origin and no other.
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(return_url))
+    response.headers["Content-Security-Policy"] = PAGE_CSP.replace(
+        "form-action 'self'", f"form-action 'self' {origin}"
+    )
+    return response
 
 
 def _platform_input() -> lti_platforms.PlatformInput:

@@ -74,6 +74,7 @@ class TestPlatform:
         self.scores: list[dict[str, Any]] = []
         self.tokens: dict[str, list[str]] = {}
         self.assertion_errors: list[str] = []
+        self.deep_links: list[dict[str, Any]] = []
         # Hooks for hostile tests: change the signed claims, sign with another key, lie.
         self.claims_patch: Callable[[dict[str, Any]], None] | None = None
         self.sign_with: tuple[str, str] | None = None  # (private pem, kid)
@@ -104,6 +105,10 @@ class TestPlatform:
         """Where the LMS's link sends the browser: the tool's login initiation."""
         return f"{self.url}/start?sub={sub}&exercise={exercise}&link={link}"
 
+    def deep_link_start_url(self, sub: str) -> str:
+        """Where "add an activity with this tool" sends the browser (a deep-linking request)."""
+        return f"{self.url}/start?sub={sub}&exercise=&link=&deep_link=1"
+
     # -- the app ------------------------------------------------------------------------------
 
     def _build(self) -> Flask:
@@ -112,6 +117,7 @@ class TestPlatform:
         app.add_url_rule("/start", view_func=self._start)
         app.add_url_rule("/auth", view_func=self._auth, methods=["GET", "POST"])
         app.add_url_rule("/token", view_func=self._token, methods=["POST"])
+        app.add_url_rule("/deep-link-return", view_func=self._deep_link_return, methods=["POST"])
         app.add_url_rule(
             "/lineitems/<item>/lineitem/scores", view_func=self._score, methods=["POST"]
         )
@@ -119,7 +125,13 @@ class TestPlatform:
 
     def _start(self):
         # Third-party initiated login (LTI 1.3 core, 5.1.1); the hint says who and what.
-        hint = json.dumps({"exercise": request.args["exercise"], "link": request.args["link"]})
+        hint = json.dumps(
+            {
+                "exercise": request.args["exercise"],
+                "link": request.args["link"],
+                "deep_link": bool(request.args.get("deep_link")),
+            }
+        )
         query = {
             "iss": self.issuer,
             "login_hint": request.args["sub"],
@@ -162,7 +174,9 @@ class TestPlatform:
             '<script>document.getElementById("launch").submit()</script>'
         )
 
-    def _claims(self, sub: str, hint: dict[str, str], nonce: str) -> dict[str, Any]:
+    def _claims(self, sub: str, hint: dict[str, Any], nonce: str) -> dict[str, Any]:
+        if hint.get("deep_link"):
+            return self._deep_link_claims(sub, nonce)
         now = int(time.time())
         user, link = self.users[sub], hint.get("link", "link-1")
         return {
@@ -187,6 +201,45 @@ class TestPlatform:
                 "lineitems": f"{self.url}/lineitems",
             },
         }
+
+    def _deep_link_claims(self, sub: str, nonce: str) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": sub,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            "name": self.users[sub]["name"],
+            CLAIM + "message_type": "LtiDeepLinkingRequest",
+            CLAIM + "version": "1.3.0",
+            CLAIM + "deployment_id": self.deployment_id,
+            CLAIM + "roles": [self.users[sub]["role"]],
+            CLAIM + "context": {"id": "course-1", "title": "Test course"},
+            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+                "deep_link_return_url": self.url + "/deep-link-return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["window", "iframe"],
+                "data": "opaque-platform-data",
+            },
+        }
+
+    def _deep_link_return(self):
+        # The tool's LtiDeepLinkingResponse, verified against the tool's JWKS over HTTP.
+        token = request.form.get("JWT", "")
+        kid = jwt.get_unverified_header(token)["kid"]
+        keys = requests.get(self.tool_jwks_url, timeout=10).json()["keys"]
+        key = next(k for k in keys if k["kid"] == kid)
+        claims = jwt.decode(
+            token,
+            jwt.PyJWK(key).key,
+            algorithms=["RS256"],
+            audience=self.issuer,
+            issuer=self.client_id,
+        )
+        self.deep_links.append(claims)
+        return "linked"
 
     def _token(self):
         # Client credentials with a JWT assertion (RFC 7523), verified against the tool's JWKS.

@@ -46,6 +46,7 @@ EXPECTED = {
     "lti.update_platform": {"admin"},
     "lti.remove_platform": {"admin"},
     "lti.rotate_key": {"admin"},
+    "lti.deep_link": {"instructor", "admin"},
     "auth.change_password": ALL,
     "auth.sign_out_everywhere": ALL,
     "auth.logout": ALL,
