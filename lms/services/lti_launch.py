@@ -109,6 +109,7 @@ class Launch:
 
     user: User
     exercise_slug: str
+    platform_id: int
 
 
 def role_for(roles: list[str]) -> UserRole:
@@ -147,7 +148,8 @@ def _synthetic_email(issuer: str, sub: str) -> str:
     return f"lti-{digest}@lti.invalid"
 
 
-def _account(session: Session, platform: LtiPlatform, claims: dict[str, Any]) -> User:
+def account_for(session: Session, platform: LtiPlatform, claims: dict[str, Any]) -> User:
+    """The account of an LMS user (made at first sight), its role following the LMS."""
     issuer, sub = claims["iss"], str(claims.get("sub") or "")
     if not sub:
         raise Invalid(N_("The launch has no user (sub): anonymous launches are not supported."))
@@ -218,13 +220,13 @@ def accept_resource_launch(session: Session, claims: dict[str, Any]) -> Launch:
             raise Invalid(
                 N_("The link names exercise “%(slug)s”, which does not exist."), slug=slug
             )
-        user = _account(session, platform, claims)
+        user = account_for(session, platform, claims)
         _keep_line_item(session, platform, user, exercise, claims)
     except Exception:
         session.rollback()
         raise
     session.commit()
-    return Launch(user=user, exercise_slug=exercise.slug)
+    return Launch(user=user, exercise_slug=exercise.slug, platform_id=platform.id)
 
 
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
@@ -250,7 +252,7 @@ def accept_deep_linking(session: Session, claims: dict[str, Any]) -> DeepLinkReq
     if role_for(claims.get(CLAIM + "roles") or []) is not UserRole.INSTRUCTOR:
         raise Forbidden(N_("Only the course's instructors choose which exercise the LMS links to."))
     try:
-        user = _account(session, platform, claims)
+        user = account_for(session, platform, claims)
     except Exception:
         session.rollback()
         raise

@@ -31,7 +31,7 @@ from lms.errors import DomainError, Forbidden
 from lms.extensions import csrf, db
 from lms.i18n import N_
 from lms.models import UserRole
-from lms.services import lti_keys, lti_launch, lti_platforms, manual_grading
+from lms.services import lti_keys, lti_launch, lti_platforms, lti_roster, manual_grading
 from lms.web.access import STAFF, roles_required
 from lms.web.errors import describe, error_response, status_for
 from lms.web.headers import PAGE_CSP
@@ -138,6 +138,13 @@ def launch():
         db.session.rollback()
         return _refused(error)
     login_user(landed.user)
+    roster = (claims.get(lti_roster.NRPS_CLAIM) or {}).get("context_memberships_url")
+    if roster and landed.user.is_staff:
+        session["lti_roster"] = {
+            "platform_id": landed.platform_id,
+            "url": roster,
+            "context": claims.get(lti_launch.CLAIM + "context") or {},
+        }
     return redirect(url_for("exercises.exercise", slug=landed.exercise_slug), 303)
 
 
@@ -151,6 +158,25 @@ def _start_deep_linking(claims: dict):
         "settings": picking.settings,
     }
     return redirect(url_for(".deep_link"), 303)
+
+
+@bp.route("/lti/roster", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def roster():
+    """Names and roles: import the roster of the LMS course this instructor launched from."""
+    launched = session.get("lti_roster")
+    if not launched:
+        return error_response(
+            400,
+            _("Open an Atlas link from the LMS course first: its roster is imported from there."),
+        )
+    title = launched["context"].get("title") or launched["context"].get("id", "")
+    if request.method == "GET":
+        return render_template("lti/roster.html", course=title)
+    done = lti_roster.import_roster(
+        db.session, launched["platform_id"], launched["url"], launched["context"]
+    )
+    return render_template("lti/roster.html", course=title, done=done)
 
 
 @bp.route("/lti/deep-link", methods=["GET", "POST"])

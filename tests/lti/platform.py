@@ -32,6 +32,7 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 SCORE_SCOPE = AGS + "scope/score"
 LINEITEM_SCOPE = AGS + "scope/lineitem"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
 
 def new_rsa_key() -> tuple[str, dict[str, Any]]:
@@ -97,9 +98,9 @@ class TestPlatform:
             "deployment_ids": self.deployment_id,
         }
 
-    def add_user(self, sub: str, role: str, name: str = "") -> None:
+    def add_user(self, sub: str, role: str, name: str = "", status: str = "Active") -> None:
         """A user of the LMS's course."""
-        self.users[sub] = {"role": role, "name": name or sub}
+        self.users[sub] = {"role": role, "name": name or sub, "status": status}
 
     def launch_start_url(self, sub: str, exercise: str, link: str = "link-1") -> str:
         """Where the LMS's link sends the browser: the tool's login initiation."""
@@ -117,6 +118,7 @@ class TestPlatform:
         app.add_url_rule("/start", view_func=self._start)
         app.add_url_rule("/auth", view_func=self._auth, methods=["GET", "POST"])
         app.add_url_rule("/token", view_func=self._token, methods=["POST"])
+        app.add_url_rule("/memberships", view_func=self._memberships)
         app.add_url_rule("/deep-link-return", view_func=self._deep_link_return, methods=["POST"])
         app.add_url_rule(
             "/lineitems/<item>/lineitem/scores", view_func=self._score, methods=["POST"]
@@ -195,6 +197,10 @@ class TestPlatform:
             CLAIM + "roles": [user["role"]],
             CLAIM + "context": {"id": "course-1", "title": "Test course"},
             CLAIM + "custom": {"exercise": hint.get("exercise", "")},
+            "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+                "context_memberships_url": self.url + "/memberships",
+                "service_versions": ["2.0"],
+            },
             AGS + "claim/endpoint": {
                 "scope": [LINEITEM_SCOPE, SCORE_SCOPE],
                 "lineitem": f"{self.url}/lineitems/{link}/lineitem",
@@ -240,6 +246,25 @@ class TestPlatform:
         )
         self.deep_links.append(claims)
         return "linked"
+
+    def _memberships(self):
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if NRPS_SCOPE not in self.tokens.get(token, []):
+            return jsonify(error="invalid_token"), 401
+        members = [
+            {"user_id": sub, "roles": [u["role"]], "name": u["name"], "status": u["status"]}
+            for sub, u in self.users.items()
+        ]
+        body = {
+            "id": self.url + "/memberships",
+            "context": {"id": "course-1", "title": "Test course"},
+            "members": members,
+        }
+        return (
+            body,
+            200,
+            {"Content-Type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"},
+        )
 
     def _token(self):
         # Client credentials with a JWT assertion (RFC 7523), verified against the tool's JWKS.

@@ -47,6 +47,7 @@ EXPECTED = {
     "lti.remove_platform": {"admin"},
     "lti.rotate_key": {"admin"},
     "lti.deep_link": {"instructor", "admin"},
+    "lti.roster": {"instructor", "admin"},
     "auth.change_password": ALL,
     "auth.sign_out_everywhere": ALL,
     "auth.logout": ALL,
