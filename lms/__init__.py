@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.web import (
         admin,
         auth,
+        credentials,
         errors,
         exercises,
         headers,
@@ -132,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         recruiter,
         admin,
         lti,
+        credentials,
         skills,
         talent_admin,
         ops,

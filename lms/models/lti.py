@@ -82,7 +82,7 @@ class LtiGradeLink(Base):
 
 class LtiLaunchData(Base):
     """What an OIDC login leaves for its launch (state, nonce, the launch itself), keyed as
-    pylti1p3 asks, with an expiry. A consumed nonce stays until it expires: replays are refused."""
+    pylti1p3 asks, with an expiry. A launch deletes its nonce: a replay finds none, refused."""
 
     __tablename__ = "lti_launch_data"
 

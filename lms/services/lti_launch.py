@@ -67,6 +67,8 @@ class DatabaseLaunchData(LaunchDataStorage[Any]):
         """Store a value for `exp` seconds (committed: the next request reads it)."""
         key = self._prepare_key(key)
         begin_write(self.session)  # the OIDC login is a GET: its transaction began as a reader
+        # Expired states and nonces go as new ones come: the table holds minutes of logins.
+        self.session.execute(delete(LtiLaunchData).where(LtiLaunchData.expires_at <= utcnow()))
         row = self.session.get(LtiLaunchData, key) or LtiLaunchData(key=key)
         row.value = value
         row.expires_at = utcnow() + timedelta(seconds=exp or DEFAULT_LIFETIME)
@@ -92,15 +94,6 @@ def consume_nonce(session: Session, nonce: str) -> None:
                 "open the link again from the LMS."
             )
         )
-
-
-def prune(session: Session) -> int:
-    """Delete expired launch data; how many rows."""
-    deleted = session.execute(
-        delete(LtiLaunchData).where(LtiLaunchData.expires_at <= utcnow())
-    ).rowcount
-    session.commit()
-    return deleted
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,9 @@ EXPECTED = {
     "lti.rotate_key": {"admin"},
     "lti.deep_link": {"instructor", "admin"},
     "lti.roster": {"instructor", "admin"},
+    "credentials.issue": {"instructor", "admin"},
+    "credentials.revoke": {"instructor", "admin"},
+    "credentials.mine": {"trainee"},
     "auth.change_password": ALL,
     "auth.sign_out_everywhere": ALL,
     "auth.logout": ALL,
@@ -65,6 +68,14 @@ PUBLIC = {
     "lti.jwks",
     "lti.login",
     "lti.launch",
+    # Open Badges: verification is public; downloads answer 404 to all but the owner and staff
+    # (tested in tests/web/test_credentials.py).
+    "credentials.verify_page",
+    "credentials.verify",
+    "credentials.status",
+    "credentials.issuer",
+    "credentials.download_json",
+    "credentials.download_badge",
 }
 OWNED = {
     "exercises.submission",
@@ -116,6 +127,19 @@ def world(app, session, users, content):
         ),
         None,
     )
+    from lms.models.credentials import Credential
+
+    session.add(
+        Credential(
+            id="c-1",
+            user_id=trainee.id,
+            kind="course",
+            subject_slug="intro",
+            achievement_name="Introduction",
+            jws="x.y.z",
+        )
+    )
+    session.commit()
     return {
         "slug": "squares",
         "course_slug": "intro",
@@ -123,6 +147,7 @@ def world(app, session, users, content):
         "lesson_slug": "01-hello",
         "submission_id": queued.submission_id,
         "name": "data/numbers.txt",
+        "credential_id": "c-1",
     }
 
 

@@ -1,4 +1,5 @@
-"""lti: registered platforms, our signing keys, LMS identities, grade links, launch data
+"""lti: registered platforms, our signing keys, LMS identities, grade links, launch data;
+Open Badges 3.0 credentials and their issuer key
 
 Revision ID: 0007_lti
 Revises: 0006_accounts
@@ -118,9 +119,48 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "credential_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kid", sa.String(length=64), nullable=False),
+        sa.Column("private_pem", sa.Text(), nullable=False),
+        sa.Column("public_jwk", sa.JSON(), nullable=False),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_keys")),
+        sa.UniqueConstraint("kid", name=op.f("uq_credential_keys_kid")),
+    )
+    op.create_table(
+        "credentials",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("subject_slug", sa.String(length=80), nullable=False),
+        sa.Column("achievement_name", sa.String(length=200), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=True),
+        sa.Column("issued_at", UTC_DATETIME, nullable=False),
+        sa.Column("jws", sa.Text(), nullable=False),
+        sa.Column("revoked_at", UTC_DATETIME, nullable=True),
+        sa.Column("revoked_reason", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"],
+            ["users.id"],
+            name=op.f("fk_credentials_issued_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_credentials_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credentials")),
+    )
+
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("credentials")
+    op.drop_table("credential_keys")
     op.drop_table("lti_grade_links")
     op.drop_table("lti_identities")
     op.drop_table("lti_launch_data")
