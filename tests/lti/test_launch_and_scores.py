@@ -251,3 +251,14 @@ def test_a_hand_grade_sends_the_new_score_again(essay, session, run_jobs, client
     last = lti.platform.scores[-1]
     assert last["scoreGiven"] == 6.0 and last["scoreMaximum"] == 6.0
     assert last["gradingProgress"] == "FullyGraded"
+
+
+def test_refusals_speak_the_browser_language(lti, session) -> None:
+    lti.platform.claims_patch = lambda c: c.update(
+        {"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "deployment-unknown"}
+    )
+    browser = requests.Session()
+    browser.headers.update({"Accept-Language": "fr", "Accept": "text/html"})
+    refused = launch(browser, lti.platform.launch_start_url("learner-1", "squares"))
+    assert refused.status_code == 403
+    assert "Ce déploiement de l" in refused.text and "identifiant de déploiement" in refused.text
