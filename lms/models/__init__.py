@@ -58,4 +58,11 @@ __all__ = [
     "GradingJob",
     "JobStatus",
 ]
-from lms.models import api_tokens, audit, evidence, talent  # noqa: F401 - registers their tables
+from lms.models import (  # noqa: F401 - registers their tables
+    api_tokens,
+    audit,
+    credentials,
+    evidence,
+    lti,
+    talent,
+)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from grading.job import GradeJob, GradeResult
 from lms.models import SubmissionPurpose
 from lms.queue import joblog
-from lms.services import grading_jobs
+from lms.services import grading_jobs, lti_scores
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,26 @@ class Worker:
             return
         try:
             with self.sessions() as session:
-                grading_jobs.apply_result(session, job_id, result)
+                applied = grading_jobs.apply_result(session, job_id, result)
         except Exception:  # e.g. the database went away: retry the job rather than strand it
             log.exception("grading job %s: could not record the result", job_id)
             with self.sessions() as session:
                 grading_jobs.record_failure(session, job_id, traceback.format_exc())
             return
         log.info("graded job %s: %s", job_id, grading_jobs.job_summary(result))
+        if applied:
+            self._send_lti_score(job_id)
+
+    def _send_lti_score(self, job_id: int) -> None:
+        # After the result is stored: the LMS hears of the score, and a failure to reach it
+        # changes nothing here (it is recorded on the grade link).
+        try:
+            with self.sessions() as session:
+                submission_id = grading_jobs.submission_of(session, job_id)
+                if submission_id is not None:
+                    lti_scores.send_score(session, submission_id)
+        except Exception:
+            log.exception("grading job %s: the LTI score could not be sent", job_id)
 
     def run_forever(
         self, stop: threading.Event, wake: threading.Event, poll_seconds: float = 2.0

@@ -184,6 +184,11 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
     return True
 
 
+def submission_of(session: Session, job_id: int) -> int | None:
+    """The submission a job grades."""
+    return session.scalar(select(GradingJob.submission_id).where(GradingJob.id == job_id))
+
+
 def record_failure(session: Session, job_id: int, error: str) -> None:
     """The grader crashed on this job: retry it, or after MAX_ATTEMPTS mark it failed for good."""
     job = session.get(GradingJob, job_id, with_for_update=True)

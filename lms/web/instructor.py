@@ -8,7 +8,13 @@ from flask_login import current_user
 
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
-from lms.services import exercise_activity, exercise_difficulty, manual_grading, submissions
+from lms.services import (
+    exercise_activity,
+    exercise_difficulty,
+    lti_scores,
+    manual_grading,
+    submissions,
+)
 from lms.web.access import STAFF, roles_required
 from lms.web.errors import describe, status_for
 from lms.web.notebook_review import review_cells
@@ -103,5 +109,7 @@ def save_grade(submission_id: int):
             raise
         error = {"grade_id": grade_id, "message": describe(refused), "form": request.form}
         return _grading_page(submission_id, status_for(refused), error)
+    # The LMS the exercise was launched from hears of the new total (a failure is recorded).
+    lti_scores.send_score(db.session, submission_id)
     flash(_("Grade saved for %(grade_id)s.", grade_id=grade_id), "info")
     return redirect(url_for(".grade_submission", submission_id=submission_id) + "#grading")

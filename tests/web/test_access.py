@@ -43,6 +43,15 @@ EXPECTED = {
     "admin.reset_password": {"admin"},
     "admin.delete": {"admin"},
     "admin.audit_log": {"admin"},
+    "lti.admin": {"admin"},
+    "lti.update_platform": {"admin"},
+    "lti.remove_platform": {"admin"},
+    "lti.rotate_key": {"admin"},
+    "lti.deep_link": {"instructor", "admin"},
+    "lti.roster": {"instructor", "admin"},
+    "credentials.issue": {"instructor", "admin"},
+    "credentials.revoke": {"instructor", "admin"},
+    "credentials.mine": {"trainee"},
     "auth.change_password": ALL,
     "auth.sign_out_everywhere": ALL,
     "auth.logout": ALL,
@@ -58,6 +67,19 @@ PUBLIC = {
     # OpenID Connect sign-in (404 when not configured): tested in tests/web/test_oidc.py.
     "auth.oidc_login",
     "auth.oidc_callback",
+    # LTI: our public keys, and the login and launch an LMS starts (the signed id_token is the
+    # credential): tested against a real platform in tests/lti/.
+    "lti.jwks",
+    "lti.login",
+    "lti.launch",
+    # Open Badges: verification is public; downloads answer 404 to all but the owner and staff
+    # (tested in tests/web/test_credentials.py).
+    "credentials.verify_page",
+    "credentials.verify",
+    "credentials.status",
+    "credentials.issuer",
+    "credentials.download_json",
+    "credentials.download_badge",
 }
 OWNED = {
     "exercises.submission",
@@ -93,6 +115,35 @@ def world(app, session, users, content):
     row.feedback_html = "<p>feedback</p>"
     row.graded_notebook_sha256 = put_blob(session, b'{"executed": true}')
     session.commit()
+    # An LMS platform (id 1), for the LTI admin routes.
+    from lms.services import lti_platforms
+
+    lti_platforms.register(
+        session,
+        lti_platforms.PlatformInput(
+            name="LMS",
+            issuer="https://lms.example.org",
+            client_id="c",
+            auth_login_url="https://lms.example.org/auth",
+            auth_token_url="https://lms.example.org/token",
+            key_set_url="https://lms.example.org/jwks",
+            deployment_ids="1",
+        ),
+        None,
+    )
+    from lms.models.credentials import Credential
+
+    session.add(
+        Credential(
+            id="c-1",
+            user_id=trainee.id,
+            kind="course",
+            subject_slug="intro",
+            achievement_name="Introduction",
+            jws="x.y.z",
+        )
+    )
+    session.commit()
     return {
         "slug": "squares",
         "course_slug": "intro",
@@ -100,6 +151,7 @@ def world(app, session, users, content):
         "lesson_slug": "01-hello",
         "submission_id": queued.submission_id,
         "name": "data/numbers.txt",
+        "credential_id": "c-1",
     }
 
 

@@ -23,7 +23,9 @@ CATALOGUE = LMS / "translations/fr/LC_MESSAGES/messages.po"
 NAVIGATION = {
     "My courses": LEARNER_ROLES,
     "My skills": (UserRole.TRAINEE,),
+    "My credentials": (UserRole.TRAINEE,),
     "Teaching": STAFF_ROLES,
+    "Credentials": STAFF_ROLES,
     "Pipeline": TALENT_ROLES,
     "Accounts": (UserRole.ADMIN,),
     "Operations": (UserRole.ADMIN,),
