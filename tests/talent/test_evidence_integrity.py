@@ -4,7 +4,9 @@ their clearance by staff, and what the recruiter and `lms readiness --json` show
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -255,3 +257,29 @@ def test_clear_flags_from_the_command_line(session, users, content, app, monkeyp
     )
     assert done.exit_code == 0, done.output
     assert weights(session, ids(session)[users.trainee])[sid] > 0
+
+
+def test_an_assessment_retake_counts_only_after_the_catalogues_cool_down(
+    session, users, content
+) -> None:
+    trainee = ids(session)[users.trainee]
+    check = session.scalar(select(Exercise).where(Exercise.slug == "squares-check"))
+    assert check.retake_after_days == 14  # from the exercise's exercise.yml
+    first = graded(session, trainee, notebook("a = 1"), 1.0, days_ago=30, slug="squares-check")
+    early = graded(session, trainee, notebook("a = 2"), 2.0, days_ago=25, slug="squares-check")
+    later = graded(session, trainee, notebook("a = 3"), 2.0, days_ago=10, slug="squares-check")
+    found = weights(session, trainee)
+    assert found[first] > 0 and found[early] == 0 and found[later] > 0
+
+
+def test_a_cool_down_on_practice_is_refused_naming_the_file(tmp_path) -> None:
+    from lms.content import load_content
+    from lms.content.model import ContentError
+
+    source = Path(__file__).parent / "content"
+    shutil.copytree(source, tmp_path / "content")
+    yml = tmp_path / "content" / "exercises" / "squares" / "exercise.yml"
+    yml.write_text(yml.read_text() + "retake_after_days: 3\n")
+    with pytest.raises(ContentError) as refused:
+        load_content(tmp_path / "content")
+    assert "retake_after_days" in str(refused.value) and "exercise.yml" in str(refused.value)
