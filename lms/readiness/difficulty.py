@@ -16,19 +16,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
-from datetime import datetime
 
-import numpy as np
-from scipy.special import expit, logit
+from scipy.special import logit
 
-from lms.readiness.evidence import Evidence, as_utc, count_once
-from lms.readiness.mastery import DEFAULT_MODEL, MasteryModel, evidence_design, posterior_ability
+from lms.readiness.evidence import Evidence, count_once
 
 PSEUDO_ATTEMPTS = 10.0
 # Rates are kept inside [EDGE, 1 - EDGE] so a cell nobody (or everybody) passed has a finite offset.
 EDGE = 0.02
-FIT_ROUNDS = 6
-DIFFICULTY_PRIOR_SD = 1.0  # logits: cells differ in difficulty by about this much
 
 
 def difficulty_offsets(
@@ -70,67 +65,3 @@ def cohort_difficulties(
             total[0] += item.fraction
             total[1] += 1
     return difficulty_offsets((ex, gid, p, n) for (ex, gid), (p, n) in points.items())
-
-
-def fit_difficulties(
-    evidence_by_trainee: Mapping[Hashable, Iterable[Evidence]],
-    as_of: datetime,
-    model: MasteryModel = DEFAULT_MODEL,
-    rounds: int = FIT_ROUNDS,
-) -> dict[tuple[str, str], float]:
-    """Offsets fitted jointly with the abilities (joint maximum a posteriori Rasch).
-
-    Pass rates confound a cell's difficulty with who attempted it: the cells of a skill the
-    cohort is good at look easy, and an ability spread compresses every offset. Alternating
-    fits remove both: the abilities given the offsets, then each offset given the abilities
-    (one Newton step, prior Normal(0, DIFFICULTY_PRIOR_SD)), centred so the average cell of
-    the catalogue stays at 0 (the scale the mastery level is read on). The offsets of pass
-    rates (`cohort_difficulties`) are the starting point.
-    """
-    evidence_by_trainee = {key: list(items) for key, items in evidence_by_trainee.items()}
-    start = cohort_difficulties(evidence_by_trainee)
-    now = as_utc(as_of)
-    design = evidence_design(evidence_by_trainee, list(evidence_by_trainee), now, model)
-    if design is None:
-        return start
-    rows = design.rows
-    items: dict[tuple[str, str], int] = {}
-    item_of = np.fromiter(
-        (items.setdefault((r.exercise, r.grade_id), len(items)) for r in rows), np.intp, len(rows)
-    )
-    keys = list(items)
-    difficulty = np.fromiter((start.get(key, 0.0) for key in keys), float, len(keys))
-    used = design.weights > 0
-    precision0 = 1.0 / DIFFICULTY_PRIOR_SD**2
-    npairs = len(design.pair_list)
-    for _ in range(rounds):
-        offsets = design.offsets + difficulty[item_of]
-        theta, _sd = posterior_ability(
-            design.pair_index,
-            npairs,
-            design.weights,
-            design.fractions,
-            offsets,
-            design.floors,
-            model,
-        )
-        # The score in d is minus the score in theta, row by row.
-        gradient, information = _row_scores(
-            theta[design.pair_index], offsets, design.fractions, design.floors
-        )
-        weights = np.where(used, design.weights, 0.0)
-        g = -np.bincount(item_of, weights * gradient, len(keys)) - difficulty * precision0
-        h = np.bincount(item_of, weights * information, len(keys)) + precision0
-        difficulty = difficulty + np.clip(g / h, -1.0, 1.0)
-        seen = np.bincount(item_of, weights, len(keys))
-        difficulty -= np.average(difficulty, weights=seen) if seen.sum() else 0.0
-    return {key: float(value) for key, value in zip(keys, difficulty, strict=True)}
-
-
-def _row_scores(theta, offsets, fractions, floors):
-    """Per row: d log L / d theta and the Fisher information, for the partial-credit rows."""
-    s = expit(theta - offsets)
-    chance = floors + (1 - floors) * s
-    slope = (1 - floors) * s * (1 - s)
-    spread = chance * (1 - chance)
-    return (fractions - chance) * slope / spread, slope**2 / spread

@@ -147,7 +147,6 @@ class MasteryModel:
     forgetting_days: float = 120.0
     learning_logits: float = 0.5
     learning_days: float = 90.0
-    feedback_logits: float = 0.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -217,24 +216,70 @@ def estimate_cohort_masteries(
     counted 0 (flagged, identical, retaken) are present with level 0 and their evidence listed.
     """
     now = as_utc(as_of)
+    difficulties = difficulties or {}
     trainees = list(evidence_by_trainee)
     out: dict[TraineeKey, dict[str, Mastery]] = {trainee: {} for trainee in trainees}
-    design = evidence_design(evidence_by_trainee, trainees, now, model)
-    if design is None:
+    rows: list[Evidence] = []
+    factors: list[float] = []
+    pair_of: list[int] = []
+    pairs: dict[tuple[int, str], int] = {}
+    pair_list: list[tuple[int, str]] = []
+    for number, trainee in enumerate(trainees):
+        items = [item for item in evidence_by_trainee[trainee] if item.at <= now]
+        counted = count_once(items)
+        for item in items:
+            key = (number, item.skill)
+            if key not in pairs:
+                pairs[key] = len(pair_list)
+                pair_list.append(key)
+            rows.append(item)
+            factors.append(counted[item.result_key].factor)
+            pair_of.append(pairs[key])
+    if not rows:
         return out
-    rows, pair_of, pair_list = design.rows, design.pair_of, design.pair_list
-    count, npairs, pair_index, weights = (
-        len(rows),
-        len(pair_list),
-        design.pair_index,
-        design.weights,
+    count = len(rows)
+    pair_index = np.fromiter(pair_of, np.intp, count)
+    npairs = len(pair_list)
+    ages = np.fromiter(((now - r.at).total_seconds() for r in rows), float, count)
+    ages /= SECONDS_PER_DAY
+    fractions = np.fromiter((r.fraction for r in rows), float, count)
+    kind_weight = np.fromiter(
+        (
+            model.assessment_weight if r.kind == "assessment" else model.practice_weight
+            for r in rows
+        ),
+        float,
+        count,
     )
-    idle, fractions, floors = design.idle, design.fractions, design.floors
-    difficulties = difficulties or {}
-    offsets = design.offsets + np.fromiter(
+    split = 1.0 / np.fromiter((r.cell_skills for r in rows), float, count)
+    # Cells of one result for one skill: the design effect's n.
+    result_codes: dict[tuple, int] = {}
+    result_of = np.fromiter(
+        (
+            result_codes.setdefault((pair_of[i], rows[i].result_key), len(result_codes))
+            for i in range(count)
+        ),
+        np.intp,
+        count,
+    )
+    cells = np.bincount(result_of).astype(float)[result_of]
+    design = 1.0 / (1.0 + (cells - 1.0) * model.cell_correlation)
+    weights = kind_weight * np.asarray(factors) * split * design / (1.0 + ages / model.memory_days)
+    offsets = np.fromiter(
         (difficulties.get((r.exercise, r.grade_id), 0.0) for r in rows), float, count
     )
-    theta, sd = posterior_ability(pair_index, npairs, weights, fractions, offsets, floors, model)
+    # Learning: work done `before` days ahead of the skill's newest counted work came from a
+    # weaker trainee: to them the cell was harder than it is to the trainee of that last sitting.
+    stamps = np.where(weights > 0, -ages, -np.inf)
+    newest = np.full(npairs, -np.inf)
+    np.maximum.at(newest, pair_index, stamps)
+    idle = np.where(np.isfinite(newest), -newest, 0.0)  # days since the skill was last shown
+    before = np.maximum(ages - idle[pair_index], 0.0)
+    offsets += model.learning_logits * before / (before + model.learning_days)
+    floors = np.fromiter(
+        (model.practice_floor if r.kind == "practice" else 0.0 for r in rows), float, count
+    )
+    theta, sd = _posterior(pair_index, npairs, weights, fractions, offsets, floors, model)
     # Forgetting: an ability not exercised for `idle` days has faded since.
     theta = theta - model.forgetting_logits * idle / (idle + model.forgetting_days)
     total = np.bincount(pair_index, weights, npairs)
@@ -273,93 +318,7 @@ def estimate_cohort_masteries(
     return out
 
 
-@dataclass(frozen=True)
-class EvidenceDesign:
-    """The rows of a cohort's evidence as arrays: what the posterior is computed from."""
-
-    rows: list[Evidence]
-    pair_of: list[int]
-    pair_list: list[tuple[int, str]]
-    pair_index: np.ndarray
-    weights: np.ndarray
-    fractions: np.ndarray
-    offsets: np.ndarray  # without the cells' difficulties
-    floors: np.ndarray
-    idle: np.ndarray  # per (trainee, skill): days since its newest counted evidence
-
-
-def evidence_design(
-    evidence_by_trainee: Mapping[TraineeKey, Iterable[Evidence]],
-    trainees: list,
-    now: datetime,
-    model: MasteryModel,
-) -> EvidenceDesign | None:
-    """Each row's weight and offset (the module docstring's formulas); None without evidence."""
-    rows: list[Evidence] = []
-    factors: list[float] = []
-    pair_of: list[int] = []
-    pairs: dict[tuple[int, str], int] = {}
-    pair_list: list[tuple[int, str]] = []
-    for number, trainee in enumerate(trainees):
-        items = [item for item in evidence_by_trainee[trainee] if item.at <= now]
-        counted = count_once(items)
-        for item in items:
-            key = (number, item.skill)
-            if key not in pairs:
-                pairs[key] = len(pair_list)
-                pair_list.append(key)
-            rows.append(item)
-            factors.append(counted[item.result_key].factor)
-            pair_of.append(pairs[key])
-    if not rows:
-        return None
-    count = len(rows)
-    pair_index = np.fromiter(pair_of, np.intp, count)
-    npairs = len(pair_list)
-    ages = np.fromiter(((now - r.at).total_seconds() for r in rows), float, count)
-    ages /= SECONDS_PER_DAY
-    fractions = np.fromiter((r.fraction for r in rows), float, count)
-    kind_weight = np.fromiter(
-        (
-            model.assessment_weight if r.kind == "assessment" else model.practice_weight
-            for r in rows
-        ),
-        float,
-        count,
-    )
-    split = 1.0 / np.fromiter((r.cell_skills for r in rows), float, count)
-    # Cells of one result for one skill: the design effect's n.
-    result_codes: dict[tuple, int] = {}
-    result_of = np.fromiter(
-        (
-            result_codes.setdefault((pair_of[i], rows[i].result_key), len(result_codes))
-            for i in range(count)
-        ),
-        np.intp,
-        count,
-    )
-    cells = np.bincount(result_of).astype(float)[result_of]
-    design = 1.0 / (1.0 + (cells - 1.0) * model.cell_correlation)
-    weights = kind_weight * np.asarray(factors) * split * design / (1.0 + ages / model.memory_days)
-    # Learning: work done `before` days ahead of the skill's newest counted work came from a
-    # weaker trainee: to them the cell was harder than it is to the trainee of that last sitting.
-    stamps = np.where(weights > 0, -ages, -np.inf)
-    newest = np.full(npairs, -np.inf)
-    np.maximum.at(newest, pair_index, stamps)
-    idle = np.where(np.isfinite(newest), -newest, 0.0)  # days since the skill was last shown
-    before = np.maximum(ages - idle[pair_index], 0.0)
-    offsets = model.learning_logits * before / (before + model.learning_days)
-    # Feedback: a retry after reading what was wrong is an easier cell than a first attempt.
-    offsets -= model.feedback_logits * np.fromiter((r.after_feedback for r in rows), float, count)
-    floors = np.fromiter(
-        (model.practice_floor if r.kind == "practice" else 0.0 for r in rows), float, count
-    )
-    return EvidenceDesign(
-        rows, pair_of, pair_list, pair_index, weights, fractions, offsets, floors, idle
-    )
-
-
-def posterior_ability(
+def _posterior(
     pair_index: np.ndarray,
     npairs: int,
     weights: np.ndarray,
