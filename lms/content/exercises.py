@@ -49,7 +49,7 @@ class ExerciseLoader(Reporter):
             file,
             what,
             {"title", "kind", "notebook", "skills"},
-            {"title_fr", "files", "timeout"},
+            {"title_fr", "files", "timeout", "retake_after_days"},
         )
         title = self.text(data, "title", file, what)
         title_fr = self.text(data, "title_fr", file, what)
@@ -57,6 +57,19 @@ class ExerciseLoader(Reporter):
         timeout = DEFAULT_TIMEOUT
         if "timeout" in data:
             timeout = self.number(data, "timeout", file, what, low=0.0, low_inclusive=False)
+        retake: float | None = None
+        if "retake_after_days" in data:
+            # An assessment may be retaken (and the retake count) after this many days.
+            retake = self.number(data, "retake_after_days", file, what, low=0.0)
+            if retake is not None and kind != "assessment":
+                self.report(
+                    file,
+                    data.key_lines["retake_after_days"],
+                    "'retake_after_days' is for assessments only: practice can be redone freely",
+                )
+                return None
+            if retake is None:
+                return None
         files = self.exercise_files(data, folder, file)
         notebook_name, source_json, grade_cells = self.exercise_notebook(data, folder, file)
         skills = self.exercise_skills(data, file, source_json, grade_cells, skill_ids)
@@ -75,6 +88,7 @@ class ExerciseLoader(Reporter):
             source_fr_json=source_fr_json,
             files=files,
             timeout=timeout,
+            retake_after_days=retake,
             skills=skills,
             grade_cells=grade_cells,
         )

@@ -126,6 +126,7 @@ class Exercise:
     timeout: float
     skills: dict[str, list[str]]  # grade_id -> skill ids
     grade_cells: list[Any] = field(default_factory=list)
+    retake_after_days: float | None = None  # assessments: a retake counts after this cool-down
     # the French source notebook (lms/content/translations.py), when the exercise has one
     source_fr_json: str | None = None
 

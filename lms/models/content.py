@@ -171,6 +171,9 @@ class Exercise(Base):
     source_fr_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     release_fr_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     timeout: Mapped[float] = mapped_column(Float, default=30.0)
+    # An assessment's retake counts toward readiness only this many days after the attempt
+    # that counted (None: only the first graded attempt ever counts).
+    retake_after_days: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     files: Mapped[list[ExerciseFile]] = relationship(

@@ -12,10 +12,19 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from lms.models import Role
+from lms.models import (
+    Blob,
+    CellGrade,
+    Exercise,
+    Role,
+    Submission,
+    SubmissionPurpose,
+    SubmissionStatus,
+)
 from lms.models.talent import CandidateMark
 from lms.readiness import STATUSES, RoleReadiness
 from lms.services import evidence_integrity, names, role_readiness, talent
+from lms.services.notebooks import NotebookRejected, parse_notebook
 
 SORTS = ("readiness", "low", "skill", "email")
 
@@ -185,4 +194,53 @@ def candidate_report(
         evidence=evidence,
         marks=talent.mark_history(session, trainee_id),
         flags=cohort.flags.get(trainee_id, []),
+    )
+
+
+@dataclass(frozen=True)
+class SharedWork:
+    """One graded submission behind a shared candidate's evidence: the notebook as handed in
+    (the trainee's code and the outputs they saw, which never hold hidden tests: the release
+    has none) and the score of each graded cell."""
+
+    trainee: role_readiness.Trainee
+    submission: Submission
+    exercise_title: str
+    notebook: dict
+    cells: list[CellGrade]
+    flags: list[evidence_integrity.EvidenceFlag]
+
+
+def shared_work(session: Session, trainee_id: int, submission_id: int) -> SharedWork | None:
+    """A graded submission of a trainee who shared their report (None otherwise: not shared,
+    not theirs, not graded, or not a graded attempt)."""
+    if not talent.is_shared(session, trainee_id):
+        return None
+    trainee = role_readiness.list_trainees(session, [trainee_id]).get(trainee_id)
+    submission = session.get(Submission, submission_id)
+    if (
+        trainee is None
+        or submission is None
+        or submission.user_id != trainee_id
+        or submission.purpose is not SubmissionPurpose.GRADE
+        or submission.status is not SubmissionStatus.GRADED
+    ):
+        return None
+    data = session.scalar(select(Blob.data).where(Blob.sha256 == submission.notebook_sha256))
+    try:
+        notebook = parse_notebook(data or b"")
+    except NotebookRejected:
+        notebook = {"cells": []}
+    flags = [
+        flag
+        for flag in evidence_integrity.flags_by_trainee(session, [trainee_id]).get(trainee_id, [])
+        if flag.submission_id == submission_id
+    ]
+    return SharedWork(
+        trainee,
+        submission,
+        session.scalar(select(Exercise.title).where(Exercise.id == submission.exercise_id)) or "",
+        notebook,
+        sorted(submission.cells, key=lambda cell: cell.grade_id),
+        flags,
     )

@@ -111,6 +111,7 @@ def _upsert_exercise(session: Session, ex, release_notebook) -> Exercise:
     row.kind = ExerciseKind(ex.kind)
     row.notebook_name = ex.notebook_name
     row.timeout = float(ex.timeout)
+    row.retake_after_days = ex.retake_after_days
     row.source_sha256, row.release_sha256 = source_sha, release_sha
     row.source_fr_sha256, row.release_fr_sha256 = source_fr_sha, release_fr_sha
     row.files = [f for f in row.files if f.path in wanted_files]

@@ -4,7 +4,9 @@ A graded notebook's fingerprint (lms/readiness/fingerprint.py) lets readiness co
 notebook once. The same fingerprint on two trainees' submissions of one exercise is a copy: both
 submissions get a flag `copy:<other submission id>:<similarity>` for staff to review, and count
 toward readiness only once an instructor clears them (as for tampering and the other blocking
-flags). The untouched release notebook is not a copy of anyone's: it is no work at all.
+flags). A near-copy (the same code under other names, comments or spacing; see
+lms/readiness/similarity.py) gets the same flag with its similarity figure. The untouched
+release notebook is not a copy of anyone's: it is no work at all.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from lms.models import (
 )
 from lms.models.accounts import STAFF_ROLES
 from lms.models.evidence import FlagClearance, SubmissionFingerprint
+from lms.readiness import similarity
 from lms.readiness.evidence import is_blocking_flag
 from lms.readiness.fingerprint import notebook_fingerprint
 
@@ -64,10 +67,12 @@ def fingerprint_new_submissions(session: Session) -> int:
             select(Blob.sha256, Blob.data).where(Blob.sha256.in_({sha for *_, sha in pending}))
         ).all()
     )
-    # The untouched release, in either language, is nobody's copy: its answers are the stubs.
+    # The untouched release, in either language, is nobody's copy (its answers are the stubs);
+    # the English one gives the scaffold code (both languages share their code cells).
+    release_data: dict[int, bytes] = {}
     releases: dict[int, set[str]] = defaultdict(set)
-    for eid, data in session.execute(
-        select(Exercise.id, Blob.data)
+    for eid, data, english in session.execute(
+        select(Exercise.id, Blob.data, Blob.sha256 == Exercise.release_sha256)
         .join(
             Blob,
             or_(Blob.sha256 == Exercise.release_sha256, Blob.sha256 == Exercise.release_fr_sha256),
@@ -75,6 +80,8 @@ def fingerprint_new_submissions(session: Session) -> int:
         .where(Exercise.id.in_({eid for _, _, eid, _ in pending}))
     ):
         releases[eid].add(notebook_fingerprint(data))
+        if english:
+            release_data[eid] = data
     new = {
         sid: (uid, eid, notebook_fingerprint(blobs.get(sha, b""))) for sid, uid, eid, sha in pending
     }
@@ -84,7 +91,10 @@ def fingerprint_new_submissions(session: Session) -> int:
             for sid, (_, _, fp) in new.items()
         )
         session.flush()
-        _flag_copies(session, new, releases)
+        flags = _exact_copies(session, new, releases)
+        _near_copies(session, new, releases, release_data, flags)
+        for submission in session.scalars(select(Submission).where(Submission.id.in_(flags))):
+            submission.flags = sorted(set(submission.flags or []) | flags[submission.id])
         session.commit()
     except IntegrityError:
         session.rollback()  # another request fingerprinted them first (PostgreSQL)
@@ -92,13 +102,14 @@ def fingerprint_new_submissions(session: Session) -> int:
     return len(new)
 
 
-def _flag_copies(
+def _exact_copies(
     session: Session, new: dict[int, tuple[int, int, str]], releases: dict[int, set[str]]
-) -> None:
-    """Flag both sides of every new submission whose answers equal another trainee's."""
+) -> dict[int, set[str]]:
+    """The flags of both sides of every new submission whose answers equal another trainee's."""
+    flags: dict[int, set[str]] = defaultdict(set)
     wanted = {fp for _, eid, fp in new.values() if fp not in releases.get(eid, ())}
     if not wanted:
-        return
+        return flags
     same: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
     for sid, uid, eid, fp in session.execute(
         select(
@@ -111,14 +122,81 @@ def _flag_copies(
         .where(SubmissionFingerprint.answer_sha256.in_(wanted))
     ):
         same[(eid, fp)].append((sid, uid))
-    flags: dict[int, set[str]] = defaultdict(set)
     for sid, (uid, eid, fp) in new.items():
         for other, other_uid in same.get((eid, fp), ()):
             if other_uid != uid:
                 flags[sid].add(f"copy:{other}:1.00")
                 flags[other].add(f"copy:{sid}:1.00")
-    for submission in session.scalars(select(Submission).where(Submission.id.in_(flags))):
-        submission.flags = sorted(set(submission.flags or []) | flags[submission.id])
+    return flags
+
+
+def _near_copies(
+    session: Session,
+    new: dict[int, tuple[int, int, str]],
+    releases: dict[int, set[str]],
+    release_data: dict[int, bytes],
+    flags: dict[int, set[str]],
+) -> None:
+    """Add the flags of both sides of every new submission whose answers are nearly another
+    trainee's (lms/readiness/similarity.py): a copy with renamed variables, new comments or
+    spacing. Only pairs sharing enough k-gram hashes are compared in full (an inverted index),
+    so a cohort's first check is not quadratic in its submissions."""
+    exercises = {eid for _, eid, fp in new.values() if fp not in releases.get(eid, ())}
+    if not exercises:
+        return
+    rows = session.execute(
+        select(
+            Submission.id,
+            Submission.user_id,
+            Submission.exercise_id,
+            Submission.notebook_sha256,
+            SubmissionFingerprint.answer_sha256,
+        )
+        .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
+        .where(
+            Submission.exercise_id.in_(exercises),
+            Submission.purpose == SubmissionPurpose.GRADE,
+            Submission.status == SubmissionStatus.GRADED,
+        )
+    ).all()
+    rows = [row for row in rows if row[4] not in releases.get(row[2], ())]
+    blobs = dict(
+        session.execute(
+            select(Blob.sha256, Blob.data).where(Blob.sha256.in_({row[3] for row in rows}))
+        ).all()
+    )
+    prints: dict[tuple[int, str], similarity.CodePrint] = {}
+    scaffolds = {eid: similarity.answer_code(release_data.get(eid, b"")) for eid in exercises}
+    index: dict[tuple[int, int], list[int]] = defaultdict(list)
+    owner: dict[int, tuple[int, int, str, str]] = {}
+    for sid, uid, eid, sha, fp in rows:
+        key = (eid, sha)
+        if key not in prints:
+            code = similarity.answer_code(blobs.get(sha, b""))
+            prints[key] = similarity.code_print(code, scaffolds[eid])
+        owner[sid] = (uid, eid, sha, fp)
+        for value in prints[key].hashes:
+            index[(eid, value)].append(sid)
+    for sid in new:
+        if sid not in owner:
+            continue
+        uid, eid, sha, fp = owner[sid]
+        mine = prints[(eid, sha)]
+        shared: dict[int, int] = defaultdict(int)
+        for value in mine.hashes:
+            for other in index[(eid, value)]:
+                shared[other] += 1
+        for other, count in shared.items():
+            other_uid, _, other_sha, other_fp = owner[other]
+            if other_uid == uid or other_fp == fp:
+                continue  # the same trainee, or an exact copy (flagged already)
+            theirs = prints[(eid, other_sha)]
+            if count < similarity.CANDIDATE_SHARE * min(len(mine.hashes), len(theirs.hashes)):
+                continue
+            figure = similarity.similarity(mine, theirs)
+            if figure >= similarity.NEAR_COPY:
+                flags[sid].add(f"copy:{other}:{figure:.2f}")
+                flags[other].add(f"copy:{sid}:{figure:.2f}")
 
 
 @dataclass(frozen=True)

@@ -137,10 +137,12 @@ def load_evidence(
     imported from other systems. The exercise's kind is the catalogue's, whatever the source.
     Attempts are numbered per trainee and exercise across both sources, in date order.
     """
-    # No retake cool-down in the catalogue yet: an assessment counts its first result only.
+    # An assessment's retake counts after the catalogue's cool-down (none: never).
     exercises = {
-        eid: (slug, str(kind), None)
-        for eid, slug, kind in session.execute(select(Exercise.id, Exercise.slug, Exercise.kind))
+        eid: (slug, str(kind), retake)
+        for eid, slug, kind, retake in session.execute(
+            select(Exercise.id, Exercise.slug, Exercise.kind, Exercise.retake_after_days)
+        )
     }
     skill_counts = dict(
         session.execute(

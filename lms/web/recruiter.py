@@ -15,6 +15,7 @@ from lms.readiness import STATUS_LABELS, STATUSES
 from lms.services import audit, candidates, talent, talent_exports
 from lms.web.access import roles_required
 from lms.web.errors import flash_refusal
+from lms.web.notebook_review import review_cells
 from lms.web.rendering import page_language
 from lms.web.talent_forms import MarkForm
 
@@ -95,6 +96,17 @@ def report(trainee_id: int):
         marks=[m.value for m in MarkStatus],
         status_labels=STATUS_LABELS,
     )
+
+
+@bp.get("/candidates/<int:trainee_id>/submissions/<int:submission_id>")
+@roles_required(*RECRUITERS)
+def work(trainee_id: int, submission_id: int):
+    """The graded notebook behind a piece of evidence: the trainee's code, visible outputs and
+    cell scores, never hidden tests (404 unless shared and the trainee's graded work)."""
+    found = candidates.shared_work(db.session, trainee_id, submission_id)
+    if found is None:
+        abort(404)
+    return render_template("recruiter/work.html", work=found, cells=review_cells(found.notebook))
 
 
 @bp.get("/candidates/<int:trainee_id>/report.pdf")

@@ -22,38 +22,46 @@ def talent_server(app_factory, password_hash: str, serve) -> Iterator[str]:
     """The app with the talent content, a recruiter, a ready trainee who shared their report and
     a trainee who did not, served on a free local port; its base URL."""
     from lms.extensions import db
+
+    app = app_factory()
+    with db.sessionmaker_for(app)() as session:
+        talent_world(session, password_hash)
+    with serve(app) as base_url:
+        yield base_url
+
+
+def talent_world(session, password_hash: str) -> int:
+    """The talent content, the recruiter and the two trainees, the shared one sharing; the
+    shared trainee's id."""
     from lms.models import User, UserRole
     from lms.services import talent
     from lms.services.content_import import import_content
     from lms.services.results_import import import_results
     from tests.talent.conftest import TALENT_CONTENT, results_csv, strong_history
 
-    app = app_factory()
-    with db.sessionmaker_for(app)() as session:
-        import_content(session, TALENT_CONTENT)
-        for email, role in (
-            (RECRUITER, UserRole.RECRUITER),
-            (SHARED, UserRole.TRAINEE),
-            (PRIVATE, UserRole.TRAINEE),
-        ):
-            session.add(
-                User(
-                    email=email,
-                    role=role,
-                    password_hash=password_hash,
-                    display_name=email.split("@")[0].title(),
-                )
+    import_content(session, TALENT_CONTENT)
+    for email, role in (
+        (RECRUITER, UserRole.RECRUITER),
+        (SHARED, UserRole.TRAINEE),
+        (PRIVATE, UserRole.TRAINEE),
+    ):
+        session.add(
+            User(
+                email=email,
+                role=role,
+                password_hash=password_hash,
+                display_name=email.split("@")[0].title(),
             )
-        session.commit()
-        import_results(
-            session,
-            results_csv(strong_history(SHARED) + _first_exercise_only(strong_history(PRIVATE, 2))),
-            "history.csv",
         )
-        shared_id = session.scalar(select(User.id).where(User.email == SHARED))
-        talent.set_sharing(session, shared_id, True)
-    with serve(app) as base_url:
-        yield base_url
+    session.commit()
+    import_results(
+        session,
+        results_csv(strong_history(SHARED) + _first_exercise_only(strong_history(PRIVATE, 2))),
+        "history.csv",
+    )
+    shared_id = session.scalar(select(User.id).where(User.email == SHARED))
+    talent.set_sharing(session, shared_id, True)
+    return shared_id
 
 
 def _first_exercise_only(rows: list[tuple]) -> list[tuple]:
@@ -62,7 +70,7 @@ def _first_exercise_only(rows: list[tuple]) -> list[tuple]:
     return [row for row in rows if row[1] == first]
 
 
-def _sign_in(page: Page, base: str, email: str) -> None:
+def sign_in(page: Page, base: str, email: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -71,7 +79,7 @@ def _sign_in(page: Page, base: str, email: str) -> None:
 
 def test_recruiter_journey(talent_server: str, browser_page: Page) -> None:
     page = browser_page
-    _sign_in(page, talent_server, RECRUITER)
+    sign_in(page, talent_server, RECRUITER)
     expect(page.get_by_role("heading", name="Hiring pipeline")).to_be_visible()
     row = page.locator("#pipeline tr[data-role=junior-dev]")
     expect(row.locator("[data-count=ready]")).to_have_text("1")
@@ -96,7 +104,7 @@ def test_recruiter_journey(talent_server: str, browser_page: Page) -> None:
 
 def test_trainee_journey(talent_server: str, browser_page: Page) -> None:
     page = browser_page
-    _sign_in(page, talent_server, PRIVATE)
+    sign_in(page, talent_server, PRIVATE)
     expect(page.get_by_role("heading", name="My courses")).to_be_visible()
     page.get_by_role("link", name="My skills").click()
     expect(page.get_by_role("heading", name="My skills")).to_be_visible()

@@ -6,6 +6,7 @@ import pytest
 
 from lms.services import talent
 from lms.services.api_tokens import create_token
+from tests.talent.test_evidence_integrity import graded, notebook
 
 RECRUITERS = {"recruiter", "admin"}
 # endpoint -> (roles allowed, URL values); every route of these blueprints must be listed.
@@ -16,6 +17,7 @@ ROUTES = {
     "recruiter.candidate_csv": RECRUITERS,
     "recruiter.report": RECRUITERS,
     "recruiter.report_pdf": RECRUITERS,
+    "recruiter.work": RECRUITERS,
     "recruiter.mark": RECRUITERS,
     "skills.index": {"trainee"},
     "skills.sharing": {"trainee"},
@@ -30,12 +32,13 @@ ROUTES = {
 ROLES = ("trainee", "instructor", "recruiter", "admin")
 
 
-def _url(app, endpoint: str, world) -> tuple[str, set[str]]:
+def _url(app, endpoint: str, world, submission_id: int = 0) -> tuple[str, set[str]]:
     values = {
         "role_id": "junior-dev",
         "trainee_id": world.trainee_id,
         "cohort_id": 1,
         "token_id": 1,
+        "submission_id": submission_id,
     }
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():
@@ -59,8 +62,9 @@ def test_role_check(app, client, auth, users, world, session, endpoint: str, rol
     talent.set_sharing(session, world.trainee_id, True)
     talent.create_cohort(session, "c1", "Cohort one")
     create_token(session, users.recruiter)
+    work = graded(session, world.trainee_id, notebook("x = 1"))
     auth.login(getattr(users, role))
-    url, methods = _url(app, endpoint, world)
+    url, methods = _url(app, endpoint, world, work)
     if "GET" in methods:
         response = client.get(url)
     else:

@@ -4,7 +4,9 @@ their clearance by staff, and what the recruiter and `lms readiness --json` show
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -145,6 +147,64 @@ def test_a_neighbours_notebook_is_flagged_on_both_sides_and_counts_for_neither(
     assert by_email[users.trainee]["flags"]["copy"][0]["submission_id"] == own
 
 
+RUNNING_TOTALS = """def running_totals(values):
+    totals = []
+    current = 0
+    for value in values:
+        if value is None:
+            continue
+        current = current + value
+        totals.append(current)
+    return totals
+"""
+# The same code disguised: names changed, comments and blank lines added, spacing changed.
+DISGUISED = """def running_totals(values):
+    # keep a running sum
+    out = []
+
+    acc = 0
+    for v in values:
+        if v is None:   # skip the gaps
+            continue
+        acc = acc  +  v
+        out.append(acc)
+    return out
+"""
+# An honest solution of the same exercise, written another way.
+HONEST = """def running_totals(values):
+    result = [0] * len(values)
+    total = 0
+    i = 0
+    while i < len(values):
+        if values[i] is not None:
+            total += values[i]
+        result[i] = total
+        i += 1
+    return [r for r, v in zip(result, values) if v is not None]
+"""
+
+
+def test_a_disguised_copy_is_flagged_with_its_similarity(session, users, content) -> None:
+    people = ids(session)
+    own = graded(session, people[users.trainee], notebook(RUNNING_TOTALS))
+    copied = graded(session, people[users.other_trainee], notebook(DISGUISED))
+    assert weights(session, people[users.trainee])[own] == 0
+    assert weights(session, people[users.other_trainee])[copied] == 0
+    (mine,) = session.get(Submission, own).flags
+    (theirs,) = session.get(Submission, copied).flags
+    assert mine.startswith(f"copy:{copied}:") and theirs.startswith(f"copy:{own}:")
+    assert float(mine.rsplit(":", 1)[1]) >= 0.8  # the same tokens, under other names
+
+
+def test_two_honest_similar_solutions_are_not_flagged(session, users, content) -> None:
+    people = ids(session)
+    own = graded(session, people[users.trainee], notebook(RUNNING_TOTALS))
+    other = graded(session, people[users.other_trainee], notebook(HONEST))
+    assert weights(session, people[users.trainee])[own] > 0
+    assert weights(session, people[users.other_trainee])[other] > 0
+    assert not session.get(Submission, own).flags and not session.get(Submission, other).flags
+
+
 def test_staff_clear_a_flag_and_the_work_then_counts(session, users, content) -> None:
     people = ids(session)
     sid = graded(session, people[users.trainee], notebook("a = 1"), flags=["tampered:test_a"])
@@ -197,3 +257,29 @@ def test_clear_flags_from_the_command_line(session, users, content, app, monkeyp
     )
     assert done.exit_code == 0, done.output
     assert weights(session, ids(session)[users.trainee])[sid] > 0
+
+
+def test_an_assessment_retake_counts_only_after_the_catalogues_cool_down(
+    session, users, content
+) -> None:
+    trainee = ids(session)[users.trainee]
+    check = session.scalar(select(Exercise).where(Exercise.slug == "squares-check"))
+    assert check.retake_after_days == 14  # from the exercise's exercise.yml
+    first = graded(session, trainee, notebook("a = 1"), 1.0, days_ago=30, slug="squares-check")
+    early = graded(session, trainee, notebook("a = 2"), 2.0, days_ago=25, slug="squares-check")
+    later = graded(session, trainee, notebook("a = 3"), 2.0, days_ago=10, slug="squares-check")
+    found = weights(session, trainee)
+    assert found[first] > 0 and found[early] == 0 and found[later] > 0
+
+
+def test_a_cool_down_on_practice_is_refused_naming_the_file(tmp_path) -> None:
+    from lms.content import load_content
+    from lms.content.model import ContentError
+
+    source = Path(__file__).parent / "content"
+    shutil.copytree(source, tmp_path / "content")
+    yml = tmp_path / "content" / "exercises" / "squares" / "exercise.yml"
+    yml.write_text(yml.read_text() + "retake_after_days: 3\n")
+    with pytest.raises(ContentError) as refused:
+        load_content(tmp_path / "content")
+    assert "retake_after_days" in str(refused.value) and "exercise.yml" in str(refused.value)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from lms.models import utcnow
+from lms.models import Blob, Exercise, utcnow
 from lms.services import talent
+from tests.talent.test_evidence_integrity import graded, notebook
 
 
 def _share_both(session, world) -> None:
@@ -156,3 +158,39 @@ def test_admin_sets_cohort_question_through_the_page(client, auth, users, world,
     response = auth.post("/admin/talent/tokens", {"email": users.recruiter, "name": "ats"})
     assert response.status_code == 200 and "atl_" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_every_evidence_row_of_our_grader_links_to_the_graded_notebook(
+    client, auth, users, world, session
+) -> None:
+    release = session.scalar(
+        select(Blob.data)
+        .join(Exercise, Exercise.release_sha256 == Blob.sha256)
+        .where(Exercise.slug == "squares")
+    )
+    handed_in = json.loads(release)
+    for cell in handed_in["cells"]:
+        if "NotImplementedError" in "".join(cell["source"]):
+            cell["source"] = "def squares(n):\n    return [i * i for i in range(n)]  # MY-CODE\n"
+    work = graded(session, world.trainee_id, json.dumps(handed_in).encode())
+    other = graded(session, world.other_id, notebook("y = 2"))
+    auth.login(users.recruiter)
+    assert (
+        client.get(f"/recruiter/candidates/{world.trainee_id}/submissions/{work}").status_code
+        == 404
+    )
+    talent.set_sharing(session, world.trainee_id, True)
+    report = client.get(f"/recruiter/candidates/{world.trainee_id}").get_data(as_text=True)
+    link = f"/recruiter/candidates/{world.trainee_id}/submissions/{work}"
+    assert f'href="{link}"' in report
+    page = client.get(link).get_data(as_text=True)
+    assert "MY-CODE" in page and "test_squares" in page and "2 / 2" in page
+    assert "HIDDEN-MARKER" not in page and "HIDDEN TESTS" not in page
+    # Another trainee's submission under this trainee's id is nobody's business.
+    assert (
+        client.get(f"/recruiter/candidates/{world.trainee_id}/submissions/{other}").status_code
+        == 404
+    )
+    auth.logout()
+    auth.login(users.trainee)
+    assert client.get(link).status_code == 403
