@@ -83,6 +83,18 @@ def test_french_notebook_grades_as_the_english_one(run_jobs, client, french_trai
     assert (status["score"], status["max_score"]) == (3.0, 3.0)
 
 
+def test_french_trainee_gets_a_french_feedback_page(run_jobs, client, french_trainee) -> None:
+    wrong = dict(RIGHT, squares="def squares(n):\n    return [1]")
+    status_url = _submit(client, french_trainee, wrong).json["status_url"]
+    run_jobs()
+    status = client.get(status_url).json
+    page = client.get(status["feedback_url"]).get_data(as_text=True)
+    assert '<html lang="fr">' in page and "Retour :" in page and "Note : <strong>" in page
+    assert "échoué" in page and "réussi" in page
+    assert "Feedback:" not in page and "Score:" not in page and "What we noticed" not in page
+    assert "HIDDEN-MARKER" not in page
+
+
 def test_french_release_uploaded_unchanged_is_not_tampering(
     run_jobs, client, french_trainee, session
 ) -> None:
