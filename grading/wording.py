@@ -114,7 +114,9 @@ _FR_REASONS = {
 
 # the other kinds: a whole sentence; {cell} names the cell ("la cellule « add »")
 _FR_SENTENCES = {
-    "tampered": "{Cell} de l'exercice avait été modifiée : la version de l'exercice a été utilisée.",
+    "tampered": (
+        "{Cell} de l'exercice avait été modifiée : la version de l'exercice a été utilisée."
+    ),
     "deleted": "{Cell} a été supprimée du notebook.",
     "deleted-graded": "{Cell} a été supprimée du notebook et vaut 0.",
     "duplicate": "{Cell} apparaît plusieurs fois : seule la dernière copie a été notée.",
