@@ -72,6 +72,21 @@ def test_french_notebook_gets_a_french_page_that_still_hides_hidden_tests() -> N
     assert "add fails on negatives" not in page
 
 
+def test_a_deleted_test_cell_is_said_in_french() -> None:
+    def edit(nb):
+        _french(nb)
+        nb["cells"] = [
+            c
+            for c in nb["cells"]
+            if c["metadata"].get("nbgrader", {}).get("grade_id") != "test_data"
+        ]
+
+    page = _page(submission(edit=edit))
+    assert "La cellule « test_data » a été supprimée du notebook et vaut 0." in page
+    assert 'badge deleted">supprimée</span>' in page
+    assert _english_left(_own_text(page)) == [], _own_text(page)
+
+
 def test_english_notebook_page_is_unchanged() -> None:
     page = _page(submission())
     assert '<html lang="en">' in page and "<title>Feedback: submission</title>" in page
