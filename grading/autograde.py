@@ -51,6 +51,7 @@ from grading.intake import DEFAULT_MAX_SUBMISSION_BYTES, Rejected, read_submissi
 from grading.job import CellResult, GradeJob, GradeResult, TestCheck
 from grading.sanitize import sanitize
 from grading.scoring import notebook_totals, score_cells
+from grading.wording import localized_notes, notebook_language
 
 log = logging.getLogger(__name__)
 _UNFORESEEN = (
@@ -131,6 +132,7 @@ def _process(
     graded = version == "source"
     try:
         nb = read_submission(job.submission, exercise, max_bytes)
+        language = notebook_language(nb)  # the feedback page speaks the notebook's language
         visible_nb = copy.deepcopy(nb) if graded else None
         nb, findings = sanitize(nb, exercise, version, title)
         if visible_nb is not None:
@@ -159,14 +161,23 @@ def _process(
     score, max_score, needs_manual_grade = notebook_totals(cells)
     if visible_nb is None:
         # a check: the run that scored (visible tests only) is the run the trainee may see
-        shown, shown_notes, shown_flags = nb, findings.notes, findings.flags
+        shown, shown_findings = nb, findings
         visible_cells = cells
     else:
         shown, _ = LimitOutput()(visible_nb, {})
-        shown_notes, shown_flags = visible_findings.notes, visible_findings.flags
+        shown_findings = visible_findings
         visible_cells = score_cells(shown, exercise, visible_findings, visible_verdicts)
+    shown_notes = shown_findings.notes
+    if language != "en":
+        shown_notes = localized_notes(shown_findings.entries, language, exercise.graded_ids)
     feedback = render_feedback(
-        shown, exercise, cells, title=title, notes=shown_notes, deleted=findings.deleted
+        shown,
+        exercise,
+        cells,
+        title=title,
+        notes=shown_notes,
+        deleted=findings.deleted,
+        language=language,
     )
     return GradeResult(
         submission=job.name,
@@ -183,7 +194,7 @@ def _process(
         notes=tuple(findings.notes),
         checks=test_checks(exercise, visible_cells, visible_verdicts),
         hidden_points=sum(i.max_score for i in exercise.grade_cells if i.has_hidden_tests),
-        shown_flags=tuple(shown_flags),
+        shown_flags=tuple(shown_findings.flags),
     )
 
 

@@ -5,7 +5,8 @@ cell. It never holds hidden test code because of where it comes from, not becaus
 it is rendered from a run of the trainee's notebook with the visible tests only (the released
 version of each test cell), and refuses any other notebook; the run with hidden tests gives the
 points and pass/fail only. Everything is escaped; Markdown is rendered without raw HTML and
-cleaned; nothing is loaded from the network.
+cleaned; nothing is loaded from the network. Its words are in the notebook's language
+(English or French; grading/wording.py says why they are a table, not a Babel catalogue).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pygments.lexers import PythonLexer
 
 from grading.exercise import Exercise
 from grading.job import CellResult
+from grading.wording import LABELS
 
 MAX_OUTPUT_CHARS = 10_000  # per output
 MAX_CELL_CHARS = 40_000  # all outputs of one cell
@@ -53,22 +55,22 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def _badge(result: CellResult, deleted: bool) -> _Badge:
+def _badge(result: CellResult, deleted: bool, words: dict[str, str]) -> _Badge:
     if deleted:
         status, text = "deleted", "deleted"
     elif result.kind == "task":
-        status, text = "task", "graded by your instructor"
+        status, text = "task", "task"
     elif result.needs_manual_grade:
-        status, text = "manual", "to be graded by your instructor"
+        status, text = "manual", "manual"
     elif result.kind == "manual":
-        status, text = ("passed", "graded") if result.score > 0 else ("failed", "no answer")
+        status, text = ("passed", "graded") if result.score > 0 else ("failed", "no_answer")
     elif result.score >= result.max_score:
         status, text = "passed", "passed"
     elif result.score > 0:
-        status, text = "partial", "partly passed"
+        status, text = "partial", "partial"
     else:
         status, text = "failed", "failed"
-    return _Badge(status, text, _points(result.score), _points(result.max_score))
+    return _Badge(status, words[text], _points(result.score), _points(result.max_score))
 
 
 class NotVisibleRun(ValueError):
@@ -88,22 +90,24 @@ def _check_visible_only(nb: NotebookNode, exercise: Exercise) -> None:
                 )
 
 
-def _cap(text: str, limit: int) -> str:
+def _cap(text: str, limit: int, words: dict[str, str] = LABELS["en"]) -> str:
     if len(text) <= limit:
         return text
-    return text[:limit] + f"\n... output truncated ({len(text) - limit} more characters) ..."
+    return text[:limit] + "\n" + words["truncated"].format(n=len(text) - limit)
 
 
 def _text(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _outputs(cell: NotebookNode, page_budget: list[int]) -> list[dict[str, str]]:
+def _outputs(
+    cell: NotebookNode, page_budget: list[int], words: dict[str, str] = LABELS["en"]
+) -> list[dict[str, str]]:
     rendered: list[dict[str, str]] = []
     budget = min(MAX_CELL_CHARS, page_budget[0])
     for output in cell.get("outputs", []):
         if budget <= 0:
-            rendered.append({"kind": "note", "text": "... further output not shown ..."})
+            rendered.append({"kind": "note", "text": words["more_output"]})
             break
         kind = output.get("output_type")
         if kind == "stream":
@@ -125,7 +129,7 @@ def _outputs(cell: NotebookNode, page_budget: list[int]) -> list[dict[str, str]]
             text, css = _text(data.get("text/plain", "")), "result"
         else:
             continue
-        text = _cap(strip_ansi(text), min(MAX_OUTPUT_CHARS, budget))
+        text = _cap(strip_ansi(text), min(MAX_OUTPUT_CHARS, budget), words)
         budget -= len(text)
         rendered.append({"kind": css, "text": text})
     page_budget[0] -= min(MAX_CELL_CHARS, page_budget[0]) - max(budget, 0)
@@ -169,10 +173,13 @@ def render_feedback(
     title: str,
     notes: list[str],
     deleted: set[str],
+    language: str = "en",
 ) -> str:
     """The feedback page (HTML) for a notebook executed with the visible tests only (raises
-    NotVisibleRun otherwise); the points in `cells` may come from the run with hidden tests."""
+    NotVisibleRun otherwise); the points in `cells` may come from the run with hidden tests.
+    Its words are in `language` (en | fr); `notes` are given already in it."""
     _check_visible_only(nb, exercise)
+    words = LABELS.get(language, LABELS["en"])
     results = {c.grade_id: c for c in cells}
     with_hidden = {i.grade_id for i in exercise.grade_cells if i.has_hidden_tests}
     shown = []
@@ -182,11 +189,11 @@ def render_feedback(
         cell = _without_hidden_tests(original, exercise, clearers)
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         result = results.get(grade_id)
-        heading = f"Cell {index + 1}"
+        heading = f"{words['cell']} {index + 1}"
         if grade_id and result is not None:
             heading += f" · {grade_id}"
         if cell.cell_type == "markdown":
-            source = _cap(cell.source, MAX_SOURCE_CHARS)
+            source = _cap(cell.source, MAX_SOURCE_CHARS, words)
             html = nh3.clean(_markdown.render(source), url_schemes={"data"})
             shown.append({"kind": "markdown", "html": html, "heading": heading})
         elif cell.cell_type == "code":
@@ -198,22 +205,25 @@ def render_feedback(
                     "kind": "code",
                     "heading": heading,
                     "html": highlight(
-                        _cap(cell.source, MAX_SOURCE_CHARS), PythonLexer(), _formatter
+                        _cap(cell.source, MAX_SOURCE_CHARS, words), PythonLexer(), _formatter
                     ),
-                    "outputs": _outputs(cell, page_budget),
+                    "outputs": _outputs(cell, page_budget, words),
                     "also_hidden": also_hidden,
                 }
             )
         else:
             continue
-        shown[-1]["result"] = _badge(result, False) if result is not None else None
+        shown[-1]["result"] = _badge(result, False, words) if result is not None else None
 
     summary = []
     for result in cells:
-        badge = _badge(result, result.grade_id in deleted)
-        summary.append({"grade_id": result.grade_id, "kind": result.kind, **badge.__dict__})
+        badge = _badge(result, result.grade_id in deleted, words)
+        kind = words.get(f"kind:{result.kind}", result.kind)
+        summary.append({"grade_id": result.grade_id, "kind": kind, **badge.__dict__})
     total = sum(c.score for c in cells)
     return _template().render(
+        t=words,
+        lang=language if language in LABELS else "en",
         title=title,
         score=_points(total),
         max_score=_points(sum(c.max_score for c in cells)),

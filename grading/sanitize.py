@@ -41,11 +41,15 @@ class Findings:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)
+    # each (flag, note) once: the feedback page says a note again in French from its flag
+    entries: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, flag: str, note: str) -> None:
         """Record `flag` once, and the sentence explaining it."""
         if flag not in self.flags:
             self.flags.append(flag)
+        if (flag, note) not in self.entries:
+            self.entries.append((flag, note))
         if note not in self.notes:
             self.notes.append(note)
 

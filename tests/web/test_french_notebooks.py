@@ -74,13 +74,29 @@ def test_english_page_is_unchanged(client, auth, users, content) -> None:
     assert "language" not in notebook["metadata"].get("atlas", {})
 
 
-def test_french_notebook_grades_as_the_english_one(run_jobs, client, french_trainee) -> None:
+def test_french_notebook_grades_as_the_english_one(
+    run_jobs, client, french_trainee, session
+) -> None:
     status_url = _submit(client, french_trainee, RIGHT).json["status_url"]
     run_jobs()
     status = client.get(status_url).json
-    # Its locked cell is the French one: graded against the French source, nothing is flagged.
-    assert status["status"] == "graded" and status["flags"] == []
+    # Its locked cell is the French one: graded against the French source, nothing is flagged
+    # (a trainee's status has no flags: staff read them, here from the stored submission).
+    assert status["status"] == "graded" and status["notices"] == []
+    assert session.query(Submission).one().flags == []
     assert (status["score"], status["max_score"]) == (3.0, 3.0)
+
+
+def test_french_trainee_gets_a_french_feedback_page(run_jobs, client, french_trainee) -> None:
+    wrong = dict(RIGHT, squares="def squares(n):\n    return [1]")
+    status_url = _submit(client, french_trainee, wrong).json["status_url"]
+    run_jobs()
+    status = client.get(status_url).json
+    page = client.get(status["feedback_url"]).get_data(as_text=True)
+    assert '<html lang="fr">' in page and "Retour :" in page and "Note : <strong>" in page
+    assert "échoué" in page and "réussi" in page
+    assert "Feedback:" not in page and "Score:" not in page and "What we noticed" not in page
+    assert "HIDDEN-MARKER" not in page
 
 
 def test_french_release_uploaded_unchanged_is_not_tampering(
@@ -91,7 +107,8 @@ def test_french_release_uploaded_unchanged_is_not_tampering(
     assert response.status_code == 202, response.get_data(as_text=True)
     run_jobs()
     status = client.get(response.json["status_url"]).json
-    assert status["status"] == "graded" and status["flags"] == [] and status["score"] == 0.0
+    assert status["status"] == "graded" and status["notices"] == [] and status["score"] == 0.0
+    assert session.query(Submission).one().flags == []
 
 
 def test_english_notebook_of_a_french_trainee_still_grades(run_jobs, client, french_trainee):
