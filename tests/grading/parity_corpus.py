@@ -876,8 +876,9 @@ class Comparison:
         return equal, compared
 
 
-def compare(root: Path) -> Comparison:
-    """Build the corpus under `root`, grade it with stock nbgrader and with Atlas."""
+def compare(root: Path, names: set[str] | None = None) -> Comparison:
+    """Build the corpus under `root`, grade it (or the notebooks in `names`) with stock
+    nbgrader and with Atlas."""
     from grading import release_notebook
 
     course = root / "course"
@@ -889,7 +890,10 @@ def compare(root: Path) -> Comparison:
         for c in NOTEBOOKS
     }
     notebooks = {
-        (c.name, s): submission(c, releases[c.name], s) for c in NOTEBOOKS for s in STUDENTS
+        (c.name, s): submission(c, releases[c.name], s)
+        for c in NOTEBOOKS
+        for s in STUDENTS
+        if names is None or c.name in names
     }
     with ThreadPoolExecutor(max_workers=len(STUDENTS)) as pool:
         stock = {
@@ -916,16 +920,18 @@ def main() -> None:
     """Print the match rate and every difference."""
     import tempfile
 
+    names = set(sys.argv[1:]) or None
     with tempfile.TemporaryDirectory() as tmp:
-        result = compare(Path(tmp))
+        result = compare(Path(tmp), names)
     matching = 0
-    for corpus in NOTEBOOKS:
+    chosen = [c for c in NOTEBOOKS if names is None or c.name in names]
+    for corpus in chosen:
         diffs = result.differences(corpus.name)
         matching += not diffs
         for line in diffs:
             print(f"{corpus.name}: {line}")
     equal, compared = result.numbers()
-    print(f"notebooks equal: {matching}/{len(NOTEBOOKS)}; numbers equal: {equal}/{compared}")
+    print(f"notebooks equal: {matching}/{len(chosen)}; numbers equal: {equal}/{compared}")
 
 
 if __name__ == "__main__":

@@ -8,18 +8,6 @@ from parity_corpus import NOTEBOOKS, Comparison, compare
 
 pytestmark = pytest.mark.slow
 
-# Differences still open: the notebook's folder is not importable, %matplotlib inline fails,
-# PIL images break the report channel, an interact error lands in the cell.
-KNOWN = {
-    "p04_helper_module",
-    "p05_helper_package",
-    "p06_matplotlib_inline",
-    "p08_pil_display",
-    "p09_pil_result",
-    "p30_widgets_interact",
-    "p32_autoreload_writefile",
-}
-
 
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
@@ -33,15 +21,7 @@ def test_the_corpus_is_big_and_varied() -> None:
     assert roles >= {"code", "md", "solution", "test", "manual-code", "manual-md", "task"}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(c.name, marks=pytest.mark.xfail(strict=True, reason="open difference"))
-        if c.name in KNOWN
-        else c.name
-        for c in NOTEBOOKS
-    ],
-)
+@pytest.mark.parametrize("name", [c.name for c in NOTEBOOKS])
 def test_every_number_equals_nbgrader(comparison: Comparison, name: str) -> None:
     assert comparison.differences(name) == []
 
@@ -50,4 +30,4 @@ def test_match_rate(comparison: Comparison) -> None:
     equal, compared = comparison.numbers()
     matching = sum(not comparison.differences(c.name) for c in NOTEBOOKS)
     print(f"parity corpus: {matching}/{len(NOTEBOOKS)} notebooks, {equal}/{compared} numbers")
-    assert matching == len(NOTEBOOKS) - len(KNOWN)
+    assert (matching, equal) == (len(NOTEBOOKS), compared)
