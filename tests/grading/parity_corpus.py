@@ -741,9 +741,15 @@ def _nbgrader(course: Path, *args: str) -> None:
         "PATH": f"{nbgrader.parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "JUPYTER_PLATFORM_DIRS": "1",
     }
-    done = subprocess.run(
-        [str(nbgrader), *args, "--force"], cwd=course, env=env, capture_output=True, text=True
-    )
+    for _ in range(3):
+        done = subprocess.run(
+            [str(nbgrader), *args, "--force"], cwd=course, env=env, capture_output=True, text=True
+        )
+        # jupyter_client picks free TCP ports and the kernel binds them later: on a busy
+        # machine another process may take one first. That is the reference failing to
+        # start, not a grade: start it again.
+        if done.returncode == 0 or "Address already in use" not in done.stderr:
+            break
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 
