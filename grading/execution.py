@@ -25,7 +25,12 @@ _REASONS = {
     "processes": "it started more processes than allowed",
     "sandbox": "the grading sandbox failed",
     "forged": "it wrote forged reports on the sandbox's channel",
+    "unsupported": "it asked for something the grading sandbox does not offer (README: "
+    "differences from ipykernel)",
+    "network": "it tried to reach the network, which the grading sandbox does not have",
 }
+# Issues that only explain what happened: the cell's own outputs already say how it ended.
+_NOTED_ONLY = ("output-limit", "unsupported", "network")
 _VIOLATION = (
     "The run was stopped because something in the notebook wrote to the grader's report "
     "channel ({what}); cells not reported before that score 0."
@@ -102,7 +107,7 @@ def run_code_cells(
         if issue.kind == "timeout":
             if not _has_error(cell):
                 cell.outputs.append(from_dict(dict(TIMEOUT_ERROR)))
-        elif issue.kind != "output-limit":
+        elif issue.kind not in _NOTED_ONLY:
             if not _has_error(cell):
                 cell.outputs.append(_error_output("CellAborted", reason))
             if issue.kind in (

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from nbformat.notebooknode import NotebookNode, from_dict
+from nbformat.v4 import upgrade as upgrade_v4
 from nbgrader.nbgraderformat import ValidationError as NbgraderValidationError
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds
 
@@ -110,6 +111,21 @@ def _repair_metadata(nb: NotebookNode, exercise: Exercise, findings: Findings) -
         cell.metadata["nbgrader"] = from_dict(repaired)
 
 
+def _upgrade_to_cell_ids(nb: NotebookNode) -> None:
+    """Give a notebook of nbformat 4.0-4.4 cell ids, as nbformat's own upgrade does: nbgrader's
+    OverwriteCells validates a re-typed cell against the 4.5 schema, which requires one (stock
+    nbgrader crashes on such a notebook). Nothing else of the notebook changes."""
+    minor = nb.get("nbformat_minor")
+    if isinstance(minor, int) and minor < 5:
+        upgrade_v4(nb, from_version=4, from_minor=minor)
+        nb.metadata.pop("orig_nbformat_minor", None)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Equal but for whitespace: a cell retyped by hand rarely keeps every space and newline."""
+    return "".join(a.split()) == "".join(b.split())
+
+
 def _restore_ungraded(nb: NotebookNode, exercise: Exercise, findings: Findings) -> None:
     """Find cells of the exercise whose nbgrader metadata was removed (same cell id, or the same
     text as the released or source version) and give it back."""
@@ -122,7 +138,8 @@ def _restore_ungraded(nb: NotebookNode, exercise: Exercise, findings: Findings) 
         for cell in nb.cells:
             if "nbgrader" in cell.metadata:
                 continue
-            if (cell_id is not None and cell.get("id") == cell_id) or cell.source in texts:
+            retyped = any(_same_text(cell.source, text) for text in texts)
+            if (cell_id is not None and cell.get("id") == cell_id) or retyped:
                 cell.metadata["nbgrader"] = from_dict(copy.deepcopy(released))
                 findings.add(
                     f"tampered:{grade_id}",
@@ -214,6 +231,7 @@ def sanitize(
     """nbgrader's sanitize step on a submission: outputs cleared, the instructor's cells
     restored (with hidden tests for `version="source"`), tampering recorded in the findings."""
     findings = Findings()
+    _upgrade_to_cell_ids(nb)
     _repair_metadata(nb, exercise, findings)
     _restore_ungraded(nb, exercise, findings)
     _flag_duplicates(nb, findings)

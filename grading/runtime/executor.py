@@ -33,7 +33,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type
 from traitlets.config import Config
 
-from grading.runtime import protocol, verdict
+from grading.runtime import protocol, verdict, widgets
 from grading.runtime.outputs import OutputCaps, OutputLimitExceeded, OutputSink
 
 PROGRESS_INTERVAL = 0.5
@@ -45,6 +45,27 @@ _SINK: OutputSink | None = None
 def _sink() -> OutputSink:
     assert _SINK is not None, "the executor is not serving"
     return _SINK
+
+
+def _wire(bundle: dict) -> dict:
+    """A mime bundle as it comes out of jupyter_client's message packing: bytes (a PIL image's
+    PNG) as base64 text, numbers and iterables as JSON has them, as nbclient receives them."""
+    return _WIRE_LOADS(_WIRE_DUMPS(bundle))
+
+
+def _wire_functions() -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+    import json
+
+    try:
+        from jupyter_client.jsonutil import json_default
+    except ImportError:  # jupyter_client comes with ipykernel; bytes as text otherwise
+        json_default = str
+    encoder = json.JSONEncoder(default=json_default, allow_nan=True)
+    return encoder.encode, json.JSONDecoder().decode
+
+
+# Bound at import (in the fork server): a cell that patches json changes nothing here.
+_WIRE_DUMPS, _WIRE_LOADS = _wire_functions()
 
 
 class _RecordingDisplayHook(DisplayHook):
@@ -65,7 +86,7 @@ class _RecordingDisplayHook(DisplayHook):
 
     def finish_displayhook(self) -> None:
         if self._bundle is not None and _SINK is not None:
-            data, metadata = self._bundle
+            data, metadata = _wire(self._bundle[0]), _wire(self._bundle[1])
             _sink().add(
                 {
                     "output_type": "execute_result",
@@ -83,7 +104,7 @@ class _RecordingDisplayPublisher(DisplayPublisher):
 
     def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
         display_id = (transient or {}).get("display_id")
-        _sink().display(data, metadata or {}, display_id, update)
+        _sink().display(_wire(data), _wire(metadata or {}), display_id, update)
 
     def clear_output(self, wait=False):
         _sink().clear(wait)
@@ -100,6 +121,24 @@ class SandboxShell(InteractiveShell):
 
     def init_virtualenv(self) -> None:
         """A kernel does no virtualenv detection (ipykernel overrides this the same way)."""
+
+    active_eventloop: str | None = None
+
+    def enable_gui(self, gui: str | None = None) -> None:
+        """ipykernel's enable_gui: `%matplotlib inline` (and notebook, widget, ipympl) need no
+        event loop; a GUI toolkit's loop (qt, tk, ...) cannot run in the sandbox, which has no
+        display: a UsageError saying so, noted as `unsupported` for the grader."""
+        from IPython.core.error import UsageError
+
+        loops = _event_loops()
+        if gui not in loops:
+            raise UsageError(f"Invalid GUI request {gui!r}, valid ones are:{loops.keys()}")
+        if loops[gui] is not None:
+            detail = f"the GUI event loop {gui!r} is not available in the grading sandbox"
+            if _SINK is not None:
+                _sink().note_issue("unsupported", detail)
+            raise UsageError(detail)
+        self.active_eventloop = gui
 
     _last_traceback: list[str] | None = None
     _last_traceback_during_displayhook = False
@@ -140,6 +179,15 @@ class SandboxShell(InteractiveShell):
             }
         )
         _note_resource_issue(sink, evalue)
+
+
+def _event_loops() -> dict[str | None, Any]:
+    """ipykernel's table of GUI names (None: no event loop needed, e.g. inline)."""
+    try:
+        from ipykernel.eventloops import loop_map
+    except ImportError:
+        return {None: None, "inline": None, "notebook": None, "nbagg": None, "webagg": None}
+    return dict(loop_map)
 
 
 def _note_resource_issue(sink: OutputSink, error: BaseException | None) -> None:
@@ -183,6 +231,8 @@ def warm_up() -> None:
     shell = build_shell()
     _SINK = OutputSink(OutputCaps())
     try:
+        _event_loops()  # ipykernel's table (and zmq) imported here, not in each sandbox
+        widgets.install(shell, _SINK)
         for source in ("x = 1\nx", "1/0", "def f(:\n  pass", "print('x')", "%time 1"):
             _SINK.begin_cell(0)
             saved = sys.stdout
@@ -362,6 +412,7 @@ class _Executor:
         self.streams = (sys.stdout, sys.stderr)
         self.send = reporter.send  # bound before trainee code could patch _Reporter
         self.run_test = self.runner.run
+        self.kernel: widgets.KernelStandIn | None = None
 
     @staticmethod
     def _between_cells(signum, frame) -> None:
@@ -390,6 +441,8 @@ class _Executor:
             self._report({"t": "start", "i": index}, nonce)
             count_before = self.shell.execution_count
             self.sink.begin_cell(index)
+            if self.kernel is not None:
+                self.kernel.new_cell()
             self.transforms.restore(self.shell)
             test = bool(cell.get("test"))
             explain = test and cell.get("explain") is True
@@ -516,9 +569,12 @@ def serve(
         runner.accept(vars(builtins), "input")
         runner.accept(globals(), "_SINK")
         runner.install_audit_hook()
+        _watch_network(_SINK)
         executor = _Executor(shell, reporter, _SINK)
+        executor.kernel = widgets.install(shell, _SINK)
         signal.signal(signal.SIGINT, executor._between_cells)
         shell.user_ns["_dh"] = [workdir]
+        _put_notebook_folder_on_path(sys.path)
         if "cells" in request:  # all cells in the request (the former protocol)
             listed = [{"source": source} for source in request["cells"]]
             executor.run(listed.__getitem__, len(listed), capture)
@@ -533,6 +589,43 @@ def serve(
             pass
         os._exit(70)
     os._exit(0)
+
+
+_LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
+
+
+def _watch_network(sink: OutputSink) -> None:
+    """Note an attempt to reach another host (the sandbox has loopback only), so a cell that
+    fails for want of a network is flagged `network` rather than scoring a silent 0."""
+    note, is_str, is_tuple = sink.note_issue, str.__instancecheck__, tuple.__instancecheck__
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "socket.getaddrinfo" and args and is_str(args[0]):
+            host = args[0]
+        elif event in ("socket.connect", "socket.sendto") and len(args) > 1:
+            address = args[1]
+            if not (is_tuple(address) and address and is_str(address[0])):
+                return  # a Unix socket
+            host = address[0]
+        else:
+            return
+        if host and not host.startswith(_LOOPBACK):
+            note("network", f"tried to reach {host[:100]}: the grading sandbox has no network")
+
+    sys.addaudithook(hook)
+
+
+_SITE_DIRS = ("site-packages", "dist-packages")
+
+
+def _put_notebook_folder_on_path(path: list[str]) -> None:
+    """What IPython's InteractiveShellApp.init_path does in ipykernel: '' (the working
+    directory, the notebook's folder) before the first site-packages, after the standard
+    library. The sandbox's interpreter runs with -I, which would make init_path skip it."""
+    if "" in path:
+        return
+    sites = [i for i, entry in enumerate(path) if os.path.basename(entry) in _SITE_DIRS]
+    path.insert(sites[0] if sites else 0, "")
 
 
 def _next_cell(

@@ -34,6 +34,8 @@ _ISSUE_KINDS = {
     "processes",
     "sandbox",
     "forged",
+    "unsupported",
+    "network",
 }
 
 

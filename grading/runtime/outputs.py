@@ -57,6 +57,19 @@ class OutputSink:
         self._stopped = False
         self._clear_pending = False
         self._display_ids: dict[str, list[dict[str, Any]]] = {}
+        # Output widgets capturing this cell's outputs (grading/runtime/widgets.py)
+        self._widget_routes: set[str] = set()
+
+    def route_to_widget(self, comm_id: str, capturing: bool) -> None:
+        """An Output widget starts or stops capturing: what the cell outputs meanwhile goes to
+        the widget, not the cell (nbclient's output hooks). Streams are flushed first, as the
+        widget's `_flush` does under ipykernel."""
+        with self.lock:
+            self.flush_streams()
+            if capturing:
+                self._widget_routes.add(comm_id)
+            else:
+                self._widget_routes.discard(comm_id)
 
     def begin_cell(self, index: int) -> None:
         """Start recording cell `index`."""
@@ -93,6 +106,8 @@ class OutputSink:
         if not text:
             return
         with self.lock:
+            if self._widget_routes:
+                return
             self._flush_due(time.monotonic())
             self._cell_produced += len(text)
             if self._cell_produced > self.caps.stop_cell_bytes and not self._stopped:
@@ -162,6 +177,8 @@ class OutputSink:
         """Append a display_data / execute_result / error output after flushing the streams."""
         with self.lock:
             self.flush_streams()
+            if self._widget_routes:
+                return
             self._append(self._within_budget(output))
 
     def _within_budget(self, output: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +206,8 @@ class OutputSink:
     ) -> None:
         """display() / update_display(): a display_data output, or an in-place update."""
         with self.lock:
+            if self._widget_routes:
+                return
             if update:
                 for target in self._display_ids.get(display_id or "", []):
                     target["data"], target["metadata"] = data, metadata
@@ -202,6 +221,8 @@ class OutputSink:
         """clear_output(): nbclient drops the cell's outputs now, or before the next one."""
         with self.lock:
             self.flush_streams()
+            if self._widget_routes:
+                return  # clears the widget
             self.changes += 1
             if wait:
                 self._clear_pending = True
