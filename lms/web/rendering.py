@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nh3
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
@@ -109,12 +110,19 @@ def status_label(status: Any) -> str:
     return labels.get(value, value)
 
 
+def static_file_exists(name: str) -> bool:
+    """Whether the app serves static file `name` (a built asset may be absent)."""
+    folder = current_app.static_folder
+    return folder is not None and (Path(folder) / name).is_file()
+
+
 def register_template_helpers(app: Flask) -> None:
     """Template filters, and the Pygments stylesheet served by the app."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["static_file_exists"] = static_file_exists
     # The roles and their groups, from the one place that defines them (the navigation uses them).
     app.jinja_env.globals.update(
         UserRole=UserRole,
