@@ -22,6 +22,9 @@ import {
   lineNumbers,
 } from "@codemirror/view";
 
+// The page's CSP lets in the <style> CodeMirror creates only with this nonce (see lms/web/headers.py).
+const nonce = (document.currentScript && document.currentScript.nonce) || "";
+
 function enhance(area) {
   const label = document.querySelector(`label[for="${area.id}"]`);
   const hint = document.getElementById("editor-hint");
@@ -52,6 +55,7 @@ function enhance(area) {
         // Tab and Shift-Tab indent; Escape then Tab leaves the editor (CodeMirror's own way out).
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of(content),
+        EditorView.cspNonce.of(nonce),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           area.value = update.state.doc.toString();

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lms.services.notebooks import fill_answers
+from tests.e2e.conftest import fill_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +35,8 @@ def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page:
     expect(page.get_by_role("heading", name="Hello lesson")).to_be_visible()
     expect(page.locator("pre.highlight").first).to_be_visible()
     page.get_by_role("link", name="Squares").click()
-    page.locator("#answer-squares").fill(SQUARES)
-    page.locator("#answer-total").fill(TOTAL)
+    fill_answer(page, "squares", SQUARES)
+    fill_answer(page, "total", TOTAL)
     exercise_url = page.url
     page.locator("#browser-form").get_by_role("button", name="Submit for grading").click()
     expect(page.locator("#result .result-score")).to_have_text(
