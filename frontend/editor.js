@@ -56,6 +56,8 @@ function enhance(area) {
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of(content),
         EditorView.cspNonce.of(nonce),
+        // The page's focus ring (atlas.css --accent), not CodeMirror's dotted one.
+        EditorView.theme({ "&.cm-focused": { outline: "2px solid #1f5fbf", outlineOffset: "1px" } }),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           area.value = update.state.doc.toString();

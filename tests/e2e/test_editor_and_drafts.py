@@ -110,3 +110,22 @@ def test_type_in_the_editor_reload_and_find_the_draft(
     page.wait_for_timeout(500)
     assert dialogs == ["beforeunload"]
     assert violations == []
+
+
+def test_without_the_editor_bundle_the_textarea_still_saves_drafts(
+    live_server: str, browser_page: Page, tmp_path: Path
+) -> None:
+    page = browser_page
+    page.route("**/editor.bundle.js", lambda route: route.abort())  # as if Node was missing
+    page.set_viewport_size(PHONE)
+    _sign_in(page, live_server, "en")
+    page.goto(f"{live_server}/exercises/squares")
+    area = page.locator("#answer-squares")
+    expect(area).to_be_visible()
+    assert page.locator(".cm-editor").count() == 0
+    area.fill("def squares(n):\n    return []\n")
+    area.press("Tab")  # Tab in the plain textarea indents too
+    expect(page.locator("#draft-status")).to_have_attribute("data-state", "saved")
+    _shot(page, tmp_path, "exercise-plain-textarea-phone")
+    page.reload()
+    expect(page.locator("#answer-squares")).to_have_value("def squares(n):\n    return []\n    ")
