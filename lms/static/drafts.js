@@ -80,7 +80,9 @@
     dirty = false;
     show(msg("saving"), "saving");
     saving = put(keepalive)
-      .then((r) => (r.status === 400 ? refreshToken().then(() => put(keepalive)) : r))
+      // A stale CSRF token (signed in again elsewhere, token expired): take a fresh one and
+      // retry once; signed out, the GET answers 401 and that is what the trainee is told.
+      .then((r) => (r.status === 400 ? refreshToken().then(() => put(keepalive), (failed) => failed) : r))
       .then((r) => r.json().catch(() => ({})).then((body) => ({ r, body })))
       .then(({ r, body }) => {
         if (r.ok) {

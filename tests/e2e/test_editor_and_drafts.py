@@ -129,3 +129,31 @@ def test_without_the_editor_bundle_the_textarea_still_saves_drafts(
     _shot(page, tmp_path, "exercise-plain-textarea-phone")
     page.reload()
     expect(page.locator("#answer-squares")).to_have_value("def squares(n):\n    return []\n    ")
+
+
+def test_signed_out_while_typing_the_edits_wait_and_are_saved_after_signing_in_again(
+    live_server: str, browser_page: Page
+) -> None:
+    require_built(EDITOR_BUNDLE)
+    page = browser_page
+    _sign_in(page, live_server, "en")
+    page.goto(f"{live_server}/exercises/squares")
+    content = page.locator(".cell-answer:has(#answer-squares) .cm-content")
+    content.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.insert_text("before = 1")
+    status = page.locator("#draft-status")
+    expect(status).to_have_attribute("data-state", "saved")
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{live_server}/account/password")
+    other_tab.get_by_role("button", name="Sign out", exact=True).click()
+    other_tab.wait_for_url("**/login**")
+    content.click()
+    page.keyboard.press("ControlOrMeta+End")
+    page.keyboard.insert_text("\nafter = 2")
+    expect(status).to_have_attribute("data-state", "error", timeout=15_000)
+    expect(status).to_contain_text("signed out")
+    _sign_in(other_tab, live_server, "en")
+    expect(status).to_have_attribute("data-state", "saved", timeout=30_000)  # the retry got in
+    other_tab.goto(f"{live_server}/exercises/squares")
+    expect(other_tab.locator("#answer-squares")).to_have_value("before = 1\nafter = 2")
