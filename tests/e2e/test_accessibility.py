@@ -156,3 +156,11 @@ def test_no_serious_violation_and_no_sideways_scroll(
             if width > viewport["width"]:
                 problems.append(f"{size} {path}: {width} px wide, scrolls sideways")
     assert problems == [], "\n".join(problems)
+    if role == "anonymous":
+        return  # the sign-in page puts the focus in its e-mail field at once
+    # The first Tab reaches the skip link, which takes the focus past the navigation.
+    page.goto(site.base + _pages(role, site)[0])
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
