@@ -51,9 +51,14 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "highlight": _markdown_high
 _MARKDOWN.enable("table")
 
 
-def render_markdown(text: str) -> Markup:
-    """CommonMark (+ tables) to HTML, raw HTML not trusted, then sanitised by nh3."""
-    html = _MARKDOWN.render(text or "")
+def render_markdown(text: str, heading_offset: int = 0) -> Markup:
+    """CommonMark (+ tables) to HTML, raw HTML not trusted, then sanitised by nh3; headings
+    `heading_offset` levels lower (a notebook's `#` under the page's own h1 becomes an h2)."""
+    tokens = _MARKDOWN.parse(text or "")
+    for token in tokens:
+        if heading_offset and token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + heading_offset, 6)}"
+    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     return Markup(nh3.clean(html, attributes=_ALLOWED_ATTRIBUTES))
 
 
@@ -80,7 +85,7 @@ def notebook_cells(notebook: dict[str, Any]) -> list[NotebookCell]:
                 NotebookCell("answer", Markup(""), source, grade_id, cell.get("cell_type", "code"))
             )
         elif cell.get("cell_type") == "markdown":
-            shown.append(NotebookCell("markdown", render_markdown(source)))
+            shown.append(NotebookCell("markdown", render_markdown(source, heading_offset=1)))
         elif cell.get("cell_type") == "code":
             shown.append(NotebookCell("code", highlight_code(source, language), source))
         else:
