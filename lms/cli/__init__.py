@@ -16,6 +16,10 @@ from lms.config import ConfigError, Settings
 
 #: Each command: the module that defines it, and the first sentence of its help (for the list).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "build-assets": (
+        "lms.cli.assets",
+        "Install the browser packages (npm ci in frontend/) and bundle the code editor.",
+    ),
     "check-content": (
         "lms.cli.content",
         "Validate the content, then release and grade every exercise in the sandbox.",

@@ -25,6 +25,7 @@ from lms.models.content import (
     RoleSkill,
     Skill,
 )
+from lms.models.drafts import Draft
 from lms.models.grading_jobs import GradingJob, JobStatus
 from lms.models.submissions import CellGrade, Submission, SubmissionPurpose, SubmissionStatus
 
@@ -55,6 +56,7 @@ __all__ = [
     "SubmissionPurpose",
     "SubmissionStatus",
     "CellGrade",
+    "Draft",
     "GradingJob",
     "JobStatus",
 ]

@@ -20,15 +20,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.utils import secure_filename
 
 from lms.errors import DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.i18n import N_
-from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus
+from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, UserRole
 from lms.models.accounts import LEARNER_ROLES
 from lms.queue import enqueue
-from lms.services import grading_jobs, notebook_runs, submissions
+from lms.services import drafts, grading_jobs, notebook_runs, submissions
 from lms.services.blobs import get_blob
 from lms.web.access import STAFF, roles_required, wants_json
 from lms.web.errors import describe, status_for
@@ -39,6 +40,8 @@ bp = Blueprint("exercises", __name__)
 log = logging.getLogger(__name__)
 
 SUBMITTERS = LEARNER_ROLES
+# Drafts are the trainee's workbench; staff trying an exercise out have no autosave.
+DRAFT_ROLES = (UserRole.TRAINEE,)
 # The grader's feedback page is untrusted HTML (it echoes the trainee's code): shown in a sandboxed
 # frame that may run no script, load nothing and submit nothing.
 FEEDBACK_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -71,7 +74,7 @@ def _provided_outputs(exercise: Exercise) -> dict[int, tuple[dict[str, str], ...
 
 
 def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):
-    answers = submissions.latest_answers(db.session, current_user.id, exercise)
+    editing = drafts.answers_to_edit(db.session, current_user.id, exercise)
     cells = notebook_cells(submissions.release_notebook(db.session, exercise, page_language()))
     history = submissions.attempts(db.session, current_user.id, exercise.id)
     outputs = _provided_outputs(exercise)
@@ -80,7 +83,9 @@ def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = 
         exercise=exercise,
         cells=cells,
         outputs=outputs,
-        answers=answers,
+        answers=editing.answers,
+        draft_saved_at=editing.saved_at,
+        autosave=current_user.role in DRAFT_ROLES,
         attempts=history,
         error=error,
         browser_token=secrets.token_hex(16),
@@ -113,6 +118,30 @@ def data_file(slug: str, name: str) -> Response:
     if found is None:
         abort(404)
     return _attachment(found.sha256, "application/octet-stream", found.path.rsplit("/", 1)[-1])
+
+
+@bp.get("/exercises/<slug>/draft")
+@roles_required(*DRAFT_ROLES)
+def draft(slug: str) -> Response:
+    """The trainee's own draft of the exercise, and a fresh CSRF token for the next autosave."""
+    exercise = _exercise_or_404(slug)
+    found = drafts.get_draft(db.session, current_user.id, exercise.id)
+    return jsonify(
+        answers=found.answers if found else {},
+        saved_at=found.saved_at.isoformat() if found else None,
+        csrf_token=generate_csrf(),
+    )
+
+
+@bp.put("/exercises/<slug>/draft")
+@roles_required(*DRAFT_ROLES)
+def save_draft(slug: str) -> Response:
+    """Autosave: replace the trainee's draft with the answers on the page (JSON)."""
+    exercise = _exercise_or_404(slug)
+    body = request.get_json(silent=True)
+    answers = body.get("answers") if isinstance(body, dict) else None
+    saved = drafts.save_draft(db.session, current_user.id, exercise, answers)
+    return jsonify(saved_at=saved.saved_at.isoformat())
 
 
 @bp.post("/exercises/<slug>/submissions")

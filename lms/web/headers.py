@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+import secrets
+
+from flask import Flask, Response, current_app, g, request
 
 # Our pages load only our own assets; no inline script, no plugin, no foreign frame.
 PAGE_CSP = (
@@ -15,12 +17,28 @@ CACHEABLE_ENDPOINTS = {"static", "pygments_css"}
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def csp_nonce() -> str:
+    """This response's nonce for the <style> elements our own scripts create (the code
+    editor's); a page that asks for it gets `style-src 'self' 'nonce-...'` in its CSP."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def page_csp() -> str:
+    """The CSP of this response: PAGE_CSP, plus the style nonce if the page used one."""
+    if "csp_nonce" not in g:
+        return PAGE_CSP
+    return f"{PAGE_CSP}; style-src 'self' 'nonce-{g.csp_nonce}'"
+
+
 def register(app: Flask) -> None:
     """Add the headers (a response that set its own CSP keeps it)."""
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers.setdefault("Content-Security-Policy", page_csp())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

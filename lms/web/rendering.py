@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nh3
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
@@ -50,9 +51,14 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "highlight": _markdown_high
 _MARKDOWN.enable("table")
 
 
-def render_markdown(text: str) -> Markup:
-    """CommonMark (+ tables) to HTML, raw HTML not trusted, then sanitised by nh3."""
-    html = _MARKDOWN.render(text or "")
+def render_markdown(text: str, heading_offset: int = 0) -> Markup:
+    """CommonMark (+ tables) to HTML, raw HTML not trusted, then sanitised by nh3; headings
+    `heading_offset` levels lower (a notebook's `#` under the page's own h1 becomes an h2)."""
+    tokens = _MARKDOWN.parse(text or "")
+    for token in tokens:
+        if heading_offset and token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + heading_offset, 6)}"
+    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     return Markup(nh3.clean(html, attributes=_ALLOWED_ATTRIBUTES))
 
 
@@ -79,7 +85,7 @@ def notebook_cells(notebook: dict[str, Any]) -> list[NotebookCell]:
                 NotebookCell("answer", Markup(""), source, grade_id, cell.get("cell_type", "code"))
             )
         elif cell.get("cell_type") == "markdown":
-            shown.append(NotebookCell("markdown", render_markdown(source)))
+            shown.append(NotebookCell("markdown", render_markdown(source, heading_offset=1)))
         elif cell.get("cell_type") == "code":
             shown.append(NotebookCell("code", highlight_code(source, language), source))
         else:
@@ -114,12 +120,19 @@ def status_label(status: Any) -> str:
     return labels.get(value, value)
 
 
+def static_file_exists(name: str) -> bool:
+    """Whether the app serves static file `name` (a built asset may be absent)."""
+    folder = current_app.static_folder
+    return folder is not None and (Path(folder) / name).is_file()
+
+
 def register_template_helpers(app: Flask) -> None:
     """Template filters, and the Pygments stylesheet served by the app."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["static_file_exists"] = static_file_exists
     # The roles and their groups, from the one place that defines them (the navigation uses them).
     app.jinja_env.globals.update(
         UserRole=UserRole,

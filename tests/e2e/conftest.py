@@ -88,3 +88,29 @@ def browser_page() -> Iterator[object]:
         finally:
             context.close()
             browser.close()
+
+
+REPO = Path(__file__).resolve().parents[2]
+EDITOR_BUNDLE = REPO / "lms" / "static" / "editor.bundle.js"
+AXE = REPO / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def require_built(path: Path) -> None:
+    """Skip without a built asset (`lms build-assets`), except in CI where it must be there."""
+    if path.is_file():
+        return
+    reason = f"{path} is missing: run `lms build-assets` (needs Node.js and npm)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def fill_answer(page, grade_id: str, text: str) -> None:
+    """Replace an answer cell's text: in the code editor when it is there, else the textarea."""
+    editor = page.locator(f".cell-answer:has(#answer-{grade_id}) .cm-content")
+    if editor.count() == 0:
+        page.locator(f"#answer-{grade_id}").fill(text)
+        return
+    editor.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.insert_text(text)  # as pasted: no auto-indent on top of the text's own

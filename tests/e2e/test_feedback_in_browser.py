@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import fill_answer
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery"
@@ -26,8 +28,8 @@ def _sign_in(page: Page, base: str) -> None:
 
 def _answer(page: Page, base: str, squares: str, button: str) -> None:
     page.goto(f"{base}/exercises/squares")
-    page.locator("#answer-squares").fill(squares)
-    page.locator("#answer-total").fill(TOTAL)
+    fill_answer(page, "squares", squares)
+    fill_answer(page, "total", TOTAL)
     page.locator("#browser-form").get_by_role("button", name=button).click()
 
 
@@ -75,8 +77,8 @@ def test_the_panel_in_french(live_server: str, browser_page: Page) -> None:
     page.get_by_role("button", name="Français").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     page.goto(f"{live_server}/exercises/squares")
-    page.locator("#answer-squares").fill(WRONG)
-    page.locator("#answer-total").fill(TOTAL)
+    fill_answer(page, "squares", WRONG)
+    fill_answer(page, "total", TOTAL)
     page.locator("#browser-form").get_by_role("button", name="Vérifier mon travail").click()
     expect(page.locator("#result .result-score")).to_contain_text(
         "Vérifications visibles seulement", timeout=GRADING_TIMEOUT_MS
@@ -90,8 +92,8 @@ def test_run_a_cell_and_see_its_output_inline(live_server: str, browser_page: Pa
     page = browser_page
     _sign_in(page, live_server)
     page.goto(f"{live_server}/exercises/squares")
-    page.locator("#answer-squares").fill("def squares(n):\n    return [1]\nprint(squares(2))\n")
-    page.locator("#answer-total").fill(TOTAL)
+    fill_answer(page, "squares", "def squares(n):\n    return [1]\nprint(squares(2))\n")
+    fill_answer(page, "total", TOTAL)
     page.get_by_role("button", name="Run all cells").click()
     expect(page.locator("#browser-form")).to_have_attribute("data-ran", "1", timeout=60_000)
     expect(page.locator('.cell-outputs[data-cell="1"] pre')).to_have_text("[1]")
@@ -100,7 +102,7 @@ def test_run_a_cell_and_see_its_output_inline(live_server: str, browser_page: Pa
     expect(page.locator('.cell-outputs[data-cell="4"] pre')).to_have_count(0)  # test_total passes
     expect(page.locator("#browser-form")).not_to_contain_text("HIDDEN-MARKER")
     # Run up to the first answer: later cells keep what they showed, nothing after it runs.
-    page.locator("#answer-squares").fill("def squares(n):\n    return [n]\nprint(squares(5))\n")
+    fill_answer(page, "squares", "def squares(n):\n    return [n]\nprint(squares(5))\n")
     page.locator('button.run-upto[data-upto="1"]').click()
     expect(page.locator("#browser-form")).to_have_attribute("data-ran", "2", timeout=60_000)
     expect(page.locator('.cell-outputs[data-cell="1"] pre')).to_have_text("[5]")

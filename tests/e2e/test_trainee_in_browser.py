@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lms.services.notebooks import fill_answers
+from tests.e2e.conftest import fill_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +35,8 @@ def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page:
     expect(page.get_by_role("heading", name="Hello lesson")).to_be_visible()
     expect(page.locator("pre.highlight").first).to_be_visible()
     page.get_by_role("link", name="Squares").click()
-    page.locator("#answer-squares").fill(SQUARES)
-    page.locator("#answer-total").fill(TOTAL)
+    fill_answer(page, "squares", SQUARES)
+    fill_answer(page, "total", TOTAL)
     exercise_url = page.url
     page.locator("#browser-form").get_by_role("button", name="Submit for grading").click()
     expect(page.locator("#result .result-score")).to_have_text(
@@ -58,11 +59,13 @@ def test_a_flagged_attempt_shows_a_plain_notice_not_the_flag(
     _sign_in(page, live_server)
     page.goto(f"{live_server}/exercises/squares")
     # Inspects its caller only under the hidden test (squares(0)): flagged for staff.
-    page.locator("#answer-squares").fill(
+    fill_answer(
+        page,
+        "squares",
         "import sys\ndef squares(n):\n    if n == 0:\n        sys._getframe(1)\n"
-        "    return [i * i for i in range(n)]\n"
+        "    return [i * i for i in range(n)]\n",
     )
-    page.locator("#answer-total").fill(TOTAL)
+    fill_answer(page, "total", TOTAL)
     statuses = []
     page.on("response", lambda r: statuses.append(r) if r.url.endswith(".json") else None)
     page.locator("#browser-form").get_by_role("button", name="Submit for grading").click()

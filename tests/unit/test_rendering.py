@@ -51,3 +51,11 @@ def test_notebook_cells_make_solution_cells_editable() -> None:
     assert "<strong>Task</strong>" in cells[0].html and "<script" not in cells[0].html
     assert (cells[1].grade_id, cells[1].source) == ("ans", "# YOUR CODE HERE")
     assert "assert" in cells[2].html and cells[3].cell_type == "markdown"
+
+
+def test_a_notebook_heading_sits_under_the_page_heading() -> None:
+    from lms.web.rendering import notebook_cells, render_markdown
+
+    assert "<h1>Title</h1>" in render_markdown("# Title")
+    cells = notebook_cells({"cells": [{"cell_type": "markdown", "source": "# A\n###### B"}]})
+    assert "<h2>A</h2>" in cells[0].html and "<h6>B</h6>" in cells[0].html

@@ -31,6 +31,8 @@ EXPECTED = {
     "exercises.feedback": LEARNERS,
     "exercises.submitted_notebook": LEARNERS,
     "exercises.graded_notebook": {"instructor", "admin"},
+    "exercises.draft": {"trainee"},  # a trainee's own draft: tests/web/test_drafts.py
+    "exercises.save_draft": {"trainee"},
     "instructor.index": {"instructor", "admin"},
     "instructor.exercise_submissions": {"instructor", "admin"},
     "instructor.grading_queue": {"instructor", "admin"},
@@ -186,7 +188,10 @@ def _request(client, auth, url: str, methods: set[str]):
     if "GET" in methods:
         return client.get(url)
     # POST routes: an empty but CSRF-valid form (the view refuses it or acts harmlessly).
-    return client.post(url, data={"csrf_token": auth.token("/login")})
+    if "POST" in methods:
+        return client.post(url, data={"csrf_token": auth.token("/login")})
+    # PUT (the draft's autosave): an empty body with a valid CSRF header, refused by the view.
+    return client.put(url, headers={"X-CSRFToken": auth.token("/login")})
 
 
 def test_every_route_of_ours_is_in_the_table(app) -> None:

@@ -71,3 +71,21 @@ def test_the_sqlite_database_and_its_side_files_are_private(tmp_path: Path, monk
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
     db.engine_for(app).dispose()
+
+
+def test_the_code_editor_script_and_its_styles_are_allowed(client, auth, users, content) -> None:
+    import re
+
+    auth.login(users.trainee)
+    page = client.get("/exercises/squares")
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp  # our scripts, no inline
+    html = page.get_data(as_text=True)
+    if 'src="/static/editor.bundle.js"' not in html:  # not built: plain textareas, no nonce
+        assert "nonce-" not in csp
+        return
+    nonce = re.search(r"style-src 'self' 'nonce-([^']+)'", csp).group(1)
+    assert f'src="/static/editor.bundle.js" nonce="{nonce}"' in html
+    again = client.get("/exercises/squares").headers["Content-Security-Policy"]
+    assert nonce not in again  # a nonce per response
+    assert "nonce-" not in client.get("/learn").headers["Content-Security-Policy"]
