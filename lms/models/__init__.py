@@ -50,4 +50,4 @@ __all__ = [
     "GradingJob",
     "JobStatus",
 ]
-from lms.models import api_tokens, audit, evidence, talent  # noqa: F401 - registers their tables
+from lms.models import api_tokens, audit, evidence, gradebook, talent  # noqa: F401 - registers their tables
