@@ -65,6 +65,7 @@ from lms.models import (  # noqa: F401 - registers their tables
     audit,
     credentials,
     evidence,
+    gradebook,
     lti,
     talent,
 )

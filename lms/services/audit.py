@@ -31,6 +31,7 @@ ACTIONS = (
     "grade.override",
     "export.my_data",
     "export.candidates",
+    "export.gradebook",
     "export.report",
     "token.create",
     "token.revoke",

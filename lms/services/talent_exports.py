@@ -47,8 +47,8 @@ def candidates_csv(listing: CandidateList, translate: Translate | None = None) -
         masteries = {line.skill: line.mastery for line in r.skills}
         writer.writerow(
             [
-                _safe(row.candidate.trainee.email),
-                _safe(row.candidate.trainee.name),
+                safe_cell(row.candidate.trainee.email),
+                safe_cell(row.candidate.trainee.name),
                 listing.role.id,
                 f"{r.score:.4f}",
                 f"{r.low:.4f}",
@@ -61,7 +61,8 @@ def candidates_csv(listing: CandidateList, translate: Translate | None = None) -
     return out.getvalue()
 
 
-def _safe(value: str) -> str:
+def safe_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
     # A cell starting with = + - @ is run as a formula by spreadsheets: neutralise it.
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 

@@ -38,6 +38,11 @@ EXPECTED = {
     "instructor.grading_queue": {"instructor", "admin"},
     "instructor.grade_submission": {"instructor", "admin"},
     "instructor.save_grade": {"instructor", "admin"},
+    "gradebook.matrix": {"instructor", "admin"},
+    "gradebook.matrix_csv": {"instructor", "admin"},
+    "gradebook.trainee": {"instructor", "admin"},
+    "gradebook.submission": {"instructor", "admin"},
+    "gradebook.override": {"instructor", "admin"},
     "admin.index": {"admin"},
     "admin.set_active": {"admin"},
     "admin.set_role": {"admin"},
@@ -152,6 +157,7 @@ def world(app, session, users, content):
         "module_slug": "basics",
         "lesson_slug": "01-hello",
         "submission_id": queued.submission_id,
+        "user_id": trainee.id,
         "name": "data/numbers.txt",
         "credential_id": "c-1",
     }
@@ -195,7 +201,7 @@ def _request(client, auth, url: str, methods: set[str]):
 
 
 def test_every_route_of_ours_is_in_the_table(app) -> None:
-    ours = {"learn", "exercises", "instructor", "admin", "auth"}
+    ours = {"learn", "exercises", "instructor", "gradebook", "admin", "auth"}
     endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in ours}
     assert endpoints - PUBLIC == {e for e in EXPECTED if e.split(".")[0] in ours}
 

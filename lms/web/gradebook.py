@@ -1,0 +1,105 @@
+"""The gradebook for instructors and admins: the matrix, its CSV, a trainee's attempts, and
+overriding one cell's score with a reason."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.errors import DomainError, NotFound
+from lms.extensions import db
+from lms.services import audit, gradebook
+from lms.web.access import STAFF, roles_required
+from lms.web.errors import describe, status_for
+
+bp = Blueprint("gradebook", __name__, url_prefix="/instructor/gradebook")
+
+
+def _matrix() -> gradebook.Matrix:
+    try:
+        return gradebook.matrix(db.session, request.args.get("cohort", "").strip() or None)
+    except NotFound as missing:
+        abort(404, describe(missing))
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def matrix():
+    """Trainees × exercises: the best graded score of each, totals, flags; by cohort if asked."""
+    return render_template("gradebook/matrix.html", book=_matrix())
+
+
+@bp.get("/gradebook.csv")
+@roles_required(*STAFF)
+def matrix_csv():
+    """The matrix as CSV, its header in the reader's language."""
+    book = _matrix()
+    headers = {
+        "email": _("E-mail"),
+        "name": _("Name"),
+        "total": _("Total"),
+        "max_total": _("Out of"),
+        "flags": _("Integrity flags"),
+    }
+    text = gradebook.matrix_csv(book, headers)
+    cohort = book.cohort.slug if book.cohort else None
+    audit.record_export(
+        db.session, "export.gradebook", current_user.id, cohort=cohort, rows=len(book.rows)
+    )
+    name = f"gradebook-{cohort}.csv" if cohort else "gradebook.csv"
+    return Response(
+        text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.get("/trainees/<int:user_id>")
+@roles_required(*STAFF)
+def trainee(user_id: int):
+    """One trainee's graded attempts per exercise: score, date, flags, a link to each."""
+    record = gradebook.trainee_record(db.session, user_id)
+    if record is None:
+        abort(404)
+    return render_template("gradebook/trainee.html", record=record)
+
+
+def _override_page(submission_id: int, status: int = 200, error: dict | None = None):
+    sheet = gradebook.override_sheet(db.session, submission_id)
+    if sheet is None:
+        abort(404)
+    return render_template(
+        "gradebook/override.html",
+        sheet=sheet,
+        error=error,
+        max_reason=gradebook.MAX_REASON_LENGTH,
+    ), status
+
+
+@bp.get("/submissions/<int:submission_id>")
+@roles_required(*STAFF)
+def submission(submission_id: int):
+    """One attempt's cells (grader's score, current score) with an override form, and history."""
+    return _override_page(submission_id)
+
+
+@bp.post("/submissions/<int:submission_id>")
+@roles_required(*STAFF)
+def override(submission_id: int):
+    """Override one cell's score with a reason; a refusal changes nothing and says why."""
+    grade_id = request.form.get("grade_id", "")
+    try:
+        gradebook.override(
+            db.session,
+            submission_id=submission_id,
+            grade_id=grade_id,
+            score=request.form.get("score", ""),
+            reason=request.form.get("reason", ""),
+            by_user_id=current_user.id,
+        )
+    except DomainError as refused:
+        if isinstance(refused, NotFound):
+            abort(404, describe(refused))
+        error = {"grade_id": grade_id, "message": describe(refused), "form": request.form}
+        return _override_page(submission_id, status_for(refused), error)
+    flash(_("Score of %(grade_id)s overridden.", grade_id=grade_id), "info")
+    return redirect(url_for(".submission", submission_id=submission_id))
