@@ -167,7 +167,7 @@ def report_pdf(report: CandidateReport, translate: Translate = _identity) -> byt
                     t(N_("Exercise")),
                     t(N_("Cell")),
                     t(N_("Attempt")),
-                    t(N_("Date")),
+                    t(N_("Graded on")),
                     t(N_("Kind")),
                     t(N_("Score")),
                     t(N_("Weight")),
