@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
-from lms.services import audit, gradebook
+from lms.services import audit, gradebook, lti_scores
 from lms.web.access import STAFF, roles_required
 from lms.web.errors import describe, status_for
 
@@ -101,5 +101,7 @@ def override(submission_id: int):
             abort(404, describe(refused))
         error = {"grade_id": grade_id, "message": describe(refused), "form": request.form}
         return _override_page(submission_id, status_for(refused), error)
+    # The LMS the exercise was launched from hears of the new total (a failure is recorded).
+    lti_scores.send_score(db.session, submission_id)
     flash(_("Score of %(grade_id)s overridden.", grade_id=grade_id), "info")
     return redirect(url_for(".submission", submission_id=submission_id))

@@ -253,6 +253,26 @@ def test_a_hand_grade_sends_the_new_score_again(essay, session, run_jobs, client
     assert last["gradingProgress"] == "FullyGraded"
 
 
+def test_an_override_in_the_gradebook_sends_the_new_score_again(
+    lti, session, run_jobs, auth, users
+) -> None:
+    browser = requests.Session()
+    launch(browser, lti.platform.launch_start_url("learner-1", "squares"))
+    queued = _submit(browser, lti.tool_url, RIGHT)
+    assert run_jobs() == 1
+    assert [s["scoreGiven"] for s in lti.platform.scores] == [3.0]
+
+    auth.login(users.instructor)
+    response = auth.post(
+        f"/instructor/gradebook/submissions/{queued['submission_id']}",
+        {"grade_id": "test_squares", "score": "0", "reason": "The test missed a case it fails."},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    last = lti.platform.scores[-1]
+    assert len(lti.platform.scores) == 2 and last["scoreGiven"] == 1.0
+    assert last["gradingProgress"] == "FullyGraded"
+
+
 def test_refusals_speak_the_browser_language(lti, session) -> None:
     lti.platform.claims_patch = lambda c: c.update(
         {"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "deployment-unknown"}
