@@ -156,6 +156,8 @@ def flags_by_trainee(
     )
     if user_ids is not None:
         query = query.where(Submission.user_id.in_(list(user_ids)))
+    # In submission order, whichever trainees are asked for (the cache compares the lists).
+    query = query.order_by(Submission.id)
     cleared = set(session.scalars(select(FlagClearance.submission_id)))
     out: dict[int, list[EvidenceFlag]] = defaultdict(list)
     for sid, uid, slug, flags in session.execute(query):

@@ -1,0 +1,227 @@
+"""Readiness kept per trainee: after a new result only that trainee is scored again.
+
+Each trainee's figures are kept with a fingerprint of their own evidence (`trainee_versions`:
+their graded submissions, flags, fingerprints, clearances, hand grades and imported results,
+read for the whole cohort in a fixed number of grouped queries) and of what everyone's figures
+depend on (`shared_version`: roles, the cells' skills, the exercises). A new result changes one
+trainee's fingerprint, so a recruiter's page scores one trainee, not the cohort.
+
+Two inputs change slowly for everyone: the passing of time (mastery decays, evidence goes stale)
+and the cohort's item difficulties (calibrated from every first attempt). Both are fixed for an
+*epoch* of `max_age`: within one, every figure is computed with the epoch's difficulties, as of
+the moment it is computed. When an epoch ends a new one begins (difficulties read again) and the
+older figures are brought up to it at most `refresh_per_call` trainees per call, oldest first, so
+no request pays for the whole cohort; until then they are at most a few epochs old in time and
+calibration, never in data: a trainee whose evidence changed is always scored afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session
+
+from lms.models import (
+    CellGrade,
+    Exercise,
+    GradeCellSkill,
+    RoleSkill,
+    Skill,
+    Submission,
+    SubmissionPurpose,
+    SubmissionStatus,
+)
+from lms.models.evidence import FlagClearance, SubmissionFingerprint
+from lms.models.talent import ImportedResult
+
+
+def trainee_versions(session: Session, user_ids: Collection[int] | None = None) -> dict[int, tuple]:
+    """A fingerprint of each trainee's evidence (default: everyone with some), in five grouped
+    queries: when a trainee's is unchanged, so are their figures (in the same epoch)."""
+
+    def only(query: Any, column: Any) -> Any:
+        return query if user_ids is None else query.where(column.in_(list(user_ids)))
+
+    graded = (
+        Submission.purpose == SubmissionPurpose.GRADE,
+        Submission.status == SubmissionStatus.GRADED,
+    )
+    parts = (
+        # Graded work, when it was (re)graded, and its flags (a copy found later adds one).
+        only(
+            select(
+                Submission.user_id,
+                func.count(),
+                func.max(Submission.id),
+                func.max(Submission.graded_at),
+                func.sum(func.length(cast(Submission.flags, String))),
+            ).where(*graded),
+            Submission.user_id,
+        ).group_by(Submission.user_id),
+        only(
+            select(Submission.user_id, func.count())
+            .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
+            .where(Submission.purpose == SubmissionPurpose.GRADE),
+            Submission.user_id,
+        ).group_by(Submission.user_id),
+        only(
+            select(Submission.user_id, func.count(), func.max(FlagClearance.id)).join(
+                FlagClearance, FlagClearance.submission_id == Submission.id
+            ),
+            Submission.user_id,
+        ).group_by(Submission.user_id),
+        # An instructor's grade changes a score in place: when, and the sum of such scores.
+        only(
+            select(
+                Submission.user_id,
+                func.count(),
+                func.max(CellGrade.manually_graded_at),
+                func.sum(CellGrade.score),
+            )
+            .join(Submission, Submission.id == CellGrade.submission_id)
+            .where(CellGrade.manually_graded_at.is_not(None)),
+            Submission.user_id,
+        ).group_by(Submission.user_id),
+        only(
+            select(ImportedResult.user_id, func.count(), func.max(ImportedResult.id)),
+            ImportedResult.user_id,
+        ).group_by(ImportedResult.user_id),
+    )
+    versions: dict[int, list] = {}
+    for number, part in enumerate(parts):
+        for uid, *figures in session.execute(part):
+            versions.setdefault(uid, [None] * len(parts))[number] = tuple(figures)
+    return {uid: tuple(version) for uid, version in versions.items()}
+
+
+def shared_version(session: Session) -> tuple:
+    """A fingerprint of what every trainee's figures depend on besides their own evidence:
+    roles and their skills, the skills' names, the cells' skills, the exercises."""
+    parts = (
+        select(func.count(), func.sum(RoleSkill.level * RoleSkill.weight)).select_from(RoleSkill),
+        select(func.count(), func.sum(func.length(Skill.name))).select_from(Skill),
+        select(
+            func.count(),
+            func.sum(GradeCellSkill.grade_cell_id),
+            func.sum(func.length(GradeCellSkill.skill_id)),
+        ).select_from(GradeCellSkill),
+        select(func.count(), func.max(Exercise.updated_at)).select_from(Exercise),
+    )
+    columns = [
+        part.with_only_columns(column).scalar_subquery()
+        for part in parts
+        for column in part.selected_columns
+    ]
+    return tuple(session.execute(select(*columns)).one())
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """The difficulties every figure computed from `started` on uses, for `max_age`."""
+
+    number: int
+    started: datetime
+    difficulties: Mapping[tuple[str, str], float]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One trainee's figures: for which evidence, in which epoch, as of when."""
+
+    version: tuple | None
+    epoch: int
+    as_of: datetime
+    readiness: dict[str, Any]  # role id -> RoleReadiness
+    flags: tuple[Any, ...]
+
+
+@dataclass
+class DatabaseCache:
+    """Everything kept for one database."""
+
+    shared: tuple
+    epoch: Epoch
+    entries: dict[int, Entry]
+
+
+class TraineeCache:
+    """Per-trainee readiness entries per database, thread-safe; few databases at once."""
+
+    def __init__(
+        self,
+        max_age: timedelta = timedelta(minutes=15),
+        refresh_per_call: int = 50,
+        databases: int = 4,
+    ) -> None:
+        self.max_age, self.refresh_per_call, self.databases = max_age, refresh_per_call, databases
+        self._stores: dict[tuple, DatabaseCache] = {}
+        self._lock = threading.Lock()
+        self._epochs = 0
+
+    def store(self, key: tuple, shared: tuple, now: datetime, difficulties: Any) -> DatabaseCache:
+        """The database's store: emptied when `shared` changed; a new epoch (difficulties
+        from `difficulties()`) when the current one is over."""
+        with self._lock:
+            found = self._stores.get(key)
+        if (
+            found is not None
+            and found.shared == shared
+            and now - found.epoch.started < self.max_age
+        ):
+            return found
+        epoch = Epoch(self._next_epoch(), now, difficulties())
+        with self._lock:
+            found = self._stores.get(key)
+            if found is not None and found.shared == shared:
+                if now - found.epoch.started >= self.max_age:
+                    found.epoch = epoch
+                return found
+            created = DatabaseCache(shared, epoch, {})
+            self._stores[key] = created
+            while len(self._stores) > self.databases:
+                self._stores.pop(next(iter(self._stores)))
+            return created
+
+    def _next_epoch(self) -> int:
+        with self._lock:
+            self._epochs += 1
+            return self._epochs
+
+    def to_compute(
+        self, store: DatabaseCache, versions: Mapping[int, tuple | None]
+    ) -> tuple[set[int], set[int]]:
+        """(trainees whose evidence changed or who have no entry, the oldest entries of past
+        epochs to bring up to date now, at most `refresh_per_call`)."""
+        with self._lock:
+            entries = dict(store.entries)
+        changed = {
+            tid
+            for tid, version in versions.items()
+            if tid not in entries or entries[tid].version != version
+        }
+        old = sorted(
+            (entry.as_of, tid)
+            for tid, entry in entries.items()
+            if tid in versions and tid not in changed and entry.epoch != store.epoch.number
+        )
+        return changed, {tid for _, tid in old[: self.refresh_per_call]}
+
+    def put(self, store: DatabaseCache, entries: Mapping[int, Entry]) -> None:
+        """Keep these entries."""
+        with self._lock:
+            store.entries.update(entries)
+
+    def entries(self, store: DatabaseCache, trainee_ids: Collection[int]) -> dict[int, Entry]:
+        """The entries of these trainees (all present after `put`)."""
+        with self._lock:
+            return {tid: store.entries[tid] for tid in trainee_ids}
+
+    def clear(self) -> None:
+        """Forget everything (tests and benchmarks measuring an empty cache use it)."""
+        with self._lock:
+            self._stores.clear()
