@@ -4,7 +4,10 @@ Each trainee's figures are kept with a fingerprint of their own evidence (`train
 their graded submissions, flags, fingerprints, clearances, hand grades and imported results,
 read for the whole cohort in a fixed number of grouped queries) and of what everyone's figures
 depend on (`shared_version`: roles, the cells' skills, the exercises). A new result changes one
-trainee's fingerprint, so a recruiter's page scores one trainee, not the cohort.
+trainee's fingerprint, so a recruiter's page scores one trainee, not the cohort. Which
+fingerprints to read is found from indexed times (`changed_since`: results graded, hand-graded,
+imported or cleared since the last look, with a margin), so an unchanged cohort costs a few
+index lookups, whatever its size.
 
 Two inputs change slowly for everyone: the passing of time (mastery decays, evidence goes stale)
 and the cohort's item difficulties (calibrated from every first attempt). Both are fixed for an
@@ -19,11 +22,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, select, union
 from sqlalchemy.orm import Session
 
 from lms.models import (
@@ -37,7 +40,7 @@ from lms.models import (
     SubmissionStatus,
 )
 from lms.models.evidence import FlagClearance, SubmissionFingerprint
-from lms.models.talent import ImportedResult
+from lms.models.talent import ImportBatch, ImportedResult
 
 
 def trainee_versions(session: Session, user_ids: Collection[int] | None = None) -> dict[int, tuple]:
@@ -99,6 +102,37 @@ def trainee_versions(session: Session, user_ids: Collection[int] | None = None) 
     return {uid: tuple(version) for uid, version in versions.items()}
 
 
+def changed_since(session: Session, since: datetime) -> set[int]:
+    """Trainees whose evidence may have changed since `since`, in one query over indexed
+    times: graded (or re-graded) work, its copies elsewhere, hand grades, imports, clearances."""
+    recent = select(Submission.id).where(Submission.graded_at >= since)
+    copied = (
+        select(Submission.user_id)
+        .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
+        .where(
+            SubmissionFingerprint.answer_sha256.in_(
+                select(SubmissionFingerprint.answer_sha256).where(
+                    SubmissionFingerprint.submission_id.in_(recent)
+                )
+            )
+        )
+    )
+    query = union(
+        select(Submission.user_id).where(Submission.graded_at >= since),
+        copied,
+        select(Submission.user_id)
+        .join(CellGrade, CellGrade.submission_id == Submission.id)
+        .where(CellGrade.manually_graded_at >= since),
+        select(ImportedResult.user_id)
+        .join(ImportBatch, ImportBatch.id == ImportedResult.batch_id)
+        .where(ImportBatch.imported_at >= since),
+        select(Submission.user_id)
+        .join(FlagClearance, FlagClearance.submission_id == Submission.id)
+        .where(FlagClearance.at >= since),
+    )
+    return set(session.scalars(query))
+
+
 def shared_version(session: Session) -> tuple:
     """A fingerprint of what every trainee's figures depend on besides their own evidence:
     roles and their skills, the skills' names, the cells' skills, the exercises."""
@@ -147,6 +181,8 @@ class DatabaseCache:
     shared: tuple
     epoch: Epoch
     entries: dict[int, Entry]
+    # Trainee -> when a call last began looking for changes of theirs.
+    checked: dict[int, datetime] = field(default_factory=dict)
 
 
 class TraineeCache:
@@ -157,8 +193,10 @@ class TraineeCache:
         max_age: timedelta = timedelta(minutes=15),
         refresh_per_call: int = 50,
         databases: int = 4,
+        lookback: timedelta = timedelta(minutes=10),
     ) -> None:
         self.max_age, self.refresh_per_call, self.databases = max_age, refresh_per_call, databases
+        self.lookback = lookback
         self._stores: dict[tuple, DatabaseCache] = {}
         self._lock = threading.Lock()
         self._epochs = 0
@@ -192,24 +230,36 @@ class TraineeCache:
             self._epochs += 1
             return self._epochs
 
-    def to_compute(
-        self, store: DatabaseCache, versions: Mapping[int, tuple | None]
-    ) -> tuple[set[int], set[int]]:
-        """(trainees whose evidence changed or who have no entry, the oldest entries of past
-        epochs to bring up to date now, at most `refresh_per_call`)."""
+    def to_check(
+        self, store: DatabaseCache, trainee_ids: Collection[int], now: datetime
+    ) -> tuple[set[int], set[int], datetime | None]:
+        """(trainees with no entry, the oldest entries of past epochs to bring up to date now,
+        at most `refresh_per_call`, and since when to look for changes; None: no need)."""
         with self._lock:
-            entries = dict(store.entries)
-        changed = {
-            tid
-            for tid, version in versions.items()
-            if tid not in entries or entries[tid].version != version
-        }
+            entries = {tid: store.entries.get(tid) for tid in trainee_ids}
+            since = min(
+                (store.checked.get(tid) for tid in entries if tid in store.checked), default=None
+            )
+            store.checked.update(dict.fromkeys(entries, now))
+        missing = {tid for tid, entry in entries.items() if entry is None}
         old = sorted(
             (entry.as_of, tid)
             for tid, entry in entries.items()
-            if tid in versions and tid not in changed and entry.epoch != store.epoch.number
+            if entry is not None and entry.epoch != store.epoch.number
         )
-        return changed, {tid for _, tid in old[: self.refresh_per_call]}
+        # Look back a little further than the last look: a change committed late, or by a
+        # machine whose clock is behind, is still found.
+        since = since - self.lookback if since is not None else None
+        return missing, {tid for _, tid in old[: self.refresh_per_call]}, since
+
+    def changed(self, store: DatabaseCache, versions: Mapping[int, tuple | None]) -> set[int]:
+        """The trainees among `versions` whose entry is missing or for other evidence."""
+        with self._lock:
+            return {
+                tid
+                for tid, version in versions.items()
+                if tid not in store.entries or store.entries[tid].version != version
+            }
 
     def put(self, store: DatabaseCache, entries: Mapping[int, Entry]) -> None:
         """Keep these entries."""

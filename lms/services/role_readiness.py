@@ -377,10 +377,16 @@ def cohort_readiness(
         lambda: load_difficulties(session),
     )
     trainees = list_trainees(session, user_ids)
-    known = readiness_cache.trainee_versions(session, user_ids)
-    versions = {tid: known.get(tid) for tid in trainees}
-    changed, refresh = cache.to_compute(store, versions)
-    wanted = changed | refresh
+    missing, refresh, since = cache.to_check(store, trainees, now)
+    check = missing | refresh
+    if since is not None:
+        check |= readiness_cache.changed_since(session, since) & trainees.keys()
+    else:
+        check = set(trainees)
+    whole = user_ids is None and len(check) == len(trainees)
+    known = readiness_cache.trainee_versions(session, None if whole else check) if check else {}
+    versions = {tid: known.get(tid) for tid in check}
+    wanted = cache.changed(store, versions) | refresh
     everyone = load_roles(session)
     if wanted:
         # Everyone at once (a cold start) reads the cohort without a list of ids.
@@ -389,7 +395,7 @@ def cohort_readiness(
             now,
             {tid: trainees[tid] for tid in wanted},
             everyone,
-            None if len(wanted) == len(trainees) and user_ids is None else wanted,
+            None if whole and len(wanted) == len(trainees) else wanted,
             store.epoch.difficulties,
         )
         cache.put(

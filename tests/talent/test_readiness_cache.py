@@ -46,7 +46,7 @@ def _graded(session, user_id: int, slug: str, days_ago: float, scores: dict, not
         notebook_sha256=put_blob(session, notebook),
         notebook_name="s.ipynb",
         created_at=at,
-        graded_at=at,
+        graded_at=utcnow(),  # graded now, whatever the date it was handed in
         cells=[
             CellGrade(
                 grade_id=grade_id, kind="test", score=score, max_score=2.0, needs_manual_grade=False
