@@ -1,39 +1,57 @@
-"""Exports for recruiters: the candidate list as CSV, a candidate report as PDF (fpdf2)."""
+"""Exports for recruiters: the candidate list as CSV (streamed, a row at a time), a candidate
+report as PDF (fpdf2), kept per report version: the same report is drawn once."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 
 from fpdf import FPDF
 
-from lms.services.candidates import CandidateList, CandidateReport
+from lms.services.candidates import CandidateList, CandidateReport, CandidateRow
 
 CSV_COLUMNS = ("email", "name", "role", "readiness", "low", "high", "status", "mark")
 
 
-def candidates_csv(listing: CandidateList) -> str:
-    """The candidate list as CSV: one row per candidate, one column per required skill."""
+def candidates_csv(listing: CandidateList) -> Iterator[str]:
+    """The candidate list as CSV, a line at a time: one row per candidate, one column per
+    required skill. The values are read now (the database session may be gone by the time
+    the lines are sent); only the formatting is left for later."""
+    rows = [
+        [*CSV_COLUMNS, *(f"skill:{s}" for s in listing.skills)],
+        *(_csv_row(listing, row) for row in listing.rows),
+    ]
+    return _csv_lines(rows)
+
+
+def _csv_row(listing: CandidateList, row: CandidateRow) -> list[str]:
+    r = row.readiness
+    masteries = {line.skill: line.mastery for line in r.skills}
+    return [
+        _safe(row.candidate.trainee.email),
+        _safe(row.candidate.trainee.name),
+        listing.role.id,
+        f"{r.score:.4f}",
+        f"{r.low:.4f}",
+        f"{r.high:.4f}",
+        r.status,
+        row.mark.status.value if row.mark else "",
+        *(f"{masteries[s]:.4f}" if s in masteries else "" for s in listing.skills),
+    ]
+
+
+def _csv_lines(rows: list[list[str]]) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([*CSV_COLUMNS, *(f"skill:{s}" for s in listing.skills)])
-    for row in listing.rows:
-        r = row.readiness
-        masteries = {line.skill: line.mastery for line in r.skills}
-        writer.writerow(
-            [
-                _safe(row.candidate.trainee.email),
-                _safe(row.candidate.trainee.name),
-                listing.role.id,
-                f"{r.score:.4f}",
-                f"{r.low:.4f}",
-                f"{r.high:.4f}",
-                r.status,
-                row.mark.status.value if row.mark else "",
-                *(f"{masteries[s]:.4f}" if s in masteries else "" for s in listing.skills),
-            ]
-        )
-    return out.getvalue()
+    for row in rows:
+        writer.writerow(row)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
 
 
 def _safe(value: str) -> str:
@@ -41,7 +59,63 @@ def _safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
+class PdfCache:
+    """The PDFs of recent report versions (a version: everything the PDF shows), thread-safe."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._pdfs: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: str) -> bytes | None:
+        """The PDF of this version, if kept."""
+        with self._lock:
+            found = self._pdfs.get(version)
+            if found is not None:
+                self._pdfs.move_to_end(version)
+            return found
+
+    def put(self, version: str, pdf: bytes) -> None:
+        """Keep `pdf`, dropping the least recently used beyond `size`."""
+        with self._lock:
+            self._pdfs[version] = pdf
+            while len(self._pdfs) > self.size:
+                self._pdfs.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every PDF."""
+        with self._lock:
+            self._pdfs.clear()
+
+
+pdf_cache = PdfCache()
+
+
+def report_version(report: CandidateReport) -> str:
+    """A digest of everything the PDF shows: when the trainee's evidence, figures or name
+    change (or the figures are brought up to a later moment), so does the version."""
+    shown = (
+        report.trainee,
+        report.as_of,
+        report.roles,
+        report.readiness,
+        report.skill_names,
+        report.evidence,
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
 def report_pdf(report: CandidateReport) -> bytes:
+    """A candidate's report as a PDF, drawn once per report version."""
+    version = report_version(report)
+    found = pdf_cache.get(version)
+    if found is None:
+        found = draw_report_pdf(report)
+        pdf_cache.put(version, found)
+    return found
+
+
+def draw_report_pdf(report: CandidateReport) -> bytes:
     """A candidate's report as a PDF: per role the score and status, per skill the evidence."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -67,6 +76,7 @@ def candidate_csv(role_id: str):
     audit.record_export(
         db.session, "export.candidates", current_user.id, role=role_id, rows=len(listing.rows)
     )
+    db.end_reads()  # sent a row at a time, with no transaction open
     return Response(
         talent_exports.candidates_csv(listing),
         mimetype="text/csv",
