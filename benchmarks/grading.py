@@ -41,7 +41,15 @@ from grading.exercise import load_exercise  # noqa: E402
 from grading.release import exercise_files  # noqa: E402
 from grading.runtime import RunRequest, get_runtime  # noqa: E402
 
-PS1 = Path(__file__).resolve().parents[1].parent / "shared" / "peer" / "nbgrader-ps1"
+# nbgrader's example, in shared/ beside the repository (or beside the folder of worktrees).
+PS1 = next(
+    (
+        folder / "shared" / "peer" / "nbgrader-ps1"
+        for folder in Path(__file__).resolve().parents[1].parents
+        if (folder / "shared" / "peer" / "nbgrader-ps1").is_dir()
+    ),
+    Path(__file__).resolve().parents[1].parent / "shared" / "peer" / "nbgrader-ps1",
+)
 NOTEBOOKS = ("problem1", "problem2")
 ORIGINALS = ("bitdiddle", "hacker")
 
