@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select, union
+from sqlalchemy import String, cast, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from lms.models import (
@@ -102,10 +102,13 @@ def trainee_versions(session: Session, user_ids: Collection[int] | None = None) 
     return {uid: tuple(version) for uid, version in versions.items()}
 
 
-def changed_since(session: Session, since: datetime) -> set[int]:
+def changed_since(session: Session, since: datetime, after_id: int) -> set[int]:
     """Trainees whose evidence may have changed since `since`, in one query over indexed
-    times: graded (or re-graded) work, its copies elsewhere, hand grades, imports, clearances."""
-    recent = select(Submission.id).where(Submission.graded_at >= since)
+    columns: work graded (or re-graded) since then or stored after submission `after_id`,
+    its copies elsewhere, hand grades, imports, clearances."""
+    recent = select(Submission.id).where(
+        or_(Submission.graded_at >= since, Submission.id > after_id)
+    )
     copied = (
         select(Submission.user_id)
         .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
@@ -118,7 +121,7 @@ def changed_since(session: Session, since: datetime) -> set[int]:
         )
     )
     query = union(
-        select(Submission.user_id).where(Submission.graded_at >= since),
+        select(Submission.user_id).where(Submission.id.in_(recent)),
         copied,
         select(Submission.user_id)
         .join(CellGrade, CellGrade.submission_id == Submission.id)
@@ -181,8 +184,9 @@ class DatabaseCache:
     shared: tuple
     epoch: Epoch
     entries: dict[int, Entry]
-    # Trainee -> when a call last began looking for changes of theirs.
-    checked: dict[int, datetime] = field(default_factory=dict)
+    # Trainee -> when a call last began looking for changes of theirs, and the newest
+    # submission id then.
+    checked: dict[int, tuple[datetime, int]] = field(default_factory=dict)
 
 
 class TraineeCache:
@@ -231,16 +235,15 @@ class TraineeCache:
             return self._epochs
 
     def to_check(
-        self, store: DatabaseCache, trainee_ids: Collection[int], now: datetime
-    ) -> tuple[set[int], set[int], datetime | None]:
+        self, store: DatabaseCache, trainee_ids: Collection[int], now: datetime, top_id: int
+    ) -> tuple[set[int], set[int], tuple[datetime, int] | None]:
         """(trainees with no entry, the oldest entries of past epochs to bring up to date now,
-        at most `refresh_per_call`, and since when to look for changes; None: no need)."""
+        at most `refresh_per_call`, and since when (time, submission id) to look for changes;
+        None: everything must be looked at). `top_id`: the newest submission id now."""
         with self._lock:
             entries = {tid: store.entries.get(tid) for tid in trainee_ids}
-            since = min(
-                (store.checked.get(tid) for tid in entries if tid in store.checked), default=None
-            )
-            store.checked.update(dict.fromkeys(entries, now))
+            marks = [store.checked[tid] for tid in entries if tid in store.checked]
+            store.checked.update(dict.fromkeys(entries, (now, top_id)))
         missing = {tid for tid, entry in entries.items() if entry is None}
         old = sorted(
             (entry.as_of, tid)
@@ -249,7 +252,9 @@ class TraineeCache:
         )
         # Look back a little further than the last look: a change committed late, or by a
         # machine whose clock is behind, is still found.
-        since = since - self.lookback if since is not None else None
+        since = (
+            (min(m[0] for m in marks) - self.lookback, min(m[1] for m in marks)) if marks else None
+        )
         return missing, {tid for _, tid in old[: self.refresh_per_call]}, since
 
     def changed(self, store: DatabaseCache, versions: Mapping[int, tuple | None]) -> set[int]:

@@ -367,8 +367,6 @@ def cohort_readiness(
     """
     if as_of is not None:
         return _compute(session, as_of, user_ids, role_ids)
-    # New graded notebooks get their fingerprint (and copy check) before anything is counted.
-    evidence_integrity.fingerprint_new_submissions(session)
     now = utcnow()
     store = cache.store(
         (str(session.get_bind().url), id(session.get_bind())),
@@ -377,10 +375,14 @@ def cohort_readiness(
         lambda: load_difficulties(session),
     )
     trainees = list_trainees(session, user_ids)
-    missing, refresh, since = cache.to_check(store, trainees, now)
+    top_id = session.scalar(select(func.max(Submission.id))) or 0
+    missing, refresh, since = cache.to_check(store, trainees, now, top_id)
+    # New graded notebooks get their fingerprint (and copy check) before anything is counted:
+    # those graded or stored since the last look (all of them on the first).
+    evidence_integrity.fingerprint_new_submissions(session, since)
     check = missing | refresh
     if since is not None:
-        check |= readiness_cache.changed_since(session, since) & trainees.keys()
+        check |= readiness_cache.changed_since(session, *since) & trainees.keys()
     else:
         check = set(trainees)
     whole = user_ids is None and len(check) == len(trainees)
