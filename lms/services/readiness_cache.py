@@ -184,6 +184,9 @@ class DatabaseCache:
     shared: tuple
     epoch: Epoch
     entries: dict[int, Entry]
+    # Held while figures are computed: concurrent requests after a start or a new result wait
+    # for one computation instead of each doing the same one.
+    computing: threading.Lock = field(default_factory=threading.Lock)
     # Trainee -> when a call last began looking for changes of theirs, and the newest
     # submission id then.
     checked: dict[int, tuple[datetime, int]] = field(default_factory=dict)

@@ -388,27 +388,32 @@ def cohort_readiness(
     whole = user_ids is None and len(check) == len(trainees)
     known = readiness_cache.trainee_versions(session, None if whole else check) if check else {}
     versions = {tid: known.get(tid) for tid in check}
-    wanted = cache.changed(store, versions) | refresh
-    everyone = load_roles(session)
-    if wanted:
-        # Everyone at once (a cold start) reads the cohort without a list of ids.
-        scored, flags = _score(
-            session,
-            now,
-            {tid: trainees[tid] for tid in wanted},
-            everyone,
-            None if whole and len(wanted) == len(trainees) else wanted,
-            store.epoch.difficulties,
-        )
-        cache.put(
-            store,
-            {
-                tid: readiness_cache.Entry(
-                    versions[tid], store.epoch.number, now, scored[tid], tuple(flags.get(tid, ()))
-                )
-                for tid in wanted
-            },
-        )
+    with store.computing:
+        wanted = cache.changed(store, versions, refresh)
+        everyone = load_roles(session)
+        if wanted:
+            # Everyone at once (a cold start) reads the cohort without a list of ids.
+            scored, flags = _score(
+                session,
+                now,
+                {tid: trainees[tid] for tid in wanted},
+                everyone,
+                None if whole and len(wanted) == len(trainees) else wanted,
+                store.epoch.difficulties,
+            )
+            cache.put(
+                store,
+                {
+                    tid: readiness_cache.Entry(
+                        versions[tid] if tid in versions else store.entries[tid].version,
+                        store.epoch.number,
+                        now,
+                        scored[tid],
+                        tuple(flags.get(tid, ())),
+                    )
+                    for tid in wanted
+                },
+            )
     entries = cache.entries(store, trainees)
     roles = [r for r in everyone if role_ids is None or r.id in role_ids]
     return CohortReadiness(
