@@ -260,14 +260,17 @@ class TraineeCache:
         )
         return missing, {tid for _, tid in old[: self.refresh_per_call]}, since
 
-    def changed(self, store: DatabaseCache, versions: Mapping[int, tuple | None]) -> set[int]:
-        """The trainees among `versions` whose entry is missing or for other evidence."""
+    def changed(
+        self, store: DatabaseCache, versions: Mapping[int, tuple | None], refresh: set[int]
+    ) -> set[int]:
+        """The trainees among `versions` whose entry is missing or for other evidence, and
+        those of `refresh` still from a past epoch (call it holding `store.computing`)."""
         with self._lock:
             return {
                 tid
                 for tid, version in versions.items()
                 if tid not in store.entries or store.entries[tid].version != version
-            }
+            } | {tid for tid in refresh if store.entries[tid].epoch != store.epoch.number}
 
     def put(self, store: DatabaseCache, entries: Mapping[int, Entry]) -> None:
         """Keep these entries."""
