@@ -10,12 +10,17 @@
    cache is cleared first, so preparing the source is paid too) and times it.
 3. Checks that every notebook and cell score, max score and needs-manual-grade are identical.
 4. Measures submit->score latency for ps1 problem1 through `grading.grade`, warm pool.
-Prints both wall times, throughputs, the ratio, and p50/p95 latency.
+5. End to end, start-up included: the same 40 submissions through `lms grade --json` (one
+   fresh process per source notebook, as a user runs it) against `nbgrader autograde`, on the
+   whole machine and then one core each (`taskset -c 0` for both, run one after the other);
+   the CLI's scores are checked against nbgrader's too.
+Prints both wall times, throughputs, the ratios, and p50/p95 latency.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -36,7 +41,15 @@ from grading.exercise import load_exercise  # noqa: E402
 from grading.release import exercise_files  # noqa: E402
 from grading.runtime import RunRequest, get_runtime  # noqa: E402
 
-PS1 = Path(__file__).resolve().parents[1].parent / "shared" / "peer" / "nbgrader-ps1"
+# nbgrader's example, in shared/ beside the repository (or beside the folder of worktrees).
+PS1 = next(
+    (
+        folder / "shared" / "peer" / "nbgrader-ps1"
+        for folder in Path(__file__).resolve().parents[1].parents
+        if (folder / "shared" / "peer" / "nbgrader-ps1").is_dir()
+    ),
+    Path(__file__).resolve().parents[1].parent / "shared" / "peer" / "nbgrader-ps1",
+)
 NOTEBOOKS = ("problem1", "problem2")
 ORIGINALS = ("bitdiddle", "hacker")
 
@@ -55,13 +68,13 @@ def build_course(root: Path, copies: int) -> list[tuple[str, str]]:
     return students
 
 
-def nbgrader(root: Path, *args: str) -> float:
-    """Run an nbgrader command in the course; return its wall time in seconds."""
+def nbgrader(root: Path, *args: str, pin: tuple[str, ...] = ()) -> float:
+    """Run an nbgrader command in the course (after `pin`, e.g. taskset); its wall time."""
     bin_dir = str(Path(sys.executable).parent)  # nbgrader shells out to `alembic`
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     start = time.perf_counter()
     done = subprocess.run(
-        [str(Path(bin_dir) / "nbgrader"), *args, f"--CourseDirectory.root={root}"],
+        [*pin, str(Path(bin_dir) / "nbgrader"), *args, f"--CourseDirectory.root={root}"],
         cwd=root,
         env=env,
         capture_output=True,
@@ -94,6 +107,46 @@ def nbgrader_scores(root: Path, students: list[tuple[str, str]]) -> dict[tuple[s
                     cells,
                 )
     return scores
+
+
+def lms_cli(
+    root: Path, students: list[tuple[str, str]], pin: tuple[str, ...] = ()
+) -> tuple[float, dict[tuple[str, str], tuple]]:
+    """`lms grade --json` of every submission, one fresh process per source notebook, as a
+    user runs it (start-up included): wall time and (student, notebook) -> scores."""
+    lms = Path(sys.executable).parent / "lms"
+    scores = {}
+    start = time.perf_counter()
+    for notebook in NOTEBOOKS:
+        files = [root / "submitted" / s / "ps1" / f"{notebook}.ipynb" for s, _ in students]
+        done = subprocess.run(
+            [
+                *pin,
+                str(lms),
+                "grade",
+                "--source",
+                str(root / "source" / "ps1" / f"{notebook}.ipynb"),
+                *map(str, files),
+                "--json",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            sys.exit(f"lms grade failed:\n{done.stderr[-3000:]}")
+        for (student, _), result in zip(students, json.loads(done.stdout), strict=True):
+            cells = {
+                c["grade_id"]: (c["score"], c["max_score"], c["needs_manual_grade"])
+                for c in result["cells"]
+            }
+            scores[(student, notebook)] = (
+                result["score"],
+                result["max_score"],
+                result["needs_manual_grade"],
+                cells,
+            )
+    return time.perf_counter() - start, scores
 
 
 def our_jobs(students: list[tuple[str, str]]) -> list[GradeJob]:
@@ -145,6 +198,10 @@ def main() -> int:
         nbgrader(root, "generate_assignment", "ps1")
         nbgrader_wall = nbgrader(root, "autograde", "ps1")
         expected = nbgrader_scores(root, students)
+        one_core = ("taskset", "-c", "0")
+        nbgrader_one = nbgrader(root, "autograde", "ps1", "--force", pin=one_core)
+        cli_wall, cli_scores = lms_cli(root, students)
+        cli_one, cli_one_scores = lms_cli(root, students, pin=one_core)
 
     jobs = our_jobs(students)
     warm_up()
@@ -185,6 +242,19 @@ def main() -> int:
     )
     for line in mismatches:
         print("  " + line)
+    cli_same = cli_scores == expected and cli_one_scores == expected
+    if not cli_same:
+        mismatches.append("lms grade --json scores differ from nbgrader's")
+    print(f"end to end, start-up included ({count} notebooks, fresh processes):")
+    print(
+        f"  whole machine: nbgrader autograde {nbgrader_wall:6.2f} s, lms grade (CLI)"
+        f" {cli_wall:6.2f} s: {nbgrader_wall / cli_wall:5.1f}x nbgrader"
+    )
+    print(
+        f"  one core each (taskset -c 0): nbgrader autograde {nbgrader_one:6.2f} s, lms grade"
+        f" (CLI) {cli_one:6.2f} s: {nbgrader_one / cli_one:5.1f}x nbgrader"
+    )
+    print(f"  CLI scores identical: {'yes' if cli_same else 'NO'}")
     print(
         f"submit->score ps1 problem1, warm pool, {args.latency_runs} sequential runs: "
         f"p50 {statistics.median(latencies):.3f} s, p95 {percentile(latencies, 0.95):.3f} s"

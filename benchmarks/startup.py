@@ -24,7 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-PS1 = Path(__file__).resolve().parents[1].parent / "shared" / "peer" / "nbgrader-ps1"
+# nbgrader's example, in shared/ beside the repository (or beside the folder of worktrees).
+PS1 = next(
+    (
+        folder / "shared" / "peer" / "nbgrader-ps1"
+        for folder in Path(__file__).resolve().parents[1].parents
+        if (folder / "shared" / "peer" / "nbgrader-ps1").is_dir()
+    ),
+    Path(__file__).resolve().parents[1].parent / "shared" / "peer" / "nbgrader-ps1",
+)
 BIN = Path(sys.executable).parent
 
 

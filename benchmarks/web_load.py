@@ -60,13 +60,13 @@ def database(postgres: bool, folder: Path):
 
 def prepare(url: str, trainees: int, accounts: int) -> dict:
     """Migrate, import the content, seed a cohort and a recruiter; what the locust users need."""
-    from sqlalchemy import select
+    from sqlalchemy import select, update
 
     from lms import create_app
     from lms.extensions import db
     from lms.migrations import upgrade
     from lms.models import Course, User, UserRole
-    from lms.services.accounts import create_user
+    from lms.services.accounts import create_user, hash_password
     from lms.services.content_import import import_content
     from lms.services.seed import seed_cohort
     from lms.services.talent import shared_trainee_ids
@@ -76,12 +76,22 @@ def prepare(url: str, trainees: int, accounts: int) -> dict:
     with db.sessionmaker_for(app)() as session:
         import_content(session, REPO)
         summary = seed_cohort(session, trainees, 3, 0)
-        # The seeded trainees' one password, for the recruiter too (sign-in is not measured).
-        create_user(session, "recruiter@load.test", "recruiter", summary.password)
-        emails = session.scalars(select(User.email).where(User.role == UserRole.TRAINEE)).all()
+        # Seeded trainees have no password: the accounts used here get one, the recruiter
+        # too (one hash for all: sign-in is not what is measured).
+        password = secrets.token_urlsafe(12)
+        create_user(session, "recruiter@load.test", "recruiter", password)
+        emails = list(
+            session.scalars(
+                select(User.email).where(User.role == UserRole.TRAINEE).order_by(User.id)
+            )
+        )[:accounts]
+        session.execute(
+            update(User).where(User.email.in_(emails)).values(password_hash=hash_password(password))
+        )
+        session.commit()
         setup = {
-            "password": summary.password,
-            "trainees": list(emails)[:accounts],
+            "password": password,
+            "trainees": emails,
             "recruiter": "recruiter@load.test",
             "courses": list(session.scalars(select(Course.slug)).all()),
             "shared": sorted(shared_trainee_ids(session))[:50],

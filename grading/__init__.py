@@ -4,9 +4,10 @@ This package imports neither Flask nor `lms`: a job goes in, a result comes out,
 JSON-serialisable, so it runs the same in-process, in a worker pool or on another machine.
 """
 
-from grading.lazy_imports import defer_rfc3987_syntax
+from grading.lazy_imports import defer_nbgrader_extensions, defer_rfc3987_syntax
 
 defer_rfc3987_syntax()  # before nbformat imports jsonschema (see grading/lazy_imports.py)
+defer_nbgrader_extensions()  # before the first nbgrader import (same file)
 
 from grading.autograde import check_work, grade, grade_many  # noqa: E402
 from grading.exercise import GradeCellInfo, SourceError, validate_source  # noqa: E402

@@ -35,7 +35,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePath
 from typing import Any
@@ -49,6 +48,7 @@ from grading.feedback import render_feedback
 from grading.gradebook import Version
 from grading.intake import DEFAULT_MAX_SUBMISSION_BYTES, Rejected, read_submission
 from grading.job import CellResult, GradeJob, GradeResult, TestCheck
+from grading.runtime.limits import usable_cpus
 from grading.sanitize import sanitize
 from grading.scoring import notebook_totals, score_cells
 from grading.wording import localized_notes, notebook_language
@@ -258,6 +258,6 @@ def grade_many(
     if not jobs:
         return []
     rt = _runtime(runtime)
-    workers = workers or getattr(rt, "slots", None) or os.cpu_count() or 1
+    workers = workers or getattr(rt, "slots", None) or usable_cpus()
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         return list(pool.map(lambda job: grade(job, rt, max_bytes=max_bytes), jobs))

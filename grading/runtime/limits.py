@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -9,6 +10,15 @@ from grading.runtime.outputs import OutputCaps
 
 BUDGET_FLOOR = 60.0
 BUDGET_CELLS = 10
+
+
+def usable_cpus() -> int:
+    """The processors this process may run on (its affinity, e.g. under `taskset`), which
+    may be fewer than the machine has: how many sandboxes to run at once."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def default_budget(cell_timeout: float) -> float:

@@ -27,7 +27,7 @@ from typing import Any
 
 from grading.runtime import RunOutcome, RunRequest, protocol
 from grading.runtime.isolation import SandboxUnavailable, check, describe
-from grading.runtime.limits import Limits, default_budget
+from grading.runtime.limits import Limits, default_budget, usable_cpus
 from grading.runtime.outcome import OutcomeBuilder
 
 # What exercises import, imported once in the fork server when installed (a missing one is
@@ -171,7 +171,7 @@ class Runtime:
     ) -> None:
         self.limits = limits or Limits()
         self.standby = standby
-        self.slots = slots or os.cpu_count() or 1
+        self.slots = slots or usable_cpus()
         self._preload = preload
         instance = next(_instances)
         # A fresh uid per job, rotating through a block of UID_RANGE: RLIMIT_NPROC then counts

@@ -6,9 +6,10 @@ Every route but the OpenAPI document needs `Authorization: Bearer <token>` (toke
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
 from lms.api.openapi import openapi_document
@@ -89,7 +90,23 @@ def role_readiness(role_id: str) -> Any:
         return jsonify(
             error=f"There is no role {role_id!r}; GET /api/v1/roles lists them.", status=404
         ), 404
-    return jsonify([{"id": entry.trainee.id, **entry.as_json()} for entry in ranked])
+    db.end_reads()  # the figures are loaded: no transaction while the answer is sent
+    return Response(
+        stream_with_context(
+            json_array({"id": entry.trainee.id, **entry.as_json()} for entry in ranked)
+        ),
+        mimetype="application/json",
+    )
+
+
+def json_array(items: Iterable[Any]) -> Iterator[str]:
+    """A JSON array, an item at a time: the same text `jsonify` gives for the whole list
+    (compact, keys sorted, a final newline)."""
+    dumps = current_app.json.dumps
+    yield "["
+    for number, item in enumerate(items):
+        yield ("," if number else "") + dumps(item, separators=(",", ":"))
+    yield "]\n"
 
 
 def _iso(day: Any) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -69,6 +68,7 @@ def _grade_each(jobs: list, max_score: float, max_bytes: int) -> list:
     `failed` result instead of ending the batch (the others keep theirs)."""
     from grading import grade
     from grading.runtime import get_runtime
+    from grading.runtime.limits import usable_cpus
 
     try:
         runtime = get_runtime()
@@ -83,7 +83,7 @@ def _grade_each(jobs: list, max_score: float, max_bytes: int) -> list:
             log.exception("grading %s failed", job.name)
             return _failed(job, max_score, error)
 
-    workers = min(getattr(runtime, "slots", None) or os.cpu_count() or 1, len(jobs))
+    workers = min(getattr(runtime, "slots", None) or usable_cpus(), len(jobs))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, jobs))
 

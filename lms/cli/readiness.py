@@ -40,7 +40,12 @@ def readiness_command(role_id: str, as_json: bool) -> None:
             roles = ", ".join(r.id for r in role_readiness.load_roles(session)) or "none imported"
             raise click.UsageError(f"Unknown role {role_id!r}; roles: {roles}.")
     if as_json:
-        json.dump([entry.as_json() for entry in ranked], sys.stdout, indent=1)
+        # A candidate at a time, the same text as json.dump(the list, indent=1).
+        sys.stdout.write("[" if ranked else "[]")
+        for number, entry in enumerate(ranked):
+            item = json.dumps(entry.as_json(), indent=1).replace("\n", "\n ")
+            sys.stdout.write(("," if number else "") + "\n " + item)
+        sys.stdout.write("\n]" if ranked else "")
         click.echo()
         return
     for entry in ranked:

@@ -51,6 +51,8 @@ class Submission(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_token"),
         Index("ix_submissions_user_exercise", "user_id", "exercise_id"),
+        # The readiness cache finds recently graded work by time (lms/services/readiness_cache).
+        Index("ix_submissions_graded_at", "graded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +114,10 @@ class CellGrade(Base):
     """The score of one grade cell in one submission (evidence for the cell's skills)."""
 
     __tablename__ = "cell_grades"
-    __table_args__ = (UniqueConstraint("submission_id", "grade_id"),)
+    __table_args__ = (
+        UniqueConstraint("submission_id", "grade_id"),
+        Index("ix_cell_grades_manually_graded_at", "manually_graded_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))

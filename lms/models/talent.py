@@ -106,6 +106,7 @@ class ImportedResult(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "exercise_id", "grade_id", "submitted_at"),
         Index("ix_imported_results_user_id", "user_id"),
+        Index("ix_imported_results_batch_id", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

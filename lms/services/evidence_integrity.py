@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -39,8 +40,10 @@ from lms.readiness.fingerprint import notebook_fingerprint
 STAFF = STAFF_ROLES
 
 
-def fingerprint_new_submissions(session: Session) -> int:
-    """Fingerprint graded submissions that have none yet and flag exact copies; commits.
+def fingerprint_new_submissions(session: Session, since: tuple[datetime, int] | None = None) -> int:
+    """Fingerprint graded submissions that have none yet (if `since` (time, id) is given, only
+    those graded since that time or stored after that id: index lookups instead of a scan) and
+    flag exact copies; commits.
 
     It runs on the read path (readiness), so it checks cheaply first and takes the write lock
     (SQLite) only when there is something to write; a concurrent request that fingerprinted
@@ -56,6 +59,8 @@ def fingerprint_new_submissions(session: Session) -> int:
             SubmissionFingerprint.submission_id.is_(None),
         )
     )
+    if since is not None:
+        query = query.where(or_(Submission.graded_at >= since[0], Submission.id > since[1]))
     if session.execute(query.limit(1)).first() is None:
         return 0
     begin_write(session)
@@ -237,6 +242,8 @@ def flags_by_trainee(
     )
     if user_ids is not None:
         query = query.where(Submission.user_id.in_(list(user_ids)))
+    # In submission order, whichever trainees are asked for (the cache compares the lists).
+    query = query.order_by(Submission.id)
     cleared = set(session.scalars(select(FlagClearance.submission_id)))
     out: dict[int, list[EvidenceFlag]] = defaultdict(list)
     for sid, uid, slug, flags in session.execute(query):

@@ -7,11 +7,10 @@ and grouped in Python, never one query per trainee.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -24,7 +23,6 @@ from lms.models import (
     GradeCell,
     GradeCellSkill,
     Role,
-    RoleSkill,
     Skill,
     Submission,
     SubmissionPurpose,
@@ -37,7 +35,7 @@ from lms.models.evidence import FlagClearance, SubmissionFingerprint
 from lms.models.talent import ImportedResult
 from lms.readiness import Evidence, RoleReadiness
 from lms.readiness.evidence import is_blocking_flag
-from lms.services import evidence_integrity
+from lms.services import evidence_integrity, readiness_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,79 +353,7 @@ def load_difficulties(session: Session) -> dict[tuple[str, str], float]:
     return readiness.difficulty_offsets(stats)
 
 
-def data_version(session: Session) -> tuple:
-    """A fingerprint of everything readiness depends on, in one query: when it is unchanged,
-    so is every trainee's readiness (up to the passing of time)."""
-    graded = (
-        Submission.purpose == SubmissionPurpose.GRADE,
-        Submission.status == SubmissionStatus.GRADED,
-    )
-    parts = (
-        select(func.count(), func.max(Submission.id)).select_from(Submission).where(*graded),
-        # An instructor's grade changes a score in place: its time changes the fingerprint even
-        # when two grades happen to leave the sum as it was.
-        select(
-            func.count(),
-            func.sum(CellGrade.score),
-            func.max(CellGrade.id),
-            func.sum(CellGrade.max_score),
-            func.max(CellGrade.manually_graded_at),
-        )
-        .select_from(CellGrade)
-        .where(CellGrade.needs_manual_grade.is_(False)),
-        select(func.count(), func.max(ImportedResult.id)).select_from(ImportedResult),
-        select(func.count(), func.sum(User.id))
-        .select_from(User)
-        .where(User.role == UserRole.TRAINEE, User.active.is_(True)),
-        select(func.count()).select_from(GradeCellSkill),
-        select(func.count(), func.sum(RoleSkill.level * RoleSkill.weight)).select_from(RoleSkill),
-        select(func.max(Exercise.updated_at)).select_from(Exercise),
-        select(func.count(), func.max(FlagClearance.id)).select_from(FlagClearance),
-        select(func.count()).select_from(SubmissionFingerprint),
-    )
-    # One statement of scalar subqueries (one per aggregate), whatever the number of rows.
-    columns = [
-        part.with_only_columns(column).scalar_subquery()
-        for part in parts
-        for column in part.selected_columns
-    ]
-    return tuple(session.execute(select(*columns)).one())
-
-
-class ReadinessCache:
-    """Recent cohort readiness per database, reused while the data is unchanged.
-
-    A figure is reused for at most `max_age` seconds (mastery decays with time, slowly: a day
-    moves a weight by 0.4%), and never once anything it depends on changed (`data_version`).
-    Few entries: each holds a whole cohort's evidence (tens of MB for 500 trainees).
-    """
-
-    def __init__(self, max_age: timedelta = timedelta(minutes=5), size: int = 4) -> None:
-        self.max_age, self.size = max_age, size
-        self._entries: dict[tuple, CohortReadiness] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, now: datetime) -> CohortReadiness | None:
-        """The entry for `key` if it is recent enough."""
-        with self._lock:
-            found = self._entries.get(key)
-        return found if found is not None and now - found.as_of <= self.max_age else None
-
-    def put(self, key: tuple, value: CohortReadiness) -> None:
-        """Keep `value`, dropping the oldest entries beyond `size`."""
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self.size:
-                self._entries.pop(next(iter(self._entries)))
-
-    def clear(self) -> None:
-        """Forget everything (tests measuring the uncached path use it)."""
-        with self._lock:
-            self._entries.clear()
-
-
-cache = ReadinessCache()
-CACHE_MIN_TRAINEES = 50
+cache = readiness_cache.TraineeCache()
 
 
 def cohort_readiness(
@@ -438,25 +364,67 @@ def cohort_readiness(
 ) -> CohortReadiness:
     """Every trainee's (or these trainees') readiness for every role (or these roles).
 
-    Without `as_of` (now), a cohort's result computed minutes ago on unchanged data is reused.
+    Without `as_of` (now), the figures come from the per-trainee cache
+    (lms/services/readiness_cache.py): only trainees whose evidence changed are scored again.
     """
-    # The fingerprint scans the graded tables: for a few trainees, computing afresh is cheaper.
-    cohort_sized = user_ids is None or len(user_ids) >= CACHE_MIN_TRAINEES
-    if as_of is None and cohort_sized:
-        now = utcnow()
-        key = (
-            str(session.get_bind().url),
-            id(session.get_bind()),
-            data_version(session),
-            frozenset(user_ids) if user_ids is not None else None,
-            frozenset(role_ids) if role_ids is not None else None,
-        )
-        found = cache.get(key, now)
-        if found is None:
-            found = _compute(session, now, user_ids, role_ids)
-            cache.put(key, found)
-        return found
-    return _compute(session, as_of or utcnow(), user_ids, role_ids)
+    if as_of is not None:
+        return _compute(session, as_of, user_ids, role_ids)
+    now = utcnow()
+    store = cache.store(
+        (str(session.get_bind().url), id(session.get_bind())),
+        readiness_cache.shared_version(session),
+        now,
+        lambda: load_difficulties(session),
+    )
+    trainees = list_trainees(session, user_ids)
+    top_id = session.scalar(select(func.max(Submission.id))) or 0
+    missing, refresh, since = cache.to_check(store, trainees, now, top_id)
+    # New graded notebooks get their fingerprint (and copy check) before anything is counted:
+    # those graded or stored since the last look (all of them on the first).
+    evidence_integrity.fingerprint_new_submissions(session, since)
+    check = missing | refresh
+    if since is not None:
+        check |= readiness_cache.changed_since(session, *since) & trainees.keys()
+    else:
+        check = set(trainees)
+    whole = user_ids is None and len(check) == len(trainees)
+    known = readiness_cache.trainee_versions(session, None if whole else check) if check else {}
+    versions = {tid: known.get(tid) for tid in check}
+    with store.computing:
+        wanted = cache.changed(store, versions, refresh)
+        everyone = load_roles(session)
+        if wanted:
+            # Everyone at once (a cold start) reads the cohort without a list of ids.
+            scored, flags = _score(
+                session,
+                now,
+                {tid: trainees[tid] for tid in wanted},
+                everyone,
+                None if whole and len(wanted) == len(trainees) else wanted,
+                store.epoch.difficulties,
+            )
+            cache.put(
+                store,
+                {
+                    tid: readiness_cache.Entry(
+                        versions[tid] if tid in versions else store.entries[tid].version,
+                        store.epoch.number,
+                        now,
+                        scored[tid],
+                        tuple(flags.get(tid, ())),
+                    )
+                    for tid in wanted
+                },
+            )
+    entries = cache.entries(store, trainees)
+    roles = [r for r in everyone if role_ids is None or r.id in role_ids]
+    return CohortReadiness(
+        min((entry.as_of for entry in entries.values()), default=now),
+        roles,
+        trainees,
+        {tid: {r.id: entry.readiness[r.id] for r in roles} for tid, entry in entries.items()},
+        {tid: list(entry.flags) for tid, entry in entries.items() if entry.flags},
+    )
 
 
 def _compute(
@@ -465,19 +433,29 @@ def _compute(
     user_ids: Collection[int] | None,
     role_ids: Collection[str] | None,
 ) -> CohortReadiness:
+    """The figures computed from scratch, as of `moment`."""
     # New graded notebooks get their fingerprint (and copy check) before anything is counted.
     evidence_integrity.fingerprint_new_submissions(session)
     roles = load_roles(session, role_ids)
     trainees = list_trainees(session, user_ids)
+    scored, flags = _score(session, moment, trainees, roles, user_ids, load_difficulties(session))
+    return CohortReadiness(moment, roles, trainees, scored, flags)
+
+
+def _score(
+    session: Session,
+    moment: datetime,
+    trainees: Mapping[int, Trainee],
+    roles: list[readiness.Role],
+    user_ids: Collection[int] | None,
+    difficulties: Mapping[tuple[str, str], float],
+) -> tuple[dict[int, dict[str, RoleReadiness]], dict[int, list]]:
+    """These trainees' figures and flags (`user_ids`: whose evidence to read, None for all)."""
     evidence = load_evidence(session, user_ids)
     scored = readiness.score_cohort(
-        {tid: evidence.get(tid, ()) for tid in trainees},
-        roles,
-        moment,
-        difficulties=load_difficulties(session),
+        {tid: evidence.get(tid, ()) for tid in trainees}, roles, moment, difficulties=difficulties
     )
-    flags = evidence_integrity.flags_by_trainee(session, user_ids)
-    return CohortReadiness(moment, roles, trainees, scored, flags)
+    return scored, evidence_integrity.flags_by_trainee(session, user_ids)
 
 
 def role_readiness(
@@ -487,19 +465,10 @@ def role_readiness(
     user_ids: Collection[int] | None = None,
 ) -> list[CandidateReadiness] | None:
     """Trainees (all, or these) best first for one role (None if the role does not exist)."""
-    if user_ids is not None and len(user_ids) < CACHE_MIN_TRAINEES:
-        cohort = cohort_readiness(session, as_of, user_ids, role_ids=[role_id])
-    else:
-        # The whole cohort's figures, shared with the pipeline and the other roles (one cache
-        # entry for all of them), then only the trainees asked for.
-        cohort = cohort_readiness(session, as_of)
+    cohort = cohort_readiness(session, as_of, user_ids, role_ids=[role_id])
     if role_id not in {role.id for role in cohort.roles}:
         return None
-    ranked = cohort.ranked(role_id)
-    if user_ids is None:
-        return ranked
-    wanted = set(user_ids)
-    return [entry for entry in ranked if entry.trainee.id in wanted]
+    return cohort.ranked(role_id)
 
 
 def trainee_readiness(

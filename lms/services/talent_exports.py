@@ -1,12 +1,16 @@
-"""Exports for recruiters: the candidate list as CSV, a candidate report as PDF (fpdf2), both in
-the reader's language (the web passes its gettext; services never import Flask)."""
+"""Exports for recruiters: the candidate list as CSV (streamed, a row at a time), a candidate
+report as PDF (fpdf2), kept per report version and language: the same report is drawn once. Both
+are in the reader's language (the web passes its gettext; services never import Flask)."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib.util
 import io
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -15,7 +19,7 @@ from fpdf import FPDF
 from lms.i18n import N_
 from lms.models import ExerciseKind
 from lms.readiness import STATUS_LABELS
-from lms.services.candidates import CandidateList, CandidateReport
+from lms.services.candidates import CandidateList, CandidateReport, CandidateRow
 
 Translate = Callable[..., str]  # gettext(message, **params), in the reader's language
 
@@ -32,33 +36,43 @@ CSV_COLUMNS = (
 )
 
 
-def candidates_csv(listing: CandidateList, translate: Translate | None = None) -> str:
-    """The candidate list as CSV: one row per candidate, one column per required skill. The
-    header is in the reader's language (in English it is the column ids scripts read); values
-    stay machine-readable (status ids, ratios) in every language."""
+def candidates_csv(listing: CandidateList, translate: Translate | None = None) -> Iterator[str]:
+    """The candidate list as CSV, a line at a time: one row per candidate, one column per
+    required skill. The header is in the reader's language (in English it is the column ids
+    scripts read); values stay machine-readable (status ids, ratios) in every language. Values
+    and header are read now (the request and the database session may be gone by the time the
+    lines are sent); only the formatting is left for later."""
     t = translate or _identity
-    out = io.StringIO()
-    writer = csv.writer(out)
     header = [t(column) for column in CSV_COLUMNS]
     header += [t(N_("skill:%(skill)s"), skill=s) for s in listing.skills]
-    writer.writerow(header)
-    for row in listing.rows:
-        r = row.readiness
-        masteries = {line.skill: line.mastery for line in r.skills}
-        writer.writerow(
-            [
-                safe_cell(row.candidate.trainee.email),
-                safe_cell(row.candidate.trainee.name),
-                listing.role.id,
-                f"{r.score:.4f}",
-                f"{r.low:.4f}",
-                f"{r.high:.4f}",
-                r.status,
-                row.mark.status.value if row.mark else "",
-                *(f"{masteries[s]:.4f}" if s in masteries else "" for s in listing.skills),
-            ]
-        )
-    return out.getvalue()
+    rows = [header, *(_csv_row(listing, row) for row in listing.rows)]
+    return _csv_lines(rows)
+
+
+def _csv_row(listing: CandidateList, row: CandidateRow) -> list[str]:
+    r = row.readiness
+    masteries = {line.skill: line.mastery for line in r.skills}
+    return [
+        safe_cell(row.candidate.trainee.email),
+        safe_cell(row.candidate.trainee.name),
+        listing.role.id,
+        f"{r.score:.4f}",
+        f"{r.low:.4f}",
+        f"{r.high:.4f}",
+        r.status,
+        row.mark.status.value if row.mark else "",
+        *(f"{masteries[s]:.4f}" if s in masteries else "" for s in listing.skills),
+    ]
+
+
+def _csv_lines(rows: list[list[str]]) -> Iterator[str]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow(row)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
 
 
 def safe_cell(value: str) -> str:
@@ -85,6 +99,67 @@ def _font_files() -> tuple[Path, Path] | None:
     return None
 
 
+class PdfCache:
+    """The PDFs of recent report versions (a version: everything the PDF shows), thread-safe."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._pdfs: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: str) -> bytes | None:
+        """The PDF of this version, if kept."""
+        with self._lock:
+            found = self._pdfs.get(version)
+            if found is not None:
+                self._pdfs.move_to_end(version)
+            return found
+
+    def put(self, version: str, pdf: bytes) -> None:
+        """Keep `pdf`, dropping the least recently used beyond `size`."""
+        with self._lock:
+            self._pdfs[version] = pdf
+            while len(self._pdfs) > self.size:
+                self._pdfs.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every PDF."""
+        with self._lock:
+            self._pdfs.clear()
+
+
+pdf_cache = PdfCache()
+
+
+def report_version(report: CandidateReport, language: str = "en") -> str:
+    """A digest of everything the PDF shows: when the trainee's evidence, figures or name
+    change (or the figures are brought up to a later moment), or the language, so does the
+    version."""
+    shown = (
+        language,
+        report.trainee,
+        report.as_of,
+        report.roles,
+        report.readiness,
+        report.skill_names,
+        report.evidence,
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def report_pdf(
+    report: CandidateReport, translate: Translate = _identity, language: str = "en"
+) -> bytes:
+    """A candidate's report as a PDF in `language` (labels through `translate`), drawn once per
+    report version and language."""
+    version = report_version(report, language)
+    found = pdf_cache.get(version)
+    if found is None:
+        found = draw_report_pdf(report, translate)
+        pdf_cache.put(version, found)
+    return found
+
+
 def _new_pdf() -> tuple[FPDF, str]:
     """An A4 document and the name of its font: DejaVu Sans with text shaping (Arabic letters
     joined, right to left) when installed, else the Latin-1 core font."""
@@ -100,7 +175,7 @@ def _new_pdf() -> tuple[FPDF, str]:
     return pdf, "DejaVu"
 
 
-def report_pdf(report: CandidateReport, translate: Translate = _identity) -> bytes:
+def draw_report_pdf(report: CandidateReport, translate: Translate = _identity) -> bytes:
     """A candidate's report as a PDF: per role the score and status, per skill the evidence;
     every label through `translate` (gettext with parameters: the reader's language), the names
     as `report` gives them (already in that language)."""

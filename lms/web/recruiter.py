@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -75,6 +84,7 @@ def candidate_csv(role_id: str):
     audit.record_export(
         db.session, "export.candidates", current_user.id, role=role_id, rows=len(listing.rows)
     )
+    db.end_reads()  # sent a row at a time, with no transaction open
     return Response(
         talent_exports.candidates_csv(listing, gettext),
         mimetype="text/csv",
@@ -119,7 +129,7 @@ def report_pdf(trainee_id: int):
     audit.record_export(db.session, "export.report", current_user.id, trainee_id)
     db.end_reads()  # the PDF is slow work that needs no transaction
     return Response(
-        talent_exports.report_pdf(found, gettext),
+        talent_exports.report_pdf(found, gettext, page_language()),
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="report-{trainee_id}.pdf"'},
     )

@@ -78,5 +78,6 @@ def test_recruiter_pages_use_a_constant_number_of_queries(
     many = _queries_per_page(tmp_path, fixture_content, password_hash, large)
     assert few == many, (few, many)
     # Constant is what matters (above); the cap only catches a page that grows a loop of
-    # queries. The report reads consent, flags, clearances and fingerprints besides evidence.
-    assert max(many.values()) <= 30, many
+    # queries. The report reads consent, flags, clearances and fingerprints besides evidence;
+    # an empty readiness cache also reads the difficulties and each trainee's evidence version.
+    assert max(many.values()) <= 35, many

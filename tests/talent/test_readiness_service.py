@@ -104,7 +104,13 @@ def test_trainees_without_evidence_are_scored(session, users, content) -> None:
 def test_cohort_figures_are_reused_until_the_data_changes(session, world, users) -> None:
     role_readiness.cache.clear()
     before = role_readiness.cohort_readiness(session)
-    assert role_readiness.cohort_readiness(session) is before  # unchanged data: reused
+    again = role_readiness.cohort_readiness(session)
+    # Unchanged data: every figure is the one kept, not scored again.
+    assert all(
+        again.by_trainee[tid][role] is figure
+        for tid, roles in before.by_trainee.items()
+        for role, figure in roles.items()
+    )
     at = (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     import_results(
         session,
@@ -112,8 +118,10 @@ def test_cohort_figures_are_reused_until_the_data_changes(session, world, users)
         "more.csv",
     )
     after = role_readiness.cohort_readiness(session)
-    assert after is not before
     other = world.other_id
     assert (
         after.by_trainee[other]["junior-dev"].score > before.by_trainee[other]["junior-dev"].score
     )
+    # Only the trainee with a new result was scored again.
+    mine = world.trainee_id
+    assert after.by_trainee[mine]["junior-dev"] is before.by_trainee[mine]["junior-dev"]

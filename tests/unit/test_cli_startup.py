@@ -92,3 +92,20 @@ def test_the_grader_defers_rfc3987_syntax_and_iri_checks_are_unchanged() -> None
     assert (deferred_loaded, stock_loaded) == (False, True)
     assert deferred == stock
     assert [False, False] in stock and [True, True] in stock  # the checks do discriminate
+
+
+def test_the_grader_skips_nbgraders_server_extensions_until_asked() -> None:
+    """`import grading` loads nbgrader's preprocessors without its Jupyter server extensions;
+    asking the package for one of its own names runs its __init__ then, as a plain import."""
+    script = (
+        "import json, sys\n"
+        "import grading\n"
+        "before = 'nbgrader.server_extensions' in sys.modules\n"
+        "import nbgrader\n"
+        "points = nbgrader._jupyter_server_extension_points()\n"
+        "print(json.dumps([before, 'nbgrader.server_extensions' in sys.modules, points]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == [False, True, [{"module": "nbgrader"}]]

@@ -14,7 +14,13 @@ from sqlalchemy import event, select
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.models import CellGrade, Submission, SubmissionPurpose, User
-from lms.services import exercise_difficulty, manual_grading, role_readiness, submissions
+from lms.services import (
+    exercise_difficulty,
+    manual_grading,
+    readiness_cache,
+    role_readiness,
+    submissions,
+)
 from lms.services.content_import import import_content
 
 # An exercise with every kind of grade cell: a test, a written answer, a task.
@@ -367,7 +373,7 @@ def test_a_manual_grade_is_evidence_for_readiness(app, session, users, graded) -
     trainee = _user_id(session, users.trainee)
     evidence = role_readiness.load_evidence(session, [trainee])[trainee]
     assert not [e for e in evidence if e.grade_id == "explain"]
-    before = role_readiness.data_version(session)
+    before = readiness_cache.trainee_versions(session)[trainee]
     session.rollback()
     grader = _user_id(session, users.instructor)
     manual_grading.record_grade(
@@ -381,7 +387,7 @@ def test_a_manual_grade_is_evidence_for_readiness(app, session, users, graded) -
     evidence = role_readiness.load_evidence(session, [trainee])[trainee]
     explain = [e for e in evidence if e.grade_id == "explain"]
     assert [(e.score, e.submission_id) for e in explain] == [(2.0, graded["latest"])]
-    changed = role_readiness.data_version(session)
+    changed = readiness_cache.trainee_versions(session)[trainee]
     assert changed != before
     # Re-grading changes the fingerprint even if the sum of scores comes out the same.
     manual_grading.record_grade(
@@ -392,7 +398,7 @@ def test_a_manual_grade_is_evidence_for_readiness(app, session, users, graded) -
         comment="same score",
         grader_id=grader,
     )
-    assert role_readiness.data_version(session) != changed
+    assert readiness_cache.trainee_versions(session)[trainee] != changed
     session.rollback()
 
 
