@@ -612,8 +612,20 @@ CASES: tuple[Case, ...] = (
         xfail="hole: outside a test gc.get_objects() is allowed, so the answer cell finds the "
         "TestRunner and replaces its captured _exec/_eval/_compile and its changes(); the "
         "runner's own instance state is not in the snapshot, test cells do not run and score "
-        "full marks (3, honest 1); grading.runtime.verdict._RUNNER may reach it without gc "
-        "(untried)",
+        "full marks (3, honest 1); see test-runner-rewired-through-its-module",
+    ),
+    Case(
+        "test-runner-rewired-through-its-module",
+        "forge",
+        "add",
+        WRONG_ADD + "import grading.runtime.verdict as v\n"
+        "v._RUNNER._exec = lambda *a, **k: None\n"
+        "v._RUNNER._eval = lambda *a, **k: None\n",
+        1.0,
+        xfail="hole: the runner is a plain module global whose captured references are "
+        "ordinary instance attributes: two assignments from the answer cell make every later "
+        "test cell a no-op that passes (scores 3, honest 1); the snapshot tracks the module's "
+        "attributes and class dicts, not the runner instance's own state",
     ),
     Case(
         "small-int-rewritten-with-ctypes",
