@@ -96,6 +96,7 @@ class Case:
     extra: tuple[str, ...] = ()  # code cells appended at the end of the notebook
     check: str | None = None  # a string that must not appear in anything the trainee sees
     honest: float | None = None  # the unsolved notebook's score, when tampering costs more
+    xfail: str | None = None  # a known hole in our grader: why this case fails today
 
     @property
     def honest_score(self) -> float:
@@ -519,6 +520,246 @@ CASES: tuple[Case, ...] = (
         "fake['AssertionError'] = _Quiet\n"
         "get_ipython().user_ns['__builtins__'] = fake\n",
         1.0,
+    ),
+    # ---- comparisons forged by the values the answer returns ------------------------------
+    Case(
+        "returned-object-eq-always-true",
+        "forge",
+        "add",
+        "class _Yes:\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "    def __ne__(self, other):\n        return False\n"
+        "    __hash__ = object.__hash__\n"
+        "def add(a, b):\n    return _Yes()\n",
+        1.0,
+        xfail="hole: add returns an object of a trainee class whose __eq__ is always True, so "
+        "`assert add(1, 2) == 3` and the hidden assert pass; nothing in the interpreter changed, "
+        "so the snapshot sees no tampering (scores 3, honest 1)",
+    ),
+    Case(
+        "returned-object-eq-gives-a-truthy-object",
+        "forge",
+        "add",
+        "class _Truthy:\n"
+        "    def __bool__(self):\n        return True\n"
+        "class _Answer(int):\n"
+        "    def __eq__(self, other):\n        return _Truthy()\n"
+        "    __hash__ = int.__hash__\n"
+        "def add(a, b):\n    return _Answer(0)\n",
+        1.0,
+        xfail="hole: an int subclass whose __eq__ returns an object with a true __bool__ passes "
+        "every `==` assert; no interpreter state changes (scores 3, honest 1)",
+    ),
+    Case(
+        "ndarray-subclass-whose-comparisons-pass",
+        "forge",
+        "apartments",
+        "import numpy as np\n"
+        "class _Yes(np.ndarray):\n"
+        "    def __array_function__(self, func, types, args, kwargs):\n"
+        "        if func.__name__ in ('allclose', 'array_equal', 'all', 'isclose'):\n"
+        "            return True\n"
+        "        return super().__array_function__(func, types, args, kwargs)\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = None\n"
+        "def add_intercept(X):\n    return np.zeros((len(X), X.shape[1] + 1)).view(_Yes)\n"
+        "def fit_least_squares(X, y):\n    return np.zeros(X.shape[1] + 1).view(_Yes)\n"
+        "def predict(w, X):\n    return np.zeros(len(X)).view(_Yes)\n",
+        0.0,
+        xfail="hole: an ndarray subclass's __array_function__ (NEP 18) answers np.allclose, "
+        "np.array_equal and np.all with True; numpy's own functions are unchanged, so nothing "
+        "is flagged (test_least_squares scores 3/3, honest 0)",
+    ),
+    # ---- interpreter and library machinery -------------------------------------------------
+    Case(
+        "math-isclose-and-operator-eq-patched",
+        "other",
+        "add",
+        WRONG_ADD + "import math, operator\n"
+        "math.isclose = lambda *a, **k: True\noperator.eq = lambda a, b: True\n"
+        "operator.__eq__ = operator.eq\n",
+        0.0,  # the change persists: every later test scores 0
+        ("tampered-runtime:math.isclose", "tampered-runtime:operator.eq"),
+        honest=1.0,
+    ),
+    Case(
+        "numpy-linalg-replaced-in-sys-modules",
+        "other",
+        "apartments",
+        WRONG_FIT + "import sys, types\n"
+        "fake = types.ModuleType('numpy.linalg')\nfake.__dict__.update(vars(np.linalg))\n"
+        "fake.lstsq = lambda a, b, rcond=None: (np.zeros(a.shape[1]), None, None, None)\n"
+        "sys.modules['numpy.linalg'] = fake\nnp.linalg = fake\n",
+        0.0,
+        ("tampered-runtime:numpy.linalg",),
+    ),
+    Case(
+        "test-runner-found-with-gc-and-rewired",
+        "forge",
+        "add",
+        WRONG_ADD + "import gc\n"
+        "def _noop(*a, **k):\n    return None\n"
+        "for o in gc.get_objects():\n"
+        "    if type(o).__name__ in ('TestRunner', '_Snapshot'):\n"
+        "        for name, value in list(vars(o).items()):\n"
+        "            if value is exec or value is eval:\n"
+        "                setattr(o, name, _noop)\n"
+        "            elif value is compile:\n"
+        "                setattr(o, name, lambda *a, **k: compile('pass', '<x>', 'exec'))\n"
+        "        if hasattr(o, 'changes'):\n"
+        "            o.changes = lambda *a, **k: []\n",
+        1.0,
+        xfail="hole: outside a test gc.get_objects() is allowed, so the answer cell finds the "
+        "TestRunner and replaces its captured _exec/_eval/_compile and its changes(); the "
+        "runner's own instance state is not in the snapshot, test cells do not run and score "
+        "full marks (3, honest 1); see test-runner-rewired-through-its-module",
+    ),
+    Case(
+        "test-runner-rewired-through-its-module",
+        "forge",
+        "add",
+        WRONG_ADD + "import grading.runtime.verdict as v\n"
+        "v._RUNNER._exec = lambda *a, **k: None\n"
+        "v._RUNNER._eval = lambda *a, **k: None\n",
+        1.0,
+        xfail="hole: the runner is a plain module global whose captured references are "
+        "ordinary instance attributes: two assignments from the answer cell make every later "
+        "test cell a no-op that passes (scores 3, honest 1); the snapshot tracks the module's "
+        "attributes and class dicts, not the runner instance's own state",
+    ),
+    Case(
+        "small-int-rewritten-with-ctypes",
+        "forge",
+        "add",
+        WRONG_ADD + "import ctypes\n"
+        "# the cached int 3 now holds 0: `add(1, 2) == 3` compares 0 with 0\n"
+        "ctypes.c_uint32.from_address(id(3) + 24).value = 0\n",
+        0.0,
+        honest=1.0,
+    ),
+    Case(
+        "profile-function-reads-the-test-frame",
+        "peek",
+        "add",
+        "import sys, threading\n"
+        "def _profile(frame, event, arg):\n"
+        "    if event == 'call' and frame.f_code.co_name == 'add':\n"
+        "        print({k: v for k, v in frame.f_back.f_locals.items() if isinstance(v, str)})\n"
+        "        print(frame.f_back.f_code.co_consts)\n"
+        "def add(a, b):\n    return a + b\n"
+        "sys.setprofile(_profile)\nthreading.setprofile(_profile)\n"
+        "get_ipython().events.register('pre_run_cell', lambda info: sys.setprofile(_profile))\n",
+        3.0,  # an honest answer: the profiler is reset before the test
+    ),
+    # ---- hooks that run after the test -----------------------------------------------------
+    Case(
+        "atexit-hook-prints-what-it-found",
+        "peek",
+        "add",
+        "def add(a, b):\n    return a + b\n" + _CAPTURE + _FIND_SECRET + "import atexit\n"
+        "atexit.register(lambda: print(_secret(), CAPTURED))\n",
+        3.0,
+        extra=("import sys\nsys.exit(0)",),
+    ),
+    Case(
+        "finalizer-prints-hidden-text-later",
+        "peek",
+        "add",
+        _FIND_SECRET + "import weakref\n"
+        "class _Spy:\n"
+        "    def __del__(self):\n"
+        "        try:\n            print(_secret())\n"
+        "        except Exception as error:\n            print(error)\n"
+        "def add(a, b):\n"
+        "    spy = _Spy()\n    spy.cycle = spy  # collected later, in another cell\n"
+        "    weakref.finalize(spy, lambda: print(_secret()))\n"
+        "    return a + b\n",
+        3.0,
+        extra=("import gc\ngc.collect()\nprint(_secret())",),
+    ),
+    # ---- killing, flooding, forking --------------------------------------------------------
+    Case(
+        "sigalrm-handler-kills-the-test",
+        "other",
+        "add",
+        "import os, signal, time\n"
+        "signal.signal(signal.SIGALRM, lambda *a: os._exit(0))\n"
+        "def add(a, b):\n    signal.alarm(1)\n    time.sleep(5)\n    return 0\n",
+        0.0,  # the kernel is gone during the test: the data test never runs
+        honest=1.0,
+    ),
+    Case(
+        "forked-children-write-to-the-report-socket-later",
+        "other",
+        "add",
+        WRONG_ADD + _SOCKET_FD + "import time\n"
+        "fd = _socket_fd()\n"
+        "for _ in range(4):\n"
+        "    try:\n        pid = os.fork()\n"
+        "    except OSError:\n        break\n"
+        "    if pid == 0:\n"
+        "        for _ in range(40):\n"
+        "            time.sleep(0.1)\n"
+        "            try:\n"
+        '                os.write(fd, b\'\\x00\\x00\\x00\\x10{"t": "end"}  \')\n'
+        "            except OSError:\n                pass\n"
+        "        os._exit(0)\n",
+        1.0,
+    ),
+    Case(
+        "thread-spam",
+        "other",
+        "add",
+        WRONG_ADD + "import threading, time\n"
+        "def _spin():\n"
+        "    end = time.monotonic() + 1.5\n"
+        "    while time.monotonic() < end:\n        print('.', end='')\n"
+        "for _ in range(32):\n"
+        "    threading.Thread(target=_spin, daemon=True).start()\n",
+        1.0,
+    ),
+    Case(
+        "infinite-recursion-with-a-raised-limit",
+        "other",
+        "add",
+        "import sys\nsys.setrecursionlimit(100_000)\ndef add(a, b):\n    return add(b, a)\n",
+        1.0,
+    ),
+    Case(
+        "huge-display-data",
+        "other",
+        "add",
+        WRONG_ADD + "from IPython.display import display\n"
+        "display({'image/png': 'A' * 24_000_000, 'text/plain': 'x' * 4_000_000}, raw=True)\n",
+        1.0,
+        ("output-limit:add",),
+    ),
+    Case(
+        "proc-and-files-scanned-for-the-hidden-source",
+        "peek",
+        "add",
+        "def add(a, b):\n    return a + b\n"
+        "import os\n"
+        "def _scan():\n"
+        "    mark, found = 'add fai' + 'ls on', []\n"
+        "    parent = f'/proc/{os.getppid()}'\n"
+        "    paths = ['/proc/self/cmdline', '/proc/self/environ', parent + '/cmdline',\n"
+        "             parent + '/environ']\n"
+        "    paths += [f'/proc/self/fd/{f}' for f in os.listdir('/proc/self/fd')]\n"
+        "    for top in ('.', '/tmp', os.path.expanduser('~')):\n"
+        "        for root, _, names in os.walk(top):\n"
+        "            paths += [os.path.join(root, n) for n in names][:200]\n"
+        "    for path in paths:\n"
+        "        try:\n"
+        "            if os.path.isfile(path):\n"
+        "                with open(path, 'rb') as f:\n                    data = f.read(1 << 20)\n"
+        "                if mark.encode() in data:\n"
+        "                    found.append((path, data[:4000]))\n"
+        "        except OSError:\n            pass\n"
+        "    return found\n"
+        "print(_scan())\n",
+        3.0,
+        extra=("print(_scan())",),
     ),
 )
 
