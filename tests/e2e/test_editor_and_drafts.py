@@ -79,10 +79,11 @@ def test_type_in_the_editor_reload_and_find_the_draft(
     # Esc then Tab leaves the editor for the next control.
     page.keyboard.press("Escape")
     page.keyboard.press("Tab")
-    assert not page.evaluate("!!document.activeElement.closest('.cm-editor#answer-squares')")
-    assert page.evaluate("!document.activeElement.closest('.cell-answer:has(#answer-squares)')"), (
+    # (the next control is the cell's "Run up to here" button)
+    assert page.evaluate("!document.activeElement.closest('.cm-editor')"), (
         "Esc then Tab did not leave the editor"
     )
+    assert page.evaluate("document.activeElement.classList.contains('run-upto')")
     status = page.locator("#draft-status")
     expect(status).to_have_attribute("data-state", "saved")
     expect(status).to_contain_text(SAVED[locale])
