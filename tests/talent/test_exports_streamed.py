@@ -30,8 +30,8 @@ def _whole_csv(listing: candidates.CandidateList) -> str:
         masteries = {line.skill: line.mastery for line in r.skills}
         writer.writerow(
             [
-                talent_exports._safe(row.candidate.trainee.email),
-                talent_exports._safe(row.candidate.trainee.name),
+                talent_exports.safe_cell(row.candidate.trainee.email),
+                talent_exports.safe_cell(row.candidate.trainee.name),
                 listing.role.id,
                 f"{r.score:.4f}",
                 f"{r.low:.4f}",
@@ -95,7 +95,9 @@ def test_a_report_pdf_is_drawn_once_per_version(session, users, shared, monkeypa
     drawn = []
     draw = talent_exports.draw_report_pdf
     monkeypatch.setattr(
-        talent_exports, "draw_report_pdf", lambda report: drawn.append(1) or draw(report)
+        talent_exports,
+        "draw_report_pdf",
+        lambda report, *a: drawn.append(1) or draw(report, *a),
     )
     report = candidates.candidate_report(session, shared.other_id)
     first = talent_exports.report_pdf(report)

@@ -23,7 +23,7 @@ from lms.models import (
 from lms.models.audit import AuditEvent
 from lms.models.evidence import FlagClearance
 from lms.models.gradebook import GradeOverride
-from lms.services import gradebook, role_readiness, talent
+from lms.services import gradebook, readiness_cache, role_readiness, talent
 from lms.services.blobs import put_blob
 
 
@@ -232,7 +232,7 @@ def _cells(session, submission_id: int) -> dict:
 def test_an_override_wins_keeps_the_graders_score_and_is_audited(
     client, auth, users, session, book
 ) -> None:
-    version = role_readiness.data_version(session)
+    version = readiness_cache.trainee_versions(session, [book["other_id"]])
     session.rollback()
     auth.login(users.instructor)
     response = _override(auth, book["other"], "test_squares", "1,5", "Regex too strict")
@@ -265,7 +265,7 @@ def test_an_override_wins_keeps_the_graders_score_and_is_audited(
     evidence = role_readiness.load_evidence(session, [book["other_id"]])[book["other_id"]]
     assert {e.score for e in evidence if e.grade_id == "test_squares"} == {2.0}
     # Cached readiness is recomputed: the override changes what it depends on.
-    assert role_readiness.data_version(session) != version
+    assert readiness_cache.trainee_versions(session, [book["other_id"]]) != version
     session.rollback()
     auth.logout()
     auth.login(users.other_trainee)
