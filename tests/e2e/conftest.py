@@ -108,8 +108,13 @@ def require_built(path: Path) -> None:
 def fill_answer(page, grade_id: str, text: str) -> None:
     """Replace an answer cell's text: in the code editor when it is there, else the textarea."""
     editor = page.locator(f".cell-answer:has(#answer-{grade_id}) .cm-content")
+    area = page.locator(f"#answer-{grade_id}")
+    # The editor script may still be mounting (it hides the textarea first): wait until one of
+    # the two is there to type in, rather than racing it.
+    page.wait_for_load_state("load")
+    editor.or_(area.locator("visible=true")).first.wait_for(state="visible")
     if editor.count() == 0:
-        page.locator(f"#answer-{grade_id}").fill(text)
+        area.fill(text)
         return
     editor.click()
     page.keyboard.press("ControlOrMeta+a")
