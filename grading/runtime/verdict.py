@@ -59,6 +59,7 @@ TRACKED_MODULES = (
     "ipykernel.compiler",
     "grading.runtime.executor",
     "grading.runtime.verdict",
+    "grading.runtime.judge",
     "grading.runtime.outputs",
     "grading.runtime.protocol",
 )
@@ -251,6 +252,10 @@ class TestRunner:
 
         self._plain = PlainTextFormatter()
         self._transform = TransformerManager().transform_cell
+        from grading.runtime import judge
+
+        self._judge = judge.build(_library_prefixes())
+        self._rewrite, self._last_value, self._bind = judge.rewrite, judge.last_value, judge.bind
         self.snapshot = _Snapshot()
 
     def accept(self, namespace: dict[str, Any], *attrs: str) -> None:
@@ -424,22 +429,31 @@ class TestRunner:
         self, source: str
     ) -> tuple[types.CodeType, types.CodeType | None, list[ast.stmt], str]:
         try:
-            tree = self._parse(source, "<test>", "exec")
+            statements = self._list(self._parse(source, "<test>", "exec").body)
         except SyntaxError:
             # IPython syntax (magics, shell escapes): IPython's own, pristine transformer
             source = self._transform(source)
-            tree = self._parse(source, "<test>", "exec")
-        statements = self._list(tree.body)
+            statements = self._list(self._parse(source, "<test>", "exec").body)
+        # A second tree, rewritten so that comparisons, arithmetic, truth tests and calls see
+        # trainee values through the types they claim (judge.py); the first is for `explain`.
+        tree = self._rewrite(self._parse(source, "<test>", "exec"))
         last = None
         if tree.body and self._isinstance(tree.body[-1], self._expr):
             last_node = tree.body.pop()
-            last = self._compile(
-                self._expression(last_node.value), "<test>", "eval", dont_inherit=True, optimize=0
+            last = self._bind(
+                self._compile(
+                    self._expression(self._last_value(last_node.value)),
+                    "<test>",
+                    "eval",
+                    dont_inherit=True,
+                    optimize=0,
+                ),
+                self._judge,
             )
         body = self._module(body=tree.body, type_ignores=[])
         # "<test>" is not in linecache: tracebacks and inspect cannot show the test's lines
         code = self._compile(body, "<test>", "exec", dont_inherit=True, optimize=0)
-        return code, last, statements, source
+        return self._bind(code, self._judge), last, statements, source
 
     def _plain_text(self, value: Any) -> str:
         try:
