@@ -309,6 +309,26 @@ class _Reporter:
             self._sendall(frame)
 
 
+class _Pump(threading.Thread):
+    """The capture thread. It lets go of its work as soon as it runs, so that trainee code
+    finding it with `threading.enumerate()` cannot follow it to the capture and the reporter."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__(name="fd-capture", daemon=True)
+        self._work: Callable[[], None] | None = work
+        self._taken = threading.Event()
+
+    def start(self) -> None:
+        super().start()
+        self._taken.wait()  # before any trainee code: the reference is gone
+
+    def run(self) -> None:
+        work, self._work = self._work, None
+        self._taken.set()
+        if work is not None:
+            work()
+
+
 class _FdCapture:
     """Pipes on fds 1 and 2 drained by a thread into the sink, as ipykernel's fd watchers do.
 
@@ -327,8 +347,7 @@ class _FdCapture:
             os.close(write_end)
             os.set_blocking(read_end, False)
             self._readers[read_end] = (name, codecs.getincrementaldecoder("utf-8")("replace"))
-        thread = threading.Thread(target=self._pump, name="fd-capture", daemon=True)
-        thread.start()
+        _Pump(self._pump).start()
 
     def _pump(self) -> None:
         while True:
@@ -399,19 +418,24 @@ class _PristineTransforms:
 class _Executor:
     """Runs the request's cells in order and reports each cell as soon as it finishes."""
 
-    def __init__(self, shell: SandboxShell, reporter: _Reporter, sink: OutputSink) -> None:
+    def __init__(
+        self,
+        shell: SandboxShell,
+        reporter: _Reporter,
+        sink: OutputSink,
+        run_test: Callable[..., dict[str, Any]],
+    ) -> None:
         self.shell = shell
-        self.reporter = reporter
         self.sink = sink
         self.pid = os.getpid()
         self.transforms = _PristineTransforms(shell)
         # Looked up now, before trainee code could replace them on the instance or the class.
         self.run_cell = SandboxShell.run_cell
         self.execute_reply = SandboxShell.execute_reply
-        self.runner = verdict.runner()
         self.streams = (sys.stdout, sys.stderr)
         self.send = reporter.send  # bound before trainee code could patch _Reporter
-        self.run_test = self.runner.run
+        # The runner's bound method only: no module global or attribute leads to the runner.
+        self.run_test = run_test
         self.kernel: widgets.KernelStandIn | None = None
 
     @staticmethod
@@ -565,12 +589,13 @@ def serve(
         sys.stdout, sys.stderr = _SinkStream("stdout"), _SinkStream("stderr")
         sys.stdin = open(os.devnull)
         builtins.input, getpass.getpass = _no_input, _no_getpass
-        runner = verdict.runner()
+        runner = verdict.take_runner()  # from now on held by this frame and the executor only
         runner.accept(vars(builtins), "input")
         runner.accept(globals(), "_SINK")
         runner.install_audit_hook()
         _watch_network(_SINK)
-        executor = _Executor(shell, reporter, _SINK)
+        executor = _Executor(shell, reporter, _SINK, runner.run)
+        del runner
         executor.kernel = widgets.install(shell, _SINK)
         signal.signal(signal.SIGINT, executor._between_cells)
         shell.user_ns["_dh"] = [workdir]

@@ -116,16 +116,9 @@ MODULE_ALIASES = {
 # Audit events that read frames, objects or memory of the running test.
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_code"})
 _REFUSED_EVENTS = frozenset(
-    {
-        "sys._getframe",
-        "sys._current_frames",
-        "sys.settrace",
-        "sys.setprofile",
-        "gc.get_objects",
-        "gc.get_referrers",
-        "gc.get_referents",
-    }
+    {"sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile"}
 )
+_GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 _MISSING = object()
 _TRACKED_ROOTS = frozenset(name.split(".")[0] for name in TRACKED_MODULES)
 
@@ -266,11 +259,12 @@ class TestRunner:
                 self._builtins_dict[attr] = namespace[attr]
 
     def install_audit_hook(self) -> None:
-        """In the sandbox, before trainee code: refuse introspection while a test runs."""
+        """In the sandbox, before trainee code: refuse introspection (frames, gc, tracing,
+        ctypes) asked for by trainee code, in a test or outside one; in a test it is also
+        noted in the verdict (the cell scores 0)."""
         if self._audit_hook_installed:
             return
         self._audit_hook_installed = True
-        active = self._active
         refused = self._refused
         allowed = self._allowed_callers
         getframe = self._getframe
@@ -283,6 +277,9 @@ class TestRunner:
         library = _library_prefixes()
         compiling = self._compiling
         is_str = str.__instancecheck__
+        gc_events = _GC_EVENTS
+        producers, consumers = _frame_producers()
+        any_, stack = any, _stack  # captured: trainee code may rebind the globals later
 
         def trainee(code: Any) -> bool:
             name = code.co_filename
@@ -303,33 +300,48 @@ class TestRunner:
                 if owner.split(".")[0] in roots:
                     name = getattr(args[0], "__qualname__", "?")
                     rewritten.append(f"{owner}.{name}.{args[1]}")
-            if not active[0] or reentered[0]:
+            if reentered[0]:
                 return
-            if event in refused_events:
-                pass
+            if event in gc_events:
+                from_anywhere = True
+            elif event in refused_events:
+                from_anywhere = False
             elif event == "object.__getattr__" and len(args) > 1 and args[1] in frame_attributes:
-                pass
+                from_anywhere = False
             elif event.startswith("ctypes."):
-                pass
+                from_anywhere = False
             else:
                 return
             reentered[0] = True
             try:
                 # Who asks: libraries look at frames for their own reasons (a warning's stack
-                # level); code from the notebook, directly or through a helper such as
-                # inspect.currentframe, may not.
+                # level, a namedtuple's module); code from the notebook, directly or through a
+                # helper such as inspect.currentframe, may not, in a test or outside one. The
+                # runner and the executor live in frames and objects reachable only this way.
                 first = getframe(1)
                 second = first.f_back
                 callers = (first.f_code, *((second.f_code,) if second is not None else ()))
-                asked_by_trainee = any(trainee(code) for code in callers)
+                if any_(code in allowed for code in callers):
+                    asked_by_trainee = False
+                elif from_anywhere or (
+                    callers[0] in producers and (len(callers) < 2 or callers[1] not in consumers)
+                ):
+                    # gc reaches every object; a frame generator (traceback.walk_stack) hands
+                    # its frames to whoever iterates it, a library function included
+                    asked_by_trainee = any_(trainee(code) for code in stack(first))
+                else:
+                    asked_by_trainee = any_(trainee(code) for code in callers)
             except ValueError:
                 callers, asked_by_trainee = (), True
             finally:
                 reentered[0] = False
-            if not asked_by_trainee or any(code in allowed for code in callers):
+            if not asked_by_trainee:
                 return
+            # noted in the next test's verdict, in a test or before it (that test scores 0)
             refused.append(event)
-            raise IntrospectionRefused(f"{event} is not allowed while a test runs")
+            raise IntrospectionRefused(
+                f"{event} is not allowed in a graded notebook (it could reach the running tests)"
+            )
 
         sys.addaudithook(hook)
 
@@ -382,7 +394,6 @@ class TestRunner:
         # trainee's names on purpose (e.g. `del squares` to check that a function uses it).
         scope = namespace
         scope["__builtins__"] = self._builtins
-        del self._refused[:]
         value = None
         self._active[0] = True
         try:
@@ -413,7 +424,9 @@ class TestRunner:
             self._active[0] = False
             del code, last
         verdict["tampered"] = tampered
+        # refused since the last test: in this one, or in the cells before it
         verdict["introspection"] = self._list(self._refused)
+        del self._refused[:]
         return verdict
 
     def _compile_cell(
@@ -497,9 +510,36 @@ def _library_prefixes() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _stack(frame: Any) -> Any:
+    """The code objects of `frame` and its callers."""
+    while frame is not None:
+        yield frame.f_code
+        frame = frame.f_back
+
+
+def _frame_producers() -> tuple[frozenset[Any], frozenset[Any]]:
+    """Library functions that hand frames to their caller, and the library consumers that
+    only turn them into text (a traceback's file names and lines)."""
+    import inspect
+    import traceback
+
+    producers = {traceback.walk_stack.__code__, traceback.walk_tb.__code__}
+    for name in ("currentframe", "stack", "trace", "getouterframes", "getinnerframes"):
+        producers.add(getattr(inspect, name).__code__)
+    consumers = {traceback.StackSummary._extract_from_extended_frame_gen.__code__}
+    return frozenset(producers), frozenset(consumers)
+
+
 def _allowed_frame_callers() -> frozenset[Any]:
-    """Code objects of library helpers that look at frames only to compute a number."""
-    found = []
+    """Code objects of library helpers that look at frames only to compute a number or a name
+    (pandas' warning stack level, the module a namedtuple is defined in)."""
+    import collections
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    found = [collections.namedtuple.__code__]
+    # a line or cell magic reads its caller's namespace (`%time x = f()` in a cell)
+    found += [InteractiveShell.run_line_magic.__code__, InteractiveShell.run_cell_magic.__code__]
     try:
         from pandas.util._exceptions import find_stack_level
 
@@ -528,4 +568,15 @@ def runner() -> TestRunner:
     return _RUNNER
 
 
-__all__ = ["IntrospectionRefused", "TestRunner", "runner"]
+def take_runner() -> TestRunner:
+    """The process's runner, for the executor alone: the module lets go of it, so trainee code
+    that imports this module finds no runner to rewire (a new `runner()` builds another one,
+    which grades nothing)."""
+    global _RUNNER
+    taken = runner()
+    _RUNNER = None
+    taken.accept(globals(), "_RUNNER")
+    return taken
+
+
+__all__ = ["IntrospectionRefused", "TestRunner", "runner", "take_runner"]

@@ -270,7 +270,9 @@ CASES: tuple[Case, ...] = (
         "forge",
         "add",
         WRONG_ADD + _SOCKET_FD + "import json, struct, sys\n"
-        "frame, nonce, index = sys._getframe(), None, None\n"
+        "nonce, index = None, None\n"
+        "try:  # refused: the frames that hold the nonce are out of reach\n"
+        "    frame = sys._getframe()\nexcept Exception:\n    frame = None\n"
         "while frame is not None:\n"
         "    if 'nonce' in frame.f_locals:\n"
         "        nonce, index = frame.f_locals['nonce'], frame.f_locals['index']\n"
@@ -461,9 +463,8 @@ CASES: tuple[Case, ...] = (
         "other",
         "add",
         WRONG_ADD + "import gc\ngc.get_referents(int.__dict__)[0]['__eq__'] = lambda a, b: True\n",
-        0.0,  # the change persists: every later test scores 0
-        ("tampered-runtime:builtins.int.__eq__",),
-        honest=1.0,
+        1.0,  # gc is refused to notebook code: nothing changes, the next test is charged
+        ("introspection:test_add",),
     ),
     Case(
         "stdout-flood-to-hide-the-result",
@@ -601,10 +602,6 @@ CASES: tuple[Case, ...] = (
         "        if hasattr(o, 'changes'):\n"
         "            o.changes = lambda *a, **k: []\n",
         1.0,
-        xfail="hole: outside a test gc.get_objects() is allowed, so the answer cell finds the "
-        "TestRunner and replaces its captured _exec/_eval/_compile and its changes(); the "
-        "runner's own instance state is not in the snapshot, test cells do not run and score "
-        "full marks (3, honest 1); see test-runner-rewired-through-its-module",
     ),
     Case(
         "test-runner-rewired-through-its-module",
@@ -614,10 +611,48 @@ CASES: tuple[Case, ...] = (
         "v._RUNNER._exec = lambda *a, **k: None\n"
         "v._RUNNER._eval = lambda *a, **k: None\n",
         1.0,
-        xfail="hole: the runner is a plain module global whose captured references are "
-        "ordinary instance attributes: two assignments from the answer cell make every later "
-        "test cell a no-op that passes (scores 3, honest 1); the snapshot tracks the module's "
-        "attributes and class dicts, not the runner instance's own state",
+    ),
+    Case(
+        "executor-found-through-a-traceback-and-rewired",
+        "forge",
+        "add",
+        WRONG_ADD + "def _pass(*a, **k):\n    return {'status': 'ok', 'ename': '', 'evalue': '',"
+        " 'result': None, 'tampered': [], 'introspection': []}\n"
+        "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    frame = e.__traceback__.tb_frame\n"
+        "while frame is not None:\n"
+        "    me = frame.f_locals.get('self')\n"
+        "    if hasattr(me, 'run_test'):\n        me.run_test = _pass\n"
+        "    frame = frame.f_back\n",
+        1.0,
+    ),
+    Case(
+        "executor-found-through-a-library-frame-generator",
+        "forge",
+        "add",
+        WRONG_ADD + "import collections, traceback\n"
+        "def _pass(*a, **k):\n    return {'status': 'ok', 'ename': '', 'evalue': '',"
+        " 'result': None, 'tampered': [], 'introspection': []}\n"
+        "for frame in collections.Counter(traceback.walk_stack(None)):\n"
+        "    me = frame.f_locals.get('self')\n"
+        "    if hasattr(me, 'run_test'):\n        me.run_test = _pass\n",
+        1.0,
+    ),
+    Case(
+        "reporter-found-through-the-capture-thread",
+        "forge",
+        "add",
+        WRONG_ADD + "import threading, json\n"
+        "def _forge(message):\n"
+        "    v = message.get('verdict')\n"
+        "    if v:\n        v.update(status='ok', ename='', evalue='')\n"
+        "    return _encode(message)\n"
+        "for t in threading.enumerate():\n"
+        "    work = getattr(t, '_target', None) or getattr(t, '_work', None)\n"
+        "    capture = getattr(work, '__self__', None)\n"
+        "    reporter = getattr(capture, '_reporter', None)\n"
+        "    if reporter is not None:\n"
+        "        _encode = reporter._encode\n        reporter._encode = _forge\n",
+        1.0,
     ),
     Case(
         "small-int-rewritten-with-ctypes",
@@ -626,8 +661,8 @@ CASES: tuple[Case, ...] = (
         WRONG_ADD + "import ctypes\n"
         "# the cached int 3 now holds 0: `add(1, 2) == 3` compares 0 with 0\n"
         "ctypes.c_uint32.from_address(id(3) + 24).value = 0\n",
-        0.0,
-        honest=1.0,
+        1.0,  # ctypes is refused to notebook code: nothing changes, the next test is charged
+        ("introspection:test_add",),
     ),
     Case(
         "profile-function-reads-the-test-frame",
@@ -641,7 +676,9 @@ CASES: tuple[Case, ...] = (
         "def add(a, b):\n    return a + b\n"
         "sys.setprofile(_profile)\nthreading.setprofile(_profile)\n"
         "get_ipython().events.register('pre_run_cell', lambda info: sys.setprofile(_profile))\n",
-        3.0,  # an honest answer: the profiler is reset before the test
+        1.0,  # a profile function sees frames: refused, and charged to the next test
+        ("introspection:test_add",),
+        honest=3.0,
     ),
     # ---- hooks that run after the test -----------------------------------------------------
     Case(
