@@ -436,6 +436,8 @@ class _Executor:
         self.send = reporter.send  # bound before trainee code could patch _Reporter
         # The runner's bound method only: no module global or attribute leads to the runner.
         self.run_test = run_test
+        # The real functions, before _guard_signal_handlers wraps what trainee code calls.
+        self._signal, self._getsignal = signal.signal, signal.getsignal
         self.kernel: widgets.KernelStandIn | None = None
 
     @staticmethod
@@ -445,12 +447,12 @@ class _Executor:
     def _arm_interrupt(self) -> None:
         # Python's own C handler, as in a kernel: the KeyboardInterrupt traceback then shows the
         # trainee's code only. A handler the trainee installed in an earlier cell stays.
-        if signal.getsignal(signal.SIGINT) is self._between_cells:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self._getsignal(signal.SIGINT) is self._between_cells:
+            self._signal(signal.SIGINT, signal.default_int_handler)
 
     def _disarm_interrupt(self) -> None:
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            signal.signal(signal.SIGINT, self._between_cells)
+        if self._getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._signal(signal.SIGINT, self._between_cells)
 
     def run(self, cells: Callable[[int], dict[str, Any]], count: int, capture: _FdCapture) -> None:
         """Run `count` cells, each asked for (`cells(index)`) only after the previous one was
@@ -598,6 +600,7 @@ def serve(
         del runner
         executor.kernel = widgets.install(shell, _SINK)
         signal.signal(signal.SIGINT, executor._between_cells)
+        _guard_signal_handlers()
         shell.user_ns["_dh"] = [workdir]
         _put_notebook_folder_on_path(sys.path)
         if "cells" in request:  # all cells in the request (the former protocol)
@@ -614,6 +617,51 @@ def serve(
             pass
         os._exit(70)
     os._exit(0)
+
+
+def _guard_signal_handlers() -> None:
+    """A Python signal handler is called with the frame that was running: the executor's or a
+    test's, whose locals lead to the runner. Handlers trainee code installs get None instead.
+
+    `signal.signal` and `_signal.signal` are replaced (so are `getsignal`, which still answers
+    the trainee's own handler), and `_imp.create_builtin` refuses to make a second `_signal`
+    module, which would hold the original function again."""
+    import _imp
+    import _signal
+
+    real_signal, real_getsignal = _signal.signal, _signal.getsignal
+    real_create = _imp.create_builtin
+    wrapped: dict[int, Any] = {}
+    is_callable, is_int = callable, int.__instancecheck__
+
+    def guarded_signal(signalnum: Any, handler: Any) -> Any:
+        number = int(signalnum)
+        if is_callable(handler):
+            original = handler
+
+            def handler(signum: int, frame: Any, original: Any = original) -> Any:
+                return original(signum, None)
+
+            wrapped[id(handler)] = original
+            previous = real_signal(number, handler)
+        else:  # SIG_DFL and SIG_IGN come as signal.Handlers members: plain ints, as signal.py does
+            previous = real_signal(number, int(handler) if is_int(handler) else handler)
+        previous = wrapped.pop(id(previous), previous)
+        return signal.Handlers(previous) if previous in (0, 1) else previous  # as signal.py
+
+    def guarded_getsignal(signalnum: Any) -> Any:
+        current = real_getsignal(int(signalnum))
+        current = wrapped.get(id(current), current)
+        return signal.Handlers(current) if current in (0, 1) else current
+
+    def guarded_create(spec: Any) -> Any:
+        if getattr(spec, "name", None) == "_signal":
+            raise ImportError("the signal module cannot be loaded a second time in a sandbox")
+        return real_create(spec)
+
+    _signal.signal, _signal.getsignal = guarded_signal, guarded_getsignal
+    signal.signal, signal.getsignal = guarded_signal, guarded_getsignal
+    _imp.create_builtin = guarded_create
 
 
 _LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")

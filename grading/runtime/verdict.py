@@ -118,7 +118,12 @@ _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "
 _REFUSED_EVENTS = frozenset(
     {"sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile"}
 )
-_GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
+# Refused whoever asks when notebook code is anywhere on the stack: gc reaches every object, and
+# an audit hook of the trainee's would see every test compiled (its source) and executed (its
+# code, whose constants hold the judge).
+_GC_EVENTS = frozenset(
+    {"gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.addaudithook"}
+)
 _MISSING = object()
 _TRACKED_ROOTS = frozenset(name.split(".")[0] for name in TRACKED_MODULES)
 
@@ -510,10 +515,18 @@ def _library_prefixes() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+_RUNTIME_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
 def _stack(frame: Any) -> Any:
-    """The code objects of `frame` and its callers."""
+    """The code objects of `frame` and its callers, up to the runtime's own code: notebook
+    code only ever runs above the executor (what is below, the fork server's start, is not the
+    trainee's even when it was given as `python -c` text)."""
     while frame is not None:
-        yield frame.f_code
+        code = frame.f_code
+        if code.co_filename.startswith(_RUNTIME_DIR):
+            return
+        yield code
         frame = frame.f_back
 
 
