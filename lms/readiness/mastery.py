@@ -148,7 +148,7 @@ class MasteryModel:
     practice_weight: float = 1.0
     practice_floor: float = 0.15
     credible_mass: float = 0.8
-    cell_correlation: float = 0.5
+    cell_correlation: float = 0.1
     memory_days: float = 365.0
     forgetting_logits: float = 0.4
     forgetting_days: float = 120.0
@@ -345,7 +345,7 @@ def _posterior(
     precision0 = 1.0 / model.prior_sd**2
     theta = np.full(npairs, model.prior_mean)
     for _ in range(NEWTON_STEPS):
-        gradient, information = _score(
+        gradient, information = fisher_score(
             theta, pair_index, npairs, weights, fractions, offsets, floors
         )
         gradient -= (theta - model.prior_mean) * precision0
@@ -353,12 +353,22 @@ def _posterior(
         theta = theta + step
         if np.abs(step).max() < 1e-9:
             break
-    _, information = _score(theta, pair_index, npairs, weights, fractions, offsets, floors)
+    _, information = fisher_score(theta, pair_index, npairs, weights, fractions, offsets, floors)
     return theta, 1.0 / np.sqrt(information + precision0)
 
 
-def _score(theta, pair_index, npairs, weights, fractions, offsets, floors):
-    """Gradient and Fisher information of the log-likelihood, per (trainee, skill)."""
+def fisher_score(
+    theta: np.ndarray,
+    pair_index: np.ndarray,
+    npairs: int,
+    weights: np.ndarray,
+    fractions: np.ndarray,
+    offsets: np.ndarray,
+    floors: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Fisher information of the log-likelihood in `theta`, per index (a
+    (trainee, skill) pair, or a cell when difficulty.py fits difficulties: pass -d and
+    -theta)."""
     s = expit(theta[pair_index] - offsets)
     chance = floors + (1 - floors) * s
     slope = (1 - floors) * s * (1 - s)  # d chance / d theta

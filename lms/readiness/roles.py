@@ -105,7 +105,7 @@ class ReadinessPolicy:
     """Thresholds that turn per-skill masteries into a status (see the module docstring)."""
 
     # P(true level >= target) needed to confirm a critical skill; from the calibration.
-    confidence: float = 0.75
+    confidence: float = 0.84
     # In weight units (a fresh first-attempt practice cell tagged with one skill weighs 1, an
     # assessment cell 1.5): about one exercise's worth of cells on the skill, counted once.
     min_evidence: float = 2.0
