@@ -10,10 +10,11 @@ A critical skill is *confirmed* when the posterior chance that its true level re
 is at least `confidence`. The trade-off, stated: precision first (a recruiter must be able to
 bet on "ready": >= 0.95), then as much recall as that leaves, and never below what makes the
 issue's honest trainee ready (>= 90% of the points on every exercise of a role, once, within
-60 days: their critical skills reach chances of 0.78-0.84 on the shipped content). Tuning
-seeds of benchmarks/readiness_calibration.py choose 0.76; 0.75 is shipped (held-out cohorts:
-precision 0.966, recall 0.55). Recall 0.8 at that precision is out of reach on the simulated
-evidence (about ten exercises per skill): the benchmark prints why. Status, the first that
+60 days: their critical skills reach chances of 0.88-0.92 on the shipped content, 60% work
+0.39-0.45). The tuning seeds of benchmarks/readiness_calibration.py choose 0.84, which is
+shipped (held-out cohorts: precision 0.976, recall 0.62; precision stays >= 0.95 down to 0.75,
+recall 0.72 there). Recall 0.8 at that precision is out of reach on the simulated evidence
+(about ten exercises per skill): lms/readiness/mastery.py says why. Status, the first that
 applies:
 
 1. "not enough evidence": a critical skill (or, without critical skills, the role as a whole)
