@@ -89,9 +89,10 @@ precision 0.95 is not reached. Of the four suspects, measured one at a time:
   weighting old work more (memory_days 730) or retries less changed recall by under 0.01.
 - *Evidence per skill* is: the ability's error is 0.43 logits (what ~50 binary cells give; the
   posterior sd says the same), and on top of it the catalogue's own mean difficulty per skill
-  is only known to about 0.2 logits (anchor_sd). An ideal rule with that error reaches recall
-  0.64 at precision 0.95 (the benchmark's Gaussian ceiling; the model gets 0.72); recall 0.8 needs an error
-  near 0.28 logits, about twice the evidence per skill. The targets are left as they are: they
+  is only known to about 0.2 logits (anchor_sd). The benchmark's rough Gaussian ceiling (an
+  ideal rule, errors of that size, two critical skills) gives recall 0.64 at precision 0.95;
+  the model reaches 0.72 at its best held-out threshold; recall 0.8 needs an error near 0.28
+  logits, about twice the evidence per skill. The targets are left as they are: they
   are what the truth is judged against.
 """
 
