@@ -79,7 +79,7 @@ def _precision(cohort, readiness, role):
 @pytest.mark.parametrize("role", ROLES, ids=lambda role: role.id)
 def test_ready_is_mostly_right_and_a_stricter_confidence_makes_it_surer(cohort, role):
     """The measured trade-off (benchmarks/readiness_calibration.py): at the shipped confidence
-    (0.84, what the tuning seeds choose) most of "ready" truly reaches
+    (0.78, what the tuning seeds choose) most of "ready" truly reaches
     every critical target; at 0.92 nearly all of it does. (The issue's goal, precision >= 0.95
     with recall >= 0.8 at one threshold, is not met on this simulation.)"""
     evidence = cohort.evidence_by_trainee()
