@@ -137,7 +137,12 @@ def test_recruiters_see_the_forecast_trainees_do_not(client, auth, users, world,
     auth.login(users.recruiter)
     html = client.get("/recruiter/forecast").get_data(as_text=True)
     assert 'id="forecast"' in html and "<svg" in html and 'class="series-plan"' in html
-    assert 'data-role="total"' in html
+    assert 'data-role="total"' in html and "over the last 90 days" in html
+    auth.post("/language", {"locale": "fr", "next": "/recruiter/forecast"})
+    french = client.get("/recruiter/forecast").get_data(as_text=True)
+    assert (
+        "Prévision" in french and "Tous les rôles" in french and "Pas aux rythmes actuels" in french
+    )
 
 
 def test_the_forecast_counts_the_pipeline_the_recruiters_see(world, session) -> None:
