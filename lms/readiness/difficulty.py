@@ -41,7 +41,8 @@ PSEUDO_ATTEMPTS = 10.0
 # Rates are kept inside [EDGE, 1 - EDGE] so a cell nobody (or everybody) passed has a finite offset.
 EDGE = 0.02
 ITEM_SD = 1.0  # logits: the prior spread of cell difficulties in the joint fit
-JOINT_ROUNDS = 30  # alternations of the joint fit (abilities, then difficulties)
+JOINT_ROUNDS = 30  # at most this many alternations of the joint fit (abilities, difficulties)
+CONVERGED = 1e-6  # logits: the fit stops once no cell's difficulty moves more in a round
 INNER_STEPS = 3  # Fisher-scoring steps per alternation, for each side
 
 
@@ -112,6 +113,7 @@ def cohort_difficulties(
     difficulty = np.zeros(ncells)
     ability_precision = 1.0 / model.prior_sd**2
     item_precision = 1.0 / ITEM_SD**2
+    previous = difficulty.copy()
     for _ in range(JOINT_ROUNDS):
         for _ in range(INNER_STEPS):
             offsets = difficulty[cell_index] + learning
@@ -130,4 +132,7 @@ def cohort_difficulties(
             difficulty -= np.clip(gradient / (information + item_precision), -2.0, 2.0)
         skill_mean = np.bincount(links[1], difficulty[links[0]], nskills) / per_skill
         difficulty -= np.bincount(links[0], skill_mean[links[1]], ncells) / per_cell
+        if np.abs(difficulty - previous).max() < CONVERGED:
+            break
+        previous = difficulty.copy()
     return {cell: float(difficulty[number]) for cell, number in cells.items()}
