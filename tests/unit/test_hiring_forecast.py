@@ -81,3 +81,17 @@ def test_no_hire_seen_is_not_at_current_rates_but_the_band_says_how_soon_at_best
     assert central.conversion == 0 and slow.conversion == 0 and fast.conversion > 0
     found = forecast([FlowState(0, 10, 20, central)], [(fast, slow)], TODAY)
     assert found.when is None and found.late is None and found.early is not None
+
+
+def test_the_shipped_plan_is_the_centre_s_500_engineers_over_four_years():
+    from pathlib import Path
+
+    from lms.content import load_content
+
+    bundle = load_content(Path(__file__).resolve().parents[2])
+    tracks = {role.id: role.track for role in bundle.roles}
+    plan = bundle.hiring_plan
+    assert sum(t.count for t in plan) == 500
+    assert {tracks[t.role] for t in plan} == {"ai", "data", "middleware"}
+    years = sorted({t.by.year for t in plan})
+    assert len(years) == 4 and years[-1] - years[0] == 3
