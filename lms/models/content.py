@@ -73,7 +73,8 @@ class RoleSkill(Base):
 
 
 class HiringTarget(Base):
-    """How many people of a role are wanted, by when (courses/roles.yml hiring_plan)."""
+    """How many people of a role are wanted, by when: a row of the hiring plan, first loaded
+    from courses/roles.yml, then kept by admins in the browser (lms/services/hiring_plan.py)."""
 
     __tablename__ = "hiring_targets"
 
@@ -81,6 +82,11 @@ class HiringTarget(Base):
     role_id: Mapped[str] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"))
     count: Mapped[int]
     by: Mapped[date]
+    # Set when an admin adds or changes the row; once any row is, the file no longer rules.
+    edited_at: Mapped[datetime | None]
+    edited_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class Course(Base):

@@ -10,7 +10,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from lms.readiness.difficulty import difficulty_offsets
+from lms.readiness.difficulty import cohort_difficulties, difficulty_offsets
 from lms.readiness.evidence import Evidence, count_once
 from lms.readiness.mastery import (
     DEFAULT_MODEL,
@@ -44,6 +44,7 @@ __all__ = [
     "Difficulties",
     "Reason",
     "count_once",
+    "cohort_difficulties",
     "difficulty_offsets",
     "Evidence",
     "Mastery",

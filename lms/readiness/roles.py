@@ -10,11 +10,11 @@ A critical skill is *confirmed* when the posterior chance that its true level re
 is at least `confidence`. The trade-off, stated: precision first (a recruiter must be able to
 bet on "ready": >= 0.95), then as much recall as that leaves, and never below what makes the
 issue's honest trainee ready (>= 90% of the points on every exercise of a role, once, within
-60 days: their critical skills reach chances of 0.78-0.84 on the shipped content). Tuning
-seeds of benchmarks/readiness_calibration.py choose 0.76; 0.75 is shipped (held-out cohorts:
-precision 0.966, recall 0.55). Recall 0.8 at that precision is out of reach on the simulated
-evidence (about ten exercises per skill): the benchmark prints why. Status, the first that
-applies:
+60 days: their critical skills reach chances of 0.88-0.92 on the shipped content, 60% work
+0.39-0.45). The tuning seeds of benchmarks/readiness_calibration.py (1, 2, 6, 7, 8) choose
+0.78, which is shipped (held-out cohorts 3-5: precision 0.962, recall 0.69). Recall 0.8 at
+that precision is out of reach on the simulated evidence (about ten exercises per skill):
+lms/readiness/mastery.py says why. Status, the first that applies:
 
 1. "not enough evidence": a critical skill (or, without critical skills, the role as a whole)
    has counted evidence of weight below `min_evidence`: no verdict can be trusted yet.
@@ -105,7 +105,7 @@ class ReadinessPolicy:
     """Thresholds that turn per-skill masteries into a status (see the module docstring)."""
 
     # P(true level >= target) needed to confirm a critical skill; from the calibration.
-    confidence: float = 0.75
+    confidence: float = 0.78
     # In weight units (a fresh first-attempt practice cell tagged with one skill weighs 1, an
     # assessment cell 1.5): about one exercise's worth of cells on the skill, counted once.
     min_evidence: float = 2.0

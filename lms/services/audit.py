@@ -35,7 +35,11 @@ ACTIONS = (
     "export.report",
     "token.create",
     "token.revoke",
+    "plan.add",
+    "plan.change",
+    "plan.remove",
 )
+PLAN_ACTIONS = ("plan.add", "plan.change", "plan.remove")
 PAGE_SIZE = 100
 
 
@@ -113,3 +117,12 @@ def record_export(
     begin_write(session)
     record(session, action, actor_id, subject_id, **detail)
     session.commit()
+
+
+def plan_edited(session: Session) -> bool:
+    """Whether an admin has ever edited the hiring plan in the browser (then `lms sync` keeps
+    the plan as it is rather than reloading it from courses/roles.yml)."""
+    found = session.scalar(
+        select(AuditEvent.id).where(AuditEvent.action.in_(PLAN_ACTIONS)).limit(1)
+    )
+    return found is not None

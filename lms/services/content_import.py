@@ -23,6 +23,7 @@ from lms.models import (
     RoleSkill,
     Skill,
 )
+from lms.services import audit
 from lms.services.blobs import put_blob
 
 
@@ -53,10 +54,12 @@ def import_content(session: Session, root: Path) -> ImportSummary:
         session.flush()
         for role in bundle.roles:
             _upsert_role(session, role)
-        session.execute(delete(HiringTarget))
-        session.add_all(
-            HiringTarget(role_id=t.role, count=t.count, by=t.by) for t in bundle.hiring_plan
-        )
+        # Once an admin has edited the plan in the browser, the file no longer replaces it.
+        if not audit.plan_edited(session):
+            session.execute(delete(HiringTarget))
+            session.add_all(
+                HiringTarget(role_id=t.role, count=t.count, by=t.by) for t in bundle.hiring_plan
+            )
         exercises = {
             slug: _upsert_exercise(session, ex, grading.release_notebook)
             for slug, ex in sorted(bundle.exercises.items())

@@ -325,32 +325,9 @@ def _to_evidence(rows: list[tuple]) -> dict[int, list[Evidence]]:
 
 
 def load_difficulties(session: Session) -> dict[tuple[str, str], float]:
-    """Each cell's difficulty offset from the whole cohort's first graded attempts (one query)."""
-    first = (
-        select(func.min(Submission.id))
-        .where(
-            Submission.purpose == SubmissionPurpose.GRADE,
-            Submission.status == SubmissionStatus.GRADED,
-        )
-        .group_by(Submission.user_id, Submission.exercise_id)
-    )
-    stats = session.execute(
-        select(
-            Exercise.slug,
-            CellGrade.grade_id,
-            func.sum(CellGrade.score / CellGrade.max_score),
-            func.count(),
-        )
-        .join(Submission, Submission.id == CellGrade.submission_id)
-        .join(Exercise, Exercise.id == Submission.exercise_id)
-        .where(
-            Submission.id.in_(first),
-            CellGrade.needs_manual_grade.is_(False),
-            CellGrade.max_score > 0,
-        )
-        .group_by(Exercise.slug, CellGrade.grade_id)
-    )
-    return readiness.difficulty_offsets(stats)
+    """Each cell's difficulty, fitted jointly with the cohort's abilities from every trainee's
+    first counted attempts (lms/readiness/difficulty.py), anchored per skill."""
+    return readiness.cohort_difficulties(load_evidence(session))
 
 
 cache = readiness_cache.TraineeCache()

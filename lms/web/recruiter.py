@@ -24,6 +24,7 @@ from lms.readiness import STATUS_LABELS, STATUSES
 from lms.services import audit, candidates, talent, talent_exports
 from lms.web.access import roles_required
 from lms.web.errors import flash_refusal
+from lms.web.forecast_views import forecast_context
 from lms.web.notebook_review import review_cells
 from lms.web.rendering import page_language
 from lms.web.talent_forms import MarkForm
@@ -39,6 +40,13 @@ def index():
     return render_template(
         "recruiter/index.html", pipeline=talent.pipeline(db.session, language=page_language())
     )
+
+
+@bp.get("/forecast")
+@roles_required(*RECRUITERS)
+def forecast():
+    """When the hiring plan is met at current rates, per role and in total, with a band."""
+    return render_template("recruiter/forecast.html", **forecast_context(page_language()))
 
 
 @bp.get("/roles/<role_id>/pipeline")

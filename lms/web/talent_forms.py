@@ -61,3 +61,12 @@ class TokenForm(FlaskForm):
 
     email = EmailField(_l("Recruiter e-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("What it is for"), validators=[Length(max=120)])
+
+
+class PlanRowForm(FlaskForm):
+    """An admin adds or changes a row of the hiring plan; the service checks the values (so a
+    refusal says, per field, what is wrong)."""
+
+    role = StringField(validators=[Length(max=80)])
+    count = StringField(validators=[Length(max=20)])
+    by = StringField(validators=[Length(max=20)])

@@ -19,6 +19,7 @@ ROUTES = {
     "recruiter.report_pdf": RECRUITERS,
     "recruiter.work": RECRUITERS,
     "recruiter.mark": RECRUITERS,
+    "recruiter.forecast": RECRUITERS,
     "skills.index": {"trainee"},
     "skills.sharing": {"trainee"},
     "skills.export": {"trainee"},
@@ -28,6 +29,10 @@ ROUTES = {
     "talent_admin.cohort_members": {"admin"},
     "talent_admin.create_token": {"admin"},
     "talent_admin.revoke_token": {"admin"},
+    "talent_admin.plan": {"admin"},
+    "talent_admin.add_plan_row": {"admin"},
+    "talent_admin.change_plan_row": {"admin"},
+    "talent_admin.remove_plan_row": {"admin"},
 }
 ROLES = ("trainee", "instructor", "recruiter", "admin")
 
@@ -39,6 +44,7 @@ def _url(app, endpoint: str, world, submission_id: int = 0) -> tuple[str, set[st
         "cohort_id": 1,
         "token_id": 1,
         "submission_id": submission_id,
+        "row_id": 1,
     }
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     with app.test_request_context():

@@ -79,5 +79,6 @@ def test_recruiter_pages_use_a_constant_number_of_queries(
     assert few == many, (few, many)
     # Constant is what matters (above); the cap only catches a page that grows a loop of
     # queries. The report reads consent, flags, clearances and fingerprints besides evidence;
-    # an empty readiness cache also reads the difficulties and each trainee's evidence version.
-    assert max(many.values()) <= 35, many
+    # an empty readiness cache also reads the difficulties (fitted jointly with the cohort's
+    # abilities, so from the cohort's evidence: its few queries) and each trainee's version.
+    assert max(many.values()) <= 40, many

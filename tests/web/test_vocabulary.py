@@ -29,6 +29,7 @@ NAVIGATION = {
     "Pipeline": TALENT_ROLES,
     "Accounts": (UserRole.ADMIN,),
     "Operations": (UserRole.ADMIN,),
+    "Hiring plan": (UserRole.ADMIN,),
 }
 
 
