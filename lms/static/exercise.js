@@ -49,7 +49,7 @@
     if (data.status === "graded") {
       const check = data.purpose === "check";
       const label = check ? msg("visibleOnly") : msg("score");
-      parts.push(el("p", { class: "result-score" }, label + ": " + fmt(data.score) + " / " + fmt(data.max_score)));
+      parts.push(el("p", { class: "result-score" }, msg("scoreLine").replace("{label}", label).replace("{score}", fmt(data.score) + " / " + fmt(data.max_score))));
       if (check && data.hidden_points > 0) {
         parts.push(el("p", { class: "hidden-points" }, msg("hiddenPoints").replace("{n}", fmt(data.hidden_points))));
       }
