@@ -9,9 +9,12 @@ test client one at a time with a pause between them (idle):
 
 - baseline: GET /login, the trivial page (a template, no database work);
 - the exercise page (provided outputs already computed: what a second visit costs);
-- "Run up to here" on the first answer cell (POST /exercises/squares/run, upto=1): one sandbox,
-  two code cells;
-- "Run all cells": one sandbox, the five code cells, the visible tests explained;
+- "Run up to here" on the first answer cell (POST /exercises/squares/run, upto=1), the answer
+  edited before each run, and "Run all cells" (its five code cells, visible tests explained),
+  each in a fresh sandbox per run (LMS_RUN_SESSIONS=0) and in the trainee's warm session (an
+  edited cell restarts it, so this is the session's worst case);
+- "Run up to here" on the edited answer then "Run all cells": the second run timed, in a fresh
+  sandbox and in the warm session (which runs only the cells after the answer);
 - check my work -> result (POST a check, then poll the status URL on the page's schedule until
   it is finished): one sandboxed run, visible tests only;
 - submit -> result: the same with the graded run (visible and hidden tests: two runs).
@@ -111,14 +114,35 @@ def main() -> None:
     def exercise_page() -> None:
         assert trainee.get("/exercises/squares").status_code == 200
 
-    def run(upto: str | None) -> Callable[[], None]:
-        data = dict(ANSWERS, **({"upto": upto} if upto else {}))
+    edits = iter(range(1_000_000))
+
+    def run(upto: str | None, sessions: int, edit: bool = True) -> Callable[[], None]:
+        """A run; with `edit`, the answer changed since the last one (as after typing)."""
 
         def action() -> None:
+            app.config["RUN_SESSIONS"] = sessions
+            data = dict(ANSWERS, **({"upto": upto} if upto else {}))
+            if edit:
+                data["answer-squares"] += f"  # edit {next(edits)}"
             response = trainee.post("/exercises/squares/run", data=data, headers=json_accept)
             assert response.status_code == 200 and response.json["cells"], response.json
 
         return action
+
+    def run_on(sessions: int) -> Callable[[], None]:
+        """Edit the answer, run up to it, then run all cells (the tests after it)."""
+        up_to, then_all = run("1", sessions), run(None, sessions, edit=False)
+
+        def action() -> None:
+            up_to()
+            time.sleep(IDLE)
+            started = time.perf_counter()
+            then_all()
+            on_times.setdefault(sessions, []).append(time.perf_counter() - started)
+
+        return action
+
+    on_times: dict[int, list[float]] = {}
 
     def feedback(action_name: str) -> Callable[[], None]:
         def action() -> None:
@@ -148,11 +172,17 @@ def main() -> None:
         measured = {
             "baseline: GET /login (trivial page)": _timed(trivial, args.runs),
             "exercise page (second view)": _timed(exercise_page, args.runs),
-            "run up to the first answer (2 cells)": _timed(run("1"), args.runs),
-            "run all cells (5 cells, tests explained)": _timed(run(None), args.runs),
+            "run up to the edited answer, fresh sandbox": _timed(run("1", 0), args.runs),
+            "run up to the edited answer, warm session": _timed(run("1", 8), args.runs),
+            "run all cells after an edit, fresh sandbox": _timed(run(None, 0), args.runs),
+            "run all cells after an edit, warm session": _timed(run(None, 8), args.runs),
             "check my work -> result on the page": _timed(feedback("check"), args.runs),
             "submit -> result on the page": _timed(feedback("submit"), args.runs),
         }
+        _timed(run_on(0), args.runs)
+        _timed(run_on(8), args.runs)
+        measured["then run all (tests after it), fresh sandbox"] = on_times[0][1:]
+        measured["then run all (tests after it), warm session"] = on_times[8][1:]
     finally:
         queue.stop()
         db.engine_for(app).dispose()
