@@ -116,14 +116,15 @@ def main() -> None:
 
     edits = iter(range(1_000_000))
 
-    def run(upto: str | None, sessions: int, edit: bool = True) -> Callable[[], None]:
-        """A run; with `edit`, the answer changed since the last one (as after typing)."""
+    def run(upto: str | None, sessions: int, edit: int | None = None) -> Callable[[], None]:
+        """A run, the answer changed since the last one (as after typing) unless `edit` says
+        which edit of it to run again."""
 
         def action() -> None:
             app.config["RUN_SESSIONS"] = sessions
             data = dict(ANSWERS, **({"upto": upto} if upto else {}))
-            if edit:
-                data["answer-squares"] += f"  # edit {next(edits)}"
+            number = next(edits) if edit is None else edit
+            data["answer-squares"] += f"  # edit {number}"
             response = trainee.post("/exercises/squares/run", data=data, headers=json_accept)
             assert response.status_code == 200 and response.json["cells"], response.json
 
@@ -131,13 +132,13 @@ def main() -> None:
 
     def run_on(sessions: int) -> Callable[[], None]:
         """Edit the answer, run up to it, then run all cells (the tests after it)."""
-        up_to, then_all = run("1", sessions), run(None, sessions, edit=False)
 
         def action() -> None:
-            up_to()
+            number = next(edits)
+            run("1", sessions, number)()
             time.sleep(IDLE)
             started = time.perf_counter()
-            then_all()
+            run(None, sessions, number)()
             on_times.setdefault(sessions, []).append(time.perf_counter() - started)
 
         return action

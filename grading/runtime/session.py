@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from grading.runtime import CellIssue, RunOutcome, RunRequest, protocol
+from grading.runtime import CellIssue, RunOutcome, RunRequest, SandboxUnavailable, protocol
 from grading.runtime.pool import Runtime, _cpu_seconds, _validate, _Watch
 
 # Cells a session may run in its life (the executor is told this many are coming; the host
@@ -142,6 +142,7 @@ class Session:
     pids: dict[str, Any] = field(default_factory=dict)
     idle_cpu: float = 0.0
     alive: bool = True
+    vanished_unused: bool = False  # a spare that had died before its first run
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -176,6 +177,7 @@ class Session:
         with self.runtime.slot():
             outcome = watch.run()
         self.readers, self.pids = watch.readers, watch.pids
+        self.vanished_unused = not self.ran and watch.vanished_unused
         kinds = {issue.kind for issue in outcome.issues}
         if watch.exit_report is not None or not watch.ended or kinds & (_ENDING | _RETIRING):
             self.close()
@@ -230,13 +232,18 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        # One sandbox set up ahead (cgroups, mounts) for the next session to start, as the
+        # Runtime keeps one per slot: a trainee's edit that restarts their session waits less.
+        self._spare: tuple[socket.socket, socket.socket] | None = None
+        self._spare_lock = threading.Lock()
+        self._closed = False
         every = sweep_every if sweep_every is not None else min(5.0, max(0.05, idle_timeout / 4))
         self._sweeper = threading.Thread(
             target=self._sweep_loop, args=(every,), name="run-sessions", daemon=True
         )
         self._sweeper.start()
 
-    def run(self, key: str, request: RunRequest) -> RunOutcome:
+    def run(self, key: str, request: RunRequest, _retry: bool = True) -> RunOutcome:
         """The outputs of `request`'s cells, as a fresh run would give them, from the key's
         session: cells it already ran in this order are not run again."""
         _validate(request, self.runtime.limits)
@@ -261,6 +268,8 @@ class Sessions:
             fresh = session.run(rest) if rest.cells else None
             if not session.alive:
                 self._forget(session)
+            if session.vanished_unused and _retry:
+                return self.run(key, request, _retry=False)  # its sandbox was gone: a new one
             return _combined(session.ran[:done], fresh, len(request.cells))
 
     def runner(self, key: str) -> SessionRunner:
@@ -301,9 +310,14 @@ class Sessions:
                 session.lock.release()
 
     def close(self) -> None:
-        """End every session and the sweeper."""
+        """End every session, the spare sandbox and the sweeper."""
         self._stop.set()
         self._sweeper.join(10)
+        with self._spare_lock:
+            self._closed = True
+            spare, self._spare = self._spare, None
+        for sock in spare or ():
+            sock.close()
         with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
@@ -339,10 +353,28 @@ class Sessions:
                 return session
             if len(self._sessions) >= self.max_sessions and not self._make_room():
                 return None
-            ctl, data = self.runtime._spawn(0)
+            ctl, data = self._take_sandbox()
             session = Session(key, self.runtime, ctl, data, dict(request.files), dict(request.env))
             self._sessions[key] = session
             return session
+
+    def _take_sandbox(self) -> tuple[socket.socket, socket.socket]:
+        """The spare sandbox (another is prepared in the background), or a new one."""
+        with self._spare_lock:
+            pair, self._spare = self._spare, None
+        threading.Thread(target=self._prepare_spare, name="run-session-spare", daemon=True).start()
+        return pair if pair is not None else self.runtime._spawn(0)
+
+    def _prepare_spare(self) -> None:
+        try:
+            pair = self.runtime._spawn(0)
+        except (OSError, RuntimeError, SandboxUnavailable):
+            return  # the next session spawns its own
+        with self._spare_lock:
+            if not self._closed and self._spare is None:
+                self._spare, pair = pair, None
+        for sock in pair or ():
+            sock.close()
 
     def _make_room(self) -> bool:
         """End the least recently used idle session (the lock is held); False if all run."""
