@@ -251,6 +251,9 @@ class Sessions:
         if session is None:  # no room: every session is running
             return self.runtime.run(request)
         with session.lock:
+            if not session.alive:  # ended (idle, too old) between finding it and now
+                self._forget(session)
+                return self.run(key, request, _retry)
             done = _common_prefix(session, request)
             if done < len(session.ran) and done < len(request.cells):
                 session.close()  # a changed cell: the state after it is not this notebook's
