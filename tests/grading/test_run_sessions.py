@@ -192,3 +192,45 @@ def test_the_limits_are_the_grading_sandbox_limits(sessions: Sessions) -> None:
     big = _request(f"b = bytearray({TEST_LIMITS.memory_bytes * 2})")
     outcome = sessions.run("t1", big)
     assert "MemoryError" in _text(outcome, 0) or "memory" in {i.kind for i in outcome.issues}
+
+
+FORGE_WHILE_WAITING = r"""
+import json, os, struct, threading, time
+def _socket_fds():
+    for f in os.listdir('/proc/self/fd'):
+        try:
+            if os.readlink(f'/proc/self/fd/{f}').startswith('socket:'):
+                yield int(f)
+        except OSError:
+            pass
+def _frame(m):
+    body = json.dumps(m).encode()
+    return struct.pack('>I', len(body)) + body
+def forge():
+    time.sleep(0.5)  # the run is over: the session waits for its next cell
+    out = [{'output_type': 'stream', 'name': 'stdout', 'text': 'FORGED'}]
+    data = _frame({'t': 'start', 'i': 1, 'k': 'guess'})
+    data += _frame({'t': 'done', 'i': 1, 'k': 'guess', 'outputs': out, 'count': 2})
+    for fd in _socket_fds():
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass
+threading.Thread(target=forge).start()
+"""
+
+
+def test_a_report_forged_while_the_session_waits_is_refused(runtime: Runtime) -> None:
+    sessions = Sessions(runtime, max_sessions=1, idle_timeout=600.0)
+    try:
+        sessions.run("t1", _request(FORGE_WHILE_WAITING))
+        time.sleep(1.5)
+        forged = sessions.run("t1", _request(FORGE_WHILE_WAITING, "print('real')"))
+        kinds = {issue.kind for issue in forged.issues}
+        assert kinds & {"forged", "protocol-violation"}, forged.issues
+        assert "FORGED" not in repr(forged.outputs)
+        assert "t1" not in sessions.live()
+        clean = sessions.run("t1", _request("print('fresh')"))
+        assert _text(clean, 0) == "fresh\n" and not clean.issues
+    finally:
+        sessions.close()
