@@ -113,6 +113,9 @@ def test_the_whole_loop(
         WRONG.replace("\n", "")
     )
     fill_answer(page, "total", TOTAL)
+    attempts = page.locator("#attempts")
+    expect(attempts.locator("table")).to_be_hidden()  # no attempt yet: no empty table
+    expect(page.locator('.cell-outputs[data-cell="1"]')).to_be_hidden()  # nothing run yet
 
     # 2. Run the cells: the print shows under the answer, the failing visible test under it.
     page.get_by_role("button", name=words["run_all"]).click()
@@ -155,6 +158,8 @@ def test_the_whole_loop(
     expect(page.locator("#result .result-score")).to_have_text(
         words["score"], timeout=GRADING_TIMEOUT_MS
     )
+    expect(attempts.locator("table tbody tr")).to_have_count(1)  # the check is not an attempt
+    expect(attempts.locator("table")).to_be_visible()
     _look(page, tmp_path, f"{shot}-4-graded")
 
     # 6. The course page says the exercise is done.
