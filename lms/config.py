@@ -46,6 +46,10 @@ class Settings:
     check_work_per_minute: int = 6
     submissions_per_minute: int = 10
     runs_per_minute: int = 30
+    # "Run and see": warm sandboxes kept per trainee and exercise (0: every run starts afresh),
+    # each ended after this many seconds without a run.
+    run_sessions: int = 8
+    run_session_idle_seconds: int = 300
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     max_upload_bytes: int = 5 * 1024 * 1024
@@ -87,6 +91,8 @@ class Settings:
             check_work_per_minute=env.whole("LMS_CHECK_WORK_PER_MINUTE", 6, low=1),
             submissions_per_minute=env.whole("LMS_SUBMISSIONS_PER_MINUTE", 10, low=1),
             runs_per_minute=env.whole("LMS_RUNS_PER_MINUTE", 30, low=1),
+            run_sessions=env.whole("LMS_RUN_SESSIONS", 8, low=0),
+            run_session_idle_seconds=env.whole("LMS_RUN_SESSION_IDLE_SECONDS", 300, low=1),
             login_max_failures=env.whole("LMS_LOGIN_MAX_FAILURES", 5, low=1),
             login_window_seconds=env.whole("LMS_LOGIN_WINDOW_SECONDS", 15 * 60, low=1),
             max_upload_bytes=env.whole("LMS_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, low=1024),
@@ -119,6 +125,8 @@ class Settings:
             "CHECK_WORK_PER_MINUTE": self.check_work_per_minute,
             "SUBMISSIONS_PER_MINUTE": self.submissions_per_minute,
             "RUNS_PER_MINUTE": self.runs_per_minute,
+            "RUN_SESSIONS": self.run_sessions,
+            "RUN_SESSION_IDLE_SECONDS": self.run_session_idle_seconds,
             "LOGIN_MAX_FAILURES": self.login_max_failures,
             "LOGIN_WINDOW_SECONDS": self.login_window_seconds,
             # Flask rejects bigger requests with 413 before they reach a view.

@@ -6,6 +6,7 @@ pipeline decides *what* runs (hidden tests restored, tampered cells replaced); t
 with a per-cell wall-clock timeout, exactly like an IPython kernel would execute the cells.
 
     pool.py       Runtime: host side (slots, standby sandboxes, timeouts -> interrupt -> kill)
+    session.py    Sessions: a warm sandbox per trainee and exercise for "run and see"
     zygote.py     the fork server (warm imports, pristine shell) and each job's supervisor
     sandbox.py    isolation applied in the forked child (mounts, uid drop, rlimits, env)
     cgroups.py    per-job pids/memory cgroups;  syscalls.py  unshare/mount/prctl via ctypes
@@ -70,7 +71,13 @@ from grading.runtime.isolation import SandboxUnavailable  # noqa: E402
 from grading.runtime.limits import Limits  # noqa: E402
 from grading.runtime.outputs import OutputCaps  # noqa: E402
 from grading.runtime.pool import Runtime  # noqa: E402
-from grading.runtime.singleton import close_runtime, get_runtime, isolation_report  # noqa: E402
+from grading.runtime.session import Sessions  # noqa: E402
+from grading.runtime.singleton import (  # noqa: E402
+    close_runtime,
+    get_runtime,
+    get_sessions,
+    isolation_report,
+)
 
 __all__ = [
     "CellIssue",
@@ -80,7 +87,9 @@ __all__ = [
     "RunRequest",
     "Runtime",
     "SandboxUnavailable",
+    "Sessions",
     "close_runtime",
     "get_runtime",
+    "get_sessions",
     "isolation_report",
 ]

@@ -10,6 +10,7 @@ one output list per cell and says why something went wrong.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import json
 import os
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -208,13 +210,8 @@ class Runtime:
     def run(self, request: RunRequest) -> RunOutcome:
         """Run the request's cells in one fresh sandbox and return every cell's outputs."""
         _validate(request, self.limits)
-        slot = self._take_slot()
-        try:
+        with self.slot() as slot:
             return self._run_in_slot(request, slot)
-        finally:
-            with self._slot_ready:
-                self._free_slots.append(slot)
-                self._slot_ready.notify_all()
 
     def close(self) -> None:
         """Stop the fork server; runs already started finish or fail cleanly."""
@@ -233,6 +230,17 @@ class Runtime:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[int]:
+        """Hold one of the runtime's slots (a processor's worth of sandbox work) meanwhile."""
+        slot = self._take_slot()
+        try:
+            yield slot
+        finally:
+            with self._slot_ready:
+                self._free_slots.append(slot)
+                self._slot_ready.notify_all()
 
     def _take_slot(self) -> int:
         # First come, first served: a condition variable alone wakes an arbitrary waiter and
@@ -397,7 +405,7 @@ class _Watch:
         for sock in (self.ctl, self.data):
             sock.setblocking(False)
             selector.register(sock, selectors.EVENT_READ)
-        while self.readers and self.exit_report is None:
+        while self.readers and self.exit_report is None and not self._paused():
             now = time.monotonic()
             if self.data not in self.readers and self.give_up_at is None:
                 self.give_up_at = now + _EXIT_TIMEOUT  # the sandbox is gone: its report is due
@@ -422,6 +430,10 @@ class _Watch:
                 self.readers.pop(self.data, None)
             elif not self._pending(self.data):
                 return
+
+    def _paused(self) -> bool:
+        """Whether to stop watching with the sandbox still alive (a session between runs)."""
+        return False
 
     @property
     def vanished_unused(self) -> bool:

@@ -9,9 +9,11 @@ from typing import Any
 
 from grading.runtime.isolation import SandboxUnavailable
 from grading.runtime.pool import Runtime
+from grading.runtime.session import Sessions
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
+_sessions: Sessions | None = None
 _owner_pid = 0
 _atexit_registered = False
 
@@ -32,13 +34,28 @@ def get_runtime() -> Runtime:
         return _runtime
 
 
-def close_runtime() -> None:
-    """Stop the shared Runtime (a later get_runtime() starts a new one)."""
-    global _runtime
+def get_sessions(max_sessions: int, idle_timeout: float) -> Sessions:
+    """The shared warm sessions over the shared Runtime, with these bounds (a later call with
+    other bounds applies them from then on)."""
+    global _sessions
+    runtime = get_runtime()
     with _lock:
-        if _runtime is not None and _owner_pid == os.getpid():
-            _runtime.close()
-        _runtime = None
+        if _sessions is None or _sessions.runtime is not runtime:
+            _sessions = Sessions(runtime, max_sessions=max_sessions, idle_timeout=idle_timeout)
+        _sessions.max_sessions, _sessions.idle_timeout = max_sessions, idle_timeout
+        return _sessions
+
+
+def close_runtime() -> None:
+    """Stop the shared Runtime and its sessions (a later get_runtime() starts a new one)."""
+    global _runtime, _sessions
+    with _lock:
+        if _owner_pid == os.getpid():
+            if _sessions is not None:
+                _sessions.close()
+            if _runtime is not None:
+                _runtime.close()
+        _runtime = _sessions = None
 
 
 def isolation_report() -> dict[str, Any]:

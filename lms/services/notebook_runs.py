@@ -2,7 +2,10 @@
 
 What runs is the exercise's release (no hidden tests) with the trainee's answers, in the same
 sandbox and limits as grading (grading/run.py); nothing is stored and nothing is scored. A
-trainee has one run at a time and a few a minute, as every run costs a sandbox. The release's
+trainee has one run at a time and a few a minute, as every run costs a sandbox. A trainee's
+runs of an exercise go to their own warm session (grading/runtime/session.py): cells it already
+ran, unchanged and in order, are not run again (running on to the next cells runs only those);
+an edit to a cell it already ran starts a fresh sandbox. The release's
 own outputs (provided cells such as `RAW.head()`) are computed once per release and kept, so
 the exercise page shows them on first view.
 """
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from grading import cells as nbcells
 from grading.run import NotebookRun, run_release
+from grading.runtime import get_sessions
 from lms.errors import Invalid, TooMany
 from lms.i18n import N_
 from lms.models import Exercise
@@ -57,9 +61,13 @@ def run_answers(
     answers: dict[str, str],
     upto: int | None,
     per_minute: int,
+    sessions: int = 0,
+    session_idle_seconds: float = 300.0,
     runtime: object = None,
 ) -> NotebookRun:
-    """Run the release with the trainee's `answers` up to cell `upto` (None: all cells)."""
+    """Run the release with the trainee's `answers` up to cell `upto` (None: all cells): in
+    the trainee's warm session for this exercise when `sessions` (how many are kept at most)
+    is not 0, else in a fresh sandbox. Either way the outputs are those of a run from the top."""
     release = release_notebook(session, exercise)
     count = len(release.get("cells", []))
     if upto is not None and not 0 <= upto < count:
@@ -67,6 +75,8 @@ def run_answers(
     files = _files(session, exercise)
     session.rollback()  # end the read transaction: the run takes a moment
     _claim(user_id, per_minute)
+    if runtime is None and sessions > 0:
+        runtime = get_sessions(sessions, session_idle_seconds).runner(f"{user_id}:{exercise.id}")
     try:
         return run_release(
             release, answers, files=files, timeout=exercise.timeout, upto=upto, runtime=runtime

@@ -49,7 +49,7 @@
     if (data.status === "graded") {
       const check = data.purpose === "check";
       const label = check ? msg("visibleOnly") : msg("score");
-      parts.push(el("p", { class: "result-score" }, label + ": " + fmt(data.score) + " / " + fmt(data.max_score)));
+      parts.push(el("p", { class: "result-score" }, msg("scoreLine").replace("{label}", label).replace("{score}", fmt(data.score) + " / " + fmt(data.max_score))));
       if (check && data.hidden_points > 0) {
         parts.push(el("p", { class: "hidden-points" }, msg("hiddenPoints").replace("{n}", fmt(data.hidden_points))));
       }
@@ -78,9 +78,10 @@
       parts.push(table);
     }
     if (data.feedback_url) {
-      const heading = el("h3", {}, msg("feedback") + " ");
-      heading.append(el("a", { href: data.feedback_url, target: "_blank", rel: "noopener" }, msg("openFeedback")));
-      parts.push(heading);
+      parts.push(el("h3", {}, msg("feedback")));
+      const open = el("p", { class: "feedback-open" });
+      open.append(el("a", { href: data.feedback_url, target: "_blank", rel: "noopener" }, msg("openFeedback")));
+      parts.push(open);
       // Empty sandbox: the feedback (which echoes trainee code) can run nothing.
       parts.push(el("iframe", { class: "feedback-frame", sandbox: "", src: data.feedback_url, title: msg("feedback") }));
     }

@@ -202,6 +202,8 @@ def run(slug: str):
             answers=_typed_answers(),
             upto=int(upto) if upto else None,
             per_minute=current_app.config["RUNS_PER_MINUTE"],
+            sessions=current_app.config["RUN_SESSIONS"],
+            session_idle_seconds=current_app.config["RUN_SESSION_IDLE_SECONDS"],
         )
     except DomainError as refused:
         return jsonify(error=describe(refused)), status_for(refused)

@@ -4,6 +4,7 @@ and their outputs come back per cell; provided cells show their outputs on first
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -146,3 +147,39 @@ def test_only_signed_in_learners_with_a_csrf_token_may_run(client, content, user
     auth.login(users.trainee)
     no_token = client.post("/exercises/squares/run", data={"answer-squares": SQUARES})
     assert no_token.status_code == 400
+
+
+# What the web process has and a sandbox must not: its own pid, its database, its secret.
+PROBE = (
+    "import os, json\n"
+    "print(json.dumps({'pid': os.getpid(), 'uid': os.getuid(), 'env': sorted(os.environ),"
+    " 'cwd': os.getcwd(), 'files': sorted(os.listdir('.')),"
+    " 'db': os.path.exists(%r)}))\n" + SQUARES
+)
+
+
+def test_a_run_executes_in_the_grading_sandbox_not_in_the_web_process(
+    client, content, trainee, app
+):
+    database = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    response = _run(client, trainee, {"squares": PROBE % database}, upto=1)
+    seen = json.loads(response.json["cells"][0]["outputs"][0]["text"])
+    from grading.runtime import get_runtime
+
+    assert seen["uid"] in get_runtime().sandbox_uids and seen["uid"] != os.getuid()
+    assert seen["pid"] != os.getpid() and seen["cwd"] == "/home/trainee"
+    assert seen["files"] == ["data"] and seen["db"] is False
+    assert not [name for name in seen["env"] if name.startswith(("LMS_", "SECRET", "DATABASE"))]
+
+
+def test_two_trainees_runs_never_share_a_session(client, content, users, auth, app):
+    plant = "import builtins\nbuiltins.planted = 'from-the-first-trainee'\n" + SQUARES
+    look = "import builtins\nprint(getattr(builtins, 'planted', 'nothing'))\n" + SQUARES
+    auth.login(users.trainee)
+    assert _run(client, auth, {"squares": plant}, upto=1).status_code == 200
+    own = _run(client, auth, {"squares": plant, "total": look.replace(SQUARES, TOTAL)})
+    assert own.json["cells"][2]["outputs"][0]["text"] == "from-the-first-trainee\n"
+    auth.logout()
+    auth.login(users.other_trainee)
+    other = _run(client, auth, {"squares": look}, upto=1)
+    assert other.json["cells"][0]["outputs"][0]["text"] == "nothing\n"
