@@ -101,7 +101,10 @@ if getattr(builtins, "planted", None) or "planted_module" in sys.modules:
     found.append("interpreter")
 if any("alpha-" in value for value in os.environ.values()):
     found.append("environ")
-found += [o for o in gc.get_objects() if isinstance(o, str) and o.startswith("alpha-secr")]
+try:  # gc is refused to notebook code; were it not, it would search the whole interpreter
+    found += [o for o in gc.get_objects() if isinstance(o, str) and o.startswith("alpha-secr")]
+except RuntimeError:
+    found += [k for k, v in vars(builtins).items() if isinstance(v, str) and "alpha-" in v]
 for top in ("/tmp", os.path.expanduser("~"), "/dev/shm", "/proc"):
     for root, dirs, files in os.walk(top):
         if root.startswith("/proc/") and root.count("/") > 3:
