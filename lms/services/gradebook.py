@@ -29,7 +29,7 @@ from lms.models import (
 from lms.models.evidence import FlagClearance
 from lms.models.gradebook import GradeOverride
 from lms.models.talent import Cohort, CohortMember
-from lms.services import audit
+from lms.services import audit, manual_grading
 from lms.services.manual_grading import parse_score
 from lms.services.submissions import submission_with_cells
 from lms.services.talent_exports import safe_cell
@@ -291,9 +291,7 @@ def override(
     except DomainError:
         session.rollback()
         raise
-    if cell.manually_graded_at is None:
-        cell.auto_score = cell.score
-    grader_score = cell.auto_score if cell.auto_score is not None else cell.score
+    grader_score = manual_grading.keep_grader_score(cell)
     row = GradeOverride(
         submission_id=submission.id,
         grade_id=cell.grade_id,
@@ -317,9 +315,6 @@ def override(
         after=value,
         reason=reason,
     )
-    cell.score, cell.needs_manual_grade = value, False
-    cell.graded_by_id, cell.manually_graded_at = by_user_id, row.at
-    submission.score = sum(c.score for c in submission.cells)
-    submission.needs_manual_grade = any(c.needs_manual_grade for c in submission.cells)
+    manual_grading.set_by_hand(submission, cell, value, by_user_id, row.at)
     session.commit()
     return row

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -225,8 +226,7 @@ def record_grade(
     except DomainError:
         session.rollback()
         raise
-    if cell.manually_graded_at is None:
-        cell.auto_score = cell.score
+    keep_grader_score(cell)
     audit.record(
         session,
         "grade.override",
@@ -237,13 +237,27 @@ def record_grade(
         before=cell.score,
         after=value,
     )
-    cell.score, cell.needs_manual_grade = value, False
+    set_by_hand(submission, cell, value, grader_id, utcnow())
     cell.comment = comment or None
-    cell.graded_by_id, cell.manually_graded_at = grader_id, utcnow()
-    submission.score = sum(c.score for c in submission.cells)
-    submission.needs_manual_grade = any(c.needs_manual_grade for c in submission.cells)
     session.commit()
     return cell
+
+
+def keep_grader_score(cell: CellGrade) -> float:
+    """The grader's own score of `cell`, kept aside the first time a person changes it."""
+    if cell.manually_graded_at is None:
+        cell.auto_score = cell.score
+    return cell.auto_score if cell.auto_score is not None else cell.score
+
+
+def set_by_hand(
+    submission: Submission, cell: CellGrade, value: float, by_user_id: int, at: datetime
+) -> None:
+    """A person's score for one cell (hand grade or override), and the submission's total."""
+    cell.score, cell.needs_manual_grade = value, False
+    cell.graded_by_id, cell.manually_graded_at = by_user_id, at
+    submission.score = sum(c.score for c in submission.cells)
+    submission.needs_manual_grade = any(c.needs_manual_grade for c in submission.cells)
 
 
 def _gradable_cell(submission: Submission | None, grade_id: str) -> CellGrade:
