@@ -105,6 +105,36 @@ def require_built(path: Path) -> None:
     pytest.skip(reason)
 
 
+TRAINEE = "trainee@example.org"
+
+
+def sign_in(page, base: str, email: str = TRAINEE, locale: str = "en") -> None:
+    """Sign in through the login form as `email` (the suite's password), and switch the page
+    to French when `locale` is "fr"."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    if locale == "fr":
+        page.get_by_role("button", name="Français").click()
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+
+def screenshot(page, tmp_path: Path, name: str) -> Path:
+    """A full-page screenshot to look at: in `LMS_E2E_SCREENSHOTS` when set, else in pytest's
+    temporary folder."""
+    folder = Path(os.environ.get("LMS_E2E_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 def fill_answer(page, grade_id: str, text: str) -> None:
     """Replace an answer cell's text: in the code editor when it is there, else the textarea."""
     editor = page.locator(f".cell-answer:has(#answer-{grade_id}) .cm-content")

@@ -13,11 +13,10 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import select
 
-from tests.e2e.conftest import AXE, require_built
+from tests.e2e.conftest import AXE, require_built, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 SERIOUS = ("serious", "critical")
@@ -106,13 +105,8 @@ def _pages(role: str, site: Site) -> list[str]:
 
 
 def _sign_in(page: Page, base: str, role: str) -> None:
-    if role == "anonymous":
-        return
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(EMAILS[role])
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    if role != "anonymous":
+        sign_in(page, base, EMAILS[role])
 
 
 def _serious_violations(page: Page) -> list[str]:

@@ -4,39 +4,18 @@ the draft, be warned before leaving with unsaved edits; no CSP violation on the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import EDITOR_BUNDLE, require_built
+from tests.e2e.conftest import EDITOR_BUNDLE, require_built, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-# Screenshots to look at (`LMS_E2E_SCREENSHOTS=folder`), else pytest's temporary folder.
-SHOTS = os.environ.get("LMS_E2E_SCREENSHOTS")
 SAVED = {"en": "Draft saved at", "fr": "Brouillon enregistré à"}
-
-
-def _sign_in(page: Page, base: str, locale: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("trainee@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    if locale == "fr":
-        page.get_by_role("button", name="Français").click()
-        expect(page.locator("html")).to_have_attribute("lang", "fr")
-
-
-def _shot(page: Page, tmp_path: Path, name: str) -> None:
-    folder = Path(SHOTS) if SHOTS else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
@@ -52,7 +31,7 @@ def test_type_in_the_editor_reload_and_find_the_draft(
         "console",
         lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
     )
-    _sign_in(page, live_server, locale)
+    sign_in(page, live_server, locale=locale)
     page.goto(f"{live_server}/exercises/squares")
     editor = page.locator(".cell-answer:has(#answer-squares) .cm-editor")
     expect(editor).to_be_visible()
@@ -87,7 +66,7 @@ def test_type_in_the_editor_reload_and_find_the_draft(
     status = page.locator("#draft-status")
     expect(status).to_have_attribute("data-state", "saved")
     expect(status).to_contain_text(SAVED[locale])
-    _shot(page, tmp_path, f"exercise-{locale}-{size}")
+    screenshot(page, tmp_path, f"exercise-{locale}-{size}")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
     page.reload()
@@ -119,7 +98,7 @@ def test_without_the_editor_bundle_the_textarea_still_saves_drafts(
     page = browser_page
     page.route("**/editor.bundle.js", lambda route: route.abort())  # as if Node was missing
     page.set_viewport_size(PHONE)
-    _sign_in(page, live_server, "en")
+    sign_in(page, live_server, locale="en")
     page.goto(f"{live_server}/exercises/squares")
     area = page.locator("#answer-squares")
     expect(area).to_be_visible()
@@ -127,7 +106,7 @@ def test_without_the_editor_bundle_the_textarea_still_saves_drafts(
     area.fill("def squares(n):\n    return []\n")
     area.press("Tab")  # Tab in the plain textarea indents too
     expect(page.locator("#draft-status")).to_have_attribute("data-state", "saved")
-    _shot(page, tmp_path, "exercise-plain-textarea-phone")
+    screenshot(page, tmp_path, "exercise-plain-textarea-phone")
     page.reload()
     expect(page.locator("#answer-squares")).to_have_value("def squares(n):\n    return []\n    ")
 
@@ -137,7 +116,7 @@ def test_signed_out_while_typing_the_edits_wait_and_are_saved_after_signing_in_a
 ) -> None:
     require_built(EDITOR_BUNDLE)
     page = browser_page
-    _sign_in(page, live_server, "en")
+    sign_in(page, live_server, locale="en")
     page.goto(f"{live_server}/exercises/squares")
     content = page.locator(".cell-answer:has(#answer-squares) .cm-content")
     content.click()
@@ -154,7 +133,7 @@ def test_signed_out_while_typing_the_edits_wait_and_are_saved_after_signing_in_a
     page.keyboard.insert_text("\nafter = 2")
     expect(status).to_have_attribute("data-state", "error", timeout=15_000)
     expect(status).to_contain_text("signed out")
-    _sign_in(other_tab, live_server, "en")
+    sign_in(other_tab, live_server, locale="en")
     expect(status).to_have_attribute("data-state", "saved", timeout=30_000)  # the retry got in
     other_tab.goto(f"{live_server}/exercises/squares")
     expect(other_tab.locator("#answer-squares")).to_have_value("before = 1\nafter = 2")

@@ -6,24 +6,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import fill_answer
+from tests.e2e.conftest import fill_answer, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
 TOTAL = "def total(path):\n    return sum(int(x) for x in open(path).read().split())\n"
 WRONG = "def squares(n):\n    return [1]\n"
 # Passes the visible test (squares(3)) but not the hidden one (squares(0) == []).
 TRICKY = "def squares(n):\n    return [0, 1, 4] if n else [9]\n"
 GRADING_TIMEOUT_MS = 120_000  # a cold sandbox on a busy CI machine
-
-
-def _sign_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("trainee@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
 
 
 def _answer(page: Page, base: str, squares: str, button: str) -> None:
@@ -35,7 +26,7 @@ def _answer(page: Page, base: str, squares: str, button: str) -> None:
 
 def test_a_failed_test_says_its_line_and_both_values(live_server: str, browser_page: Page) -> None:
     page = browser_page
-    _sign_in(page, live_server)
+    sign_in(page, live_server)
     _answer(page, live_server, WRONG, "Submit for grading")
     detail = page.locator("#result tr[data-detail-for=test_squares]")
     expect(detail).to_contain_text("Failing line 1 of the test", timeout=GRADING_TIMEOUT_MS)
@@ -51,7 +42,7 @@ def test_check_then_submit_says_what_hidden_checks_did(
     live_server: str, browser_page: Page
 ) -> None:
     page = browser_page
-    _sign_in(page, live_server)
+    sign_in(page, live_server)
     _answer(page, live_server, TRICKY, "Check my work")
     expect(page.locator("#result .result-score")).to_have_text(
         "Visible checks only: 3 / 3", timeout=GRADING_TIMEOUT_MS
@@ -72,7 +63,7 @@ def test_check_then_submit_says_what_hidden_checks_did(
 
 def test_the_panel_in_french(live_server: str, browser_page: Page) -> None:
     page = browser_page
-    _sign_in(page, live_server)
+    sign_in(page, live_server)
     page.goto(f"{live_server}/learn")
     page.get_by_role("button", name="Français").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
@@ -90,7 +81,7 @@ def test_the_panel_in_french(live_server: str, browser_page: Page) -> None:
 
 def test_run_a_cell_and_see_its_output_inline(live_server: str, browser_page: Page) -> None:
     page = browser_page
-    _sign_in(page, live_server)
+    sign_in(page, live_server)
     page.goto(f"{live_server}/exercises/squares")
     fill_answer(page, "squares", "def squares(n):\n    return [1]\nprint(squares(2))\n")
     fill_answer(page, "total", TOTAL)

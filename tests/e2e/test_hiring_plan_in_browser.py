@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_talent_journey import sign_in, talent_world
+from tests.e2e.conftest import sign_in
+from tests.e2e.test_talent_journey import talent_world
 
 pytestmark = pytest.mark.e2e
 ADMIN = "admin@example.org"

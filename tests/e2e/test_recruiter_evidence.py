@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.e2e.test_talent_journey import RECRUITER, sign_in, talent_world
+from tests.e2e.conftest import sign_in
+from tests.e2e.test_talent_journey import RECRUITER, talent_world
 
 pytestmark = pytest.mark.e2e
 

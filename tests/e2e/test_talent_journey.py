@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
 RECRUITER = "recruiter@example.org"
 SHARED = "trainee@example.org"
 PRIVATE = "other@example.org"
@@ -68,13 +69,6 @@ def _first_exercise_only(rows: list[tuple]) -> list[tuple]:
     """A trainee who has done only the first exercise: the others are their next modules."""
     first = rows[0][1]
     return [row for row in rows if row[1] == first]
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_recruiter_journey(talent_server: str, browser_page: Page) -> None:

@@ -9,27 +9,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from lms.services.notebooks import fill_answers
-from tests.e2e.conftest import fill_answer
+from tests.e2e.conftest import fill_answer, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
 SQUARES = "def squares(n):\n    return [i * i for i in range(n)]\n"
 TOTAL = "def total(path):\n    return sum(int(x) for x in open(path).read().split())\n"
 GRADING_TIMEOUT_MS = 120_000  # a cold sandbox on a busy CI machine
 
 
-def _sign_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("trainee@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My courses")).to_be_visible()
-
-
 def test_answer_in_the_browser_and_see_the_score(live_server: str, browser_page: Page) -> None:
     page = browser_page
-    _sign_in(page, live_server)
+    sign_in(page, live_server)
     page.get_by_role("link", name="Introduction").click()
     page.get_by_role("link", name="Hello lesson").click()
     expect(page.get_by_role("heading", name="Hello lesson")).to_be_visible()
@@ -56,7 +47,7 @@ def test_a_flagged_attempt_shows_a_plain_notice_not_the_flag(
     live_server: str, browser_page: Page
 ) -> None:
     page = browser_page
-    _sign_in(page, live_server)
+    sign_in(page, live_server)
     page.goto(f"{live_server}/exercises/squares")
     # Inspects its caller only under the hidden test (squares(0)): flagged for staff.
     fill_answer(
@@ -83,7 +74,7 @@ def test_upload_a_notebook_and_see_the_score(
     live_server: str, browser_page: Page, tmp_path: Path
 ) -> None:
     page = browser_page
-    _sign_in(page, live_server)
+    sign_in(page, live_server)
     page.goto(f"{live_server}/exercises/squares")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the notebook").click()

@@ -5,20 +5,16 @@ marked done on the course page. Every assertion is on what the trainee sees."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import EDITOR_BUNDLE, fill_answer, require_built
+from tests.e2e.conftest import EDITOR_BUNDLE, fill_answer, require_built, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-# Screenshots to look at (`LMS_E2E_SCREENSHOTS=folder`), else pytest's temporary folder.
-SHOTS = os.environ.get("LMS_E2E_SCREENSHOTS")
 GRADING_TIMEOUT_MS = 120_000  # a cold sandbox on a busy machine
 TOTAL = "def total(path):\n    return sum(int(x) for x in open(path).read().split())\n"
 WRONG = "def squares(n):\n    return [n]\nprint(squares(2))"
@@ -56,22 +52,9 @@ WORDS = {
 }
 
 
-def _sign_in(page: Page, base: str, locale: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("trainee@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    if locale == "fr":
-        page.get_by_role("button", name="Français").click()
-        expect(page.locator("html")).to_have_attribute("lang", "fr")
-
-
 def _look(page: Page, tmp_path: Path, name: str) -> None:
     """A screenshot of the state, and nothing wider than the screen (no sideways scrolling)."""
-    folder = Path(SHOTS) if SHOTS else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    screenshot(page, tmp_path, name)
     width = page.viewport_size["width"]
     scrolled = page.evaluate("document.documentElement.scrollWidth")
     assert scrolled <= width, f"{name} is {scrolled} px wide on a {width} px screen"
@@ -103,7 +86,7 @@ def test_the_whole_loop(
     page = browser_page
     page.set_viewport_size(SIZES[size])
     shot = f"loop-{locale}-{size}"
-    _sign_in(page, live_server, locale)
+    sign_in(page, live_server, locale=locale)
 
     # 1. Type the answer in the code editor.
     page.goto(f"{live_server}/exercises/squares")
