@@ -383,8 +383,11 @@ def cohort_readiness(
     # those graded or stored since the last look (all of them on the first).
     evidence_integrity.fingerprint_new_submissions(session, since)
     check = missing | refresh
+    recent: dict[int, frozenset] = {}
     if since is not None:
-        check |= readiness_cache.changed_since(session, *since) & trainees.keys()
+        recent = readiness_cache.recent_changes(session, *since)
+        recent = {tid: keys for tid, keys in recent.items() if tid in trainees}
+        check |= cache.unseen(store, recent)
     else:
         check = set(trainees)
     whole = user_ids is None and len(check) == len(trainees)
@@ -416,6 +419,8 @@ def cohort_readiness(
                     for tid in wanted
                 },
             )
+        # Everyone in `recent` is now current with evidence read after it.
+        cache.saw(store, recent)
     entries = cache.entries(store, trainees)
     roles = [r for r in everyone if role_ids is None or r.id in role_ids]
     return CohortReadiness(
