@@ -119,10 +119,10 @@ def test_a_grader_failure_on_one_notebook_is_a_failed_answer(exercise, tmp_path,
 def test_no_sandbox_still_answers_every_submission(exercise, tmp_path, monkeypatch):
     import grading.runtime
 
-    def unavailable():
+    def unavailable(*args, **kwargs):
         raise grading.runtime.SandboxUnavailable("no namespaces here")
 
-    monkeypatch.setattr(grading.runtime, "get_runtime", unavailable)
+    monkeypatch.setattr(grading.runtime, "Runtime", unavailable)
     paths = [_write(tmp_path, f"s{i}.ipynb", submission()) for i in range(2)]
     result, answers = _grade(exercise, *paths)
     assert result.exit_code == 1
