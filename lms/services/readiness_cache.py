@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal, or_, select
+from sqlalchemy import Float, String, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from lms.models import (
@@ -106,8 +106,8 @@ def trainee_versions(session: Session, user_ids: Collection[int] | None = None) 
 
 
 def recent_changes(session: Session, since: datetime, after_id: int) -> dict[int, frozenset]:
-    """What may have changed in trainees' evidence since `since`, by trainee, in five queries
-    over indexed columns: work graded (or re-graded) since then or stored after submission
+    """What may have changed in trainees' evidence since `since`, by trainee, in one query over
+    indexed columns: work graded (or re-graded) since then or stored after submission
     `after_id`, its copies elsewhere, hand grades, imports, clearances. Each change is a key
     that says what the row is now (id, time, status, flags, score), so a change already seen,
     and counted in the trainee's figures, is known again without reading their evidence."""
@@ -115,14 +115,16 @@ def recent_changes(session: Session, since: datetime, after_id: int) -> dict[int
         or_(Submission.graded_at >= since, Submission.id > after_id)
     )
     flags = func.length(cast(Submission.flags, String))
-    parts = (
+    # One shape for every kind: trainee, kind, row id, time, status, amount, fingerprint.
+    nothing = null()
+    query = union_all(
         select(
             Submission.user_id,
             literal("submission"),
             Submission.id,
             Submission.graded_at,
-            Submission.status,
-            flags,
+            cast(Submission.status, String),
+            cast(flags, Float),
             SubmissionFingerprint.answer_sha256,
         )
         .outerjoin(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
@@ -132,8 +134,9 @@ def recent_changes(session: Session, since: datetime, after_id: int) -> dict[int
             Submission.user_id,
             literal("copy"),
             Submission.id,
-            Submission.status,
-            flags,
+            nothing,
+            cast(Submission.status, String),
+            cast(flags, Float),
             SubmissionFingerprint.answer_sha256,
         )
         .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
@@ -149,7 +152,9 @@ def recent_changes(session: Session, since: datetime, after_id: int) -> dict[int
             literal("hand grade"),
             CellGrade.id,
             CellGrade.manually_graded_at,
+            nothing,
             CellGrade.score,
+            nothing,
         )
         .join(CellGrade, CellGrade.submission_id == Submission.id)
         .where(CellGrade.manually_graded_at >= since),
@@ -157,19 +162,28 @@ def recent_changes(session: Session, since: datetime, after_id: int) -> dict[int
             ImportedResult.user_id,
             literal("import"),
             ImportedResult.id,
-            ImportedResult.score,
             ImportBatch.imported_at,
+            nothing,
+            ImportedResult.score,
+            nothing,
         )
         .join(ImportBatch, ImportBatch.id == ImportedResult.batch_id)
         .where(ImportBatch.imported_at >= since),
-        select(Submission.user_id, literal("clearance"), FlagClearance.id, FlagClearance.at)
+        select(
+            Submission.user_id,
+            literal("clearance"),
+            FlagClearance.id,
+            FlagClearance.at,
+            nothing,
+            nothing,
+            nothing,
+        )
         .join(FlagClearance, FlagClearance.submission_id == Submission.id)
         .where(FlagClearance.at >= since),
     )
     keys: dict[int, set[tuple]] = {}
-    for part in parts:
-        for uid, *key in session.execute(part):
-            keys.setdefault(uid, set()).add(tuple(key))
+    for uid, *key in session.execute(query):
+        keys.setdefault(uid, set()).add(tuple(key))
     return {uid: frozenset(found) for uid, found in keys.items()}
 
 

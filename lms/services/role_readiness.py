@@ -383,10 +383,10 @@ def cohort_readiness(
     # those graded or stored since the last look (all of them on the first).
     evidence_integrity.fingerprint_new_submissions(session, since)
     check = missing | refresh
-    recent: dict[int, frozenset] = {}
+    # A first look reads everyone; what the next look's margin will find again is counted now.
+    recent = readiness_cache.recent_changes(session, *(since or (now - cache.lookback, top_id)))
+    recent = {tid: keys for tid, keys in recent.items() if tid in trainees}
     if since is not None:
-        recent = readiness_cache.recent_changes(session, *since)
-        recent = {tid: keys for tid, keys in recent.items() if tid in trainees}
         check |= cache.unseen(store, recent)
     else:
         check = set(trainees)
