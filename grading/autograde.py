@@ -33,6 +33,7 @@ protocol-violation:<what> the sandbox's reports were broken (README: Threat mode
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -122,7 +123,13 @@ def _execute(
 
 
 def _process(
-    job: GradeJob, runtime: Any, *, version: Version, execution: str, max_bytes: int
+    job: GradeJob,
+    runtime: Any,
+    *,
+    version: Version,
+    execution: str,
+    max_bytes: int,
+    feedback: bool = True,
 ) -> GradeResult:
     exercise = load_exercise(job.source)
     title = PurePath(job.name).stem or "notebook"
@@ -130,10 +137,12 @@ def _process(
     # and takes time): what the trainee reads comes from a second run of its own, alongside.
     # A check scores nothing that counts, so its one run explains too.
     graded = version == "source"
+    # Without feedback nobody reads what the trainee would see: no second run, no page.
+    shows = graded and feedback
     try:
         nb = read_submission(job.submission, exercise, max_bytes)
         language = notebook_language(nb)  # the feedback page speaks the notebook's language
-        visible_nb = copy.deepcopy(nb) if graded else None
+        visible_nb = copy.deepcopy(nb) if shows else None
         nb, findings = sanitize(nb, exercise, version, title)
         if visible_nb is not None:
             visible_nb, visible_findings = sanitize(visible_nb, exercise, "release", title)
@@ -154,11 +163,27 @@ def _process(
             if visible_nb is not None
             else None
         )
-        verdicts = _execute(nb, exercise, job, rt, execution, findings, visible_nb is None)
+        verdicts = _execute(nb, exercise, job, rt, execution, findings, not graded)
         visible_verdicts = visible_run.result() if visible_run is not None else verdicts
     nb, _ = LimitOutput()(nb, {})
     cells = score_cells(nb, exercise, findings, verdicts)
     score, max_score, needs_manual_grade = notebook_totals(cells)
+    result = GradeResult(
+        submission=job.name,
+        status="graded",
+        score=score,
+        max_score=max_score,
+        needs_manual_grade=needs_manual_grade,
+        cells=tuple(cells),
+        flags=tuple(findings.flags),
+        error=None,
+        graded_notebook=_notebook_json(nb),
+        job_id=job.job_id,
+        notes=tuple(findings.notes),
+        hidden_points=sum(i.max_score for i in exercise.grade_cells if i.has_hidden_tests),
+    )
+    if graded and not feedback:
+        return result
     if visible_nb is None:
         # a check: the run that scored (visible tests only) is the run the trainee may see
         shown, shown_findings = nb, findings
@@ -170,7 +195,7 @@ def _process(
     shown_notes = shown_findings.notes
     if language != "en":
         shown_notes = localized_notes(shown_findings.entries, language, exercise.graded_ids)
-    feedback = render_feedback(
+    page = render_feedback(
         shown,
         exercise,
         cells,
@@ -179,21 +204,10 @@ def _process(
         deleted=findings.deleted,
         language=language,
     )
-    return GradeResult(
-        submission=job.name,
-        status="graded",
-        score=score,
-        max_score=max_score,
-        needs_manual_grade=needs_manual_grade,
-        cells=tuple(cells),
-        flags=tuple(findings.flags),
-        error=None,
-        feedback_html=feedback,
-        graded_notebook=_notebook_json(nb),
-        job_id=job.job_id,
-        notes=tuple(findings.notes),
+    return dataclasses.replace(
+        result,
+        feedback_html=page,
         checks=test_checks(exercise, visible_cells, visible_verdicts),
-        hidden_points=sum(i.max_score for i in exercise.grade_cells if i.has_hidden_tests),
         shown_flags=tuple(shown_findings.flags),
     )
 
@@ -230,13 +244,27 @@ def test_checks(
 
 
 def grade(
-    job: GradeJob, runtime: Any = None, *, max_bytes: int = DEFAULT_MAX_SUBMISSION_BYTES
+    job: GradeJob,
+    runtime: Any = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_SUBMISSION_BYTES,
+    feedback: bool = True,
 ) -> GradeResult:
     """Grade one submission as nbgrader's autograde would (hidden tests restored), in the sandbox.
 
     A file that is not this exercise's notebook gives `status="rejected"`; a bad *source* raises
-    grading.SourceError, and a failing sandbox raises too (the job should be retried)."""
-    return _process(job, runtime, version="source", execution="autograde", max_bytes=max_bytes)
+    grading.SourceError, and a failing sandbox raises too (the job should be retried). With
+    `feedback=False` (nobody will read what the trainee sees) the run with the visible tests
+    only is skipped: no feedback page, checks or shown flags; scores, flags and notes are the
+    same."""
+    return _process(
+        job,
+        runtime,
+        version="source",
+        execution="autograde",
+        max_bytes=max_bytes,
+        feedback=feedback,
+    )
 
 
 def check_work(

@@ -31,26 +31,8 @@ from grading.runtime import RunOutcome, RunRequest, protocol
 from grading.runtime.isolation import SandboxUnavailable, check, describe
 from grading.runtime.limits import Limits, default_budget, usable_cpus
 from grading.runtime.outcome import OutcomeBuilder
+from grading.runtime.preload import DEFAULT_PRELOAD
 
-# What exercises import, imported once in the fork server when installed (a missing one is
-# skipped): a job then forks with them loaded instead of paying seconds per sklearn import. Safe
-# to share: each job is a fresh fork (what trainee code changes in a module stays in its own
-# copy), nothing here starts a thread (BLAS held to one), and the sandbox's address-space limit
-# is measured after them.
-DEFAULT_PRELOAD = (
-    "numpy",
-    "pandas",
-    "scipy",
-    "scipy.stats",
-    "sklearn",
-    "sklearn.base",
-    "sklearn.compose",
-    "sklearn.linear_model",
-    "sklearn.metrics",
-    "sklearn.model_selection",
-    "sklearn.pipeline",
-    "sklearn.preprocessing",
-)
 _START_STALL = 120.0  # seconds without any processor time used: the fork server is stuck
 _SETUP_TIMEOUT = 30.0  # from spawn to the first cell: fork, mounts, the request's files
 # Between two cells only the executor's own code runs; this allowance is added to the next

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -63,22 +63,46 @@ def _failed(job, max_score: float, error: BaseException):
     )
 
 
-def _grade_each(jobs: list, max_score: float, max_bytes: int) -> list:
+def _start_runtime(notebooks: list[bytes]) -> Future:
+    """Start a sandbox runtime in the background (its fork server boots while this process
+    imports the grading pipeline and reads the notebooks), preloading only the common
+    libraries these notebooks import: a batch of plain-Python notebooks does not wait for
+    scikit-learn."""
+    from grading.runtime import Runtime
+    from grading.runtime.preload import preload_for
+
+    starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runtime-start")
+    try:
+        return starter.submit(Runtime, preload=preload_for(notebooks))
+    finally:
+        starter.shutdown(wait=False)
+
+
+def _stop_runtime(started: Future) -> None:
+    """Stop the runtime `_start_runtime` started (once it has, if it did)."""
+    try:
+        runtime = started.result()
+    except Exception:
+        return  # it never started: nothing to stop (the answers said why)
+    runtime.close()
+
+
+def _grade_each(jobs: list, max_score: float, max_bytes: int, started: Future, feedback: bool):
     """Grade every job, in parallel up to the runtime's slots; a job the grader fails on gets a
-    `failed` result instead of ending the batch (the others keep theirs)."""
+    `failed` result instead of ending the batch (the others keep theirs). Without `feedback`,
+    only the run that scores (the feedback pages are not asked for)."""
     from grading import grade
-    from grading.runtime import get_runtime
     from grading.runtime.limits import usable_cpus
 
     try:
-        runtime = get_runtime()
+        runtime = started.result()
     except Exception as error:
         log.exception("the grading runtime did not start")
         return [_failed(job, max_score, error) for job in jobs]
 
     def one(job):
         try:
-            return grade(job, runtime, max_bytes=max_bytes)
+            return grade(job, runtime, max_bytes=max_bytes, feedback=feedback)
         except Exception as error:
             log.exception("grading %s failed", job.name)
             return _failed(job, max_score, error)
@@ -102,6 +126,45 @@ def _table(results: list) -> str:
         + row[4]
         for row in rows
     )
+
+
+def _grade_files(
+    source: Path,
+    source_json: str,
+    submissions: tuple[Path, ...],
+    handed_in: list[bytes],
+    started: Future,
+    feedback: bool,
+    *,
+    timeout: float,
+    budget: float | None,
+    data_dir: Path | None,
+    max_mb: float,
+) -> list:
+    """Validate the source, then grade each submission (the runtime starting meanwhile)."""
+    from grading import GradeJob, SourceError, validate_source
+    from grading.release import exercise_files
+
+    try:
+        max_score = sum(info.max_score for info in validate_source(source_json))
+    except SourceError as exc:
+        raise click.ClickException(f"{source}: {exc}") from exc
+    try:
+        files = exercise_files(data_dir or source.parent)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc} (use --data).") from exc
+    jobs = [
+        GradeJob(
+            source=source_json,
+            submission=data,
+            name=str(path),
+            files=files,
+            timeout=timeout,
+            budget=budget,
+        )
+        for path, data in zip(submissions, handed_in, strict=True)
+    ]
+    return _grade_each(jobs, max_score, int(max_mb * 1024 * 1024), started, feedback)
 
 
 @main.command("grade")
@@ -164,30 +227,27 @@ def grade_command(
     """Grade submissions against an nbgrader source notebook, exactly as nbgrader autograde
     would, in the sandbox. Prints an answer for every submission; exits 0 when each was graded
     or rejected, 1 when the grader failed on one (its answer has status "failed")."""
-    from grading import GradeJob, SourceError, validate_source
-    from grading.release import exercise_files
-
     try:
         source_json = source.read_text(encoding="utf-8")
-        max_score = sum(info.max_score for info in validate_source(source_json))
-    except (SourceError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise click.ClickException(f"{source}: {exc}") from exc
+    handed_in = [path.read_bytes() for path in submissions]
+    started = _start_runtime([source_json.encode(), *handed_in])
     try:
-        files = exercise_files(data_dir or source.parent)
-    except ValueError as exc:
-        raise click.ClickException(f"{exc} (use --data).") from exc
-    jobs = [
-        GradeJob(
-            source=source_json,
-            submission=path.read_bytes(),
-            name=str(path),
-            files=files,
+        results = _grade_files(
+            source,
+            source_json,
+            submissions,
+            handed_in,
+            started,
+            feedback_dir is not None,
             timeout=timeout,
             budget=budget,
+            data_dir=data_dir,
+            max_mb=max_mb,
         )
-        for path in submissions
-    ]
-    results = _grade_each(jobs, max_score, max_bytes=int(max_mb * 1024 * 1024))
+    finally:
+        _stop_runtime(started)
     if feedback_dir is not None:
         feedback_dir.mkdir(parents=True, exist_ok=True)
         for index, result in enumerate(results):

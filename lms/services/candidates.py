@@ -73,7 +73,8 @@ def candidate_list(
     if role is None:
         return None
     everyone = role_readiness.list_trainees(session)
-    shared = talent.shared_trainee_ids(session, everyone) & set(everyone)
+    # Everyone's consent, then kept to the active trainees (no list of thousands of ids sent).
+    shared = talent.shared_trainee_ids(session) & set(everyone)
     ranked = role_readiness.role_readiness(session, role_id, user_ids=shared) or []
     marks = talent.current_marks(session, role_id)
     skills = sorted(s.skill_id for s in role.skills)

@@ -5,9 +5,12 @@ their graded submissions, flags, fingerprints, clearances, hand grades and impor
 read for the whole cohort in a fixed number of grouped queries) and of what everyone's figures
 depend on (`shared_version`: roles, the cells' skills, the exercises). A new result changes one
 trainee's fingerprint, so a recruiter's page scores one trainee, not the cohort. Which
-fingerprints to read is found from indexed times (`changed_since`: results graded, hand-graded,
+fingerprints to read is found from indexed times (`recent_changes`: results graded, hand-graded,
 imported or cleared since the last look, with a margin), so an unchanged cohort costs a few
-index lookups, whatever its size.
+index lookups, whatever its size. The margin (`lookback`) finds the same changes again on each
+look; each change comes with a key saying what the row is now, and a trainee whose recent keys
+were all seen when their entry was last found current is not read again: a busy cohort (hundreds
+of results in the margin) costs one small query per kind of change, not its evidence.
 
 Two inputs change slowly for everyone: the passing of time (mastery decays, evidence goes stale)
 and the cohort's item difficulties (calibrated from every first attempt). Both are fixed for an
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, union
+from sqlalchemy import Float, String, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from lms.models import (
@@ -102,15 +105,40 @@ def trainee_versions(session: Session, user_ids: Collection[int] | None = None) 
     return {uid: tuple(version) for uid, version in versions.items()}
 
 
-def changed_since(session: Session, since: datetime, after_id: int) -> set[int]:
-    """Trainees whose evidence may have changed since `since`, in one query over indexed
-    columns: work graded (or re-graded) since then or stored after submission `after_id`,
-    its copies elsewhere, hand grades, imports, clearances."""
+def recent_changes(session: Session, since: datetime, after_id: int) -> dict[int, frozenset]:
+    """What may have changed in trainees' evidence since `since`, by trainee, in one query over
+    indexed columns: work graded (or re-graded) since then or stored after submission
+    `after_id`, its copies elsewhere, hand grades, imports, clearances. Each change is a key
+    that says what the row is now (id, time, status, flags, score), so a change already seen,
+    and counted in the trainee's figures, is known again without reading their evidence."""
     recent = select(Submission.id).where(
         or_(Submission.graded_at >= since, Submission.id > after_id)
     )
-    copied = (
-        select(Submission.user_id)
+    flags = func.length(cast(Submission.flags, String))
+    # One shape for every kind: trainee, kind, row id, time, status, amount, fingerprint.
+    nothing = null()
+    query = union_all(
+        select(
+            Submission.user_id,
+            literal("submission"),
+            Submission.id,
+            Submission.graded_at,
+            cast(Submission.status, String),
+            cast(flags, Float),
+            SubmissionFingerprint.answer_sha256,
+        )
+        .outerjoin(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
+        .where(Submission.id.in_(recent)),
+        # A copy of older work flags that work too: its owner's evidence changes.
+        select(
+            Submission.user_id,
+            literal("copy"),
+            Submission.id,
+            nothing,
+            cast(Submission.status, String),
+            cast(flags, Float),
+            SubmissionFingerprint.answer_sha256,
+        )
         .join(SubmissionFingerprint, SubmissionFingerprint.submission_id == Submission.id)
         .where(
             SubmissionFingerprint.answer_sha256.in_(
@@ -118,22 +146,45 @@ def changed_since(session: Session, since: datetime, after_id: int) -> set[int]:
                     SubmissionFingerprint.submission_id.in_(recent)
                 )
             )
+        ),
+        select(
+            Submission.user_id,
+            literal("hand grade"),
+            CellGrade.id,
+            CellGrade.manually_graded_at,
+            nothing,
+            CellGrade.score,
+            nothing,
         )
-    )
-    query = union(
-        select(Submission.user_id).where(Submission.id.in_(recent)),
-        copied,
-        select(Submission.user_id)
         .join(CellGrade, CellGrade.submission_id == Submission.id)
         .where(CellGrade.manually_graded_at >= since),
-        select(ImportedResult.user_id)
+        select(
+            ImportedResult.user_id,
+            literal("import"),
+            ImportedResult.id,
+            ImportBatch.imported_at,
+            nothing,
+            ImportedResult.score,
+            nothing,
+        )
         .join(ImportBatch, ImportBatch.id == ImportedResult.batch_id)
         .where(ImportBatch.imported_at >= since),
-        select(Submission.user_id)
+        select(
+            Submission.user_id,
+            literal("clearance"),
+            FlagClearance.id,
+            FlagClearance.at,
+            nothing,
+            nothing,
+            nothing,
+        )
         .join(FlagClearance, FlagClearance.submission_id == Submission.id)
         .where(FlagClearance.at >= since),
     )
-    return set(session.scalars(query))
+    keys: dict[int, set[tuple]] = {}
+    for uid, *key in session.execute(query):
+        keys.setdefault(uid, set()).add(tuple(key))
+    return {uid: frozenset(found) for uid, found in keys.items()}
 
 
 def shared_version(session: Session) -> tuple:
@@ -190,6 +241,8 @@ class DatabaseCache:
     # Trainee -> when a call last began looking for changes of theirs, and the newest
     # submission id then.
     checked: dict[int, tuple[datetime, int]] = field(default_factory=dict)
+    # Trainee -> the recent changes (`recent_changes` keys) their entry is known to count.
+    seen: dict[int, frozenset] = field(default_factory=dict)
 
 
 class TraineeCache:
@@ -271,6 +324,20 @@ class TraineeCache:
                 for tid, version in versions.items()
                 if tid not in store.entries or store.entries[tid].version != version
             } | {tid for tid in refresh if store.entries[tid].epoch != store.epoch.number}
+
+    def unseen(self, store: DatabaseCache, recent: Mapping[int, frozenset]) -> set[int]:
+        """The trainees with a recent change (`recent_changes`) their entry may not count."""
+        with self._lock:
+            return {
+                tid for tid, keys in recent.items() if not keys <= store.seen.get(tid, frozenset())
+            }
+
+    def saw(self, store: DatabaseCache, recent: Mapping[int, frozenset]) -> None:
+        """Remember that these trainees' entries count these changes (call it holding
+        `store.computing`, once their entries are up to date with evidence read after
+        `recent`)."""
+        with self._lock:
+            store.seen.update(recent)
 
     def put(self, store: DatabaseCache, entries: Mapping[int, Entry]) -> None:
         """Keep these entries."""

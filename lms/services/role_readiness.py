@@ -7,6 +7,7 @@ and grouped in Python, never one query per trainee.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -117,12 +118,21 @@ def list_trainees(session: Session, user_ids: Collection[int] | None = None) -> 
     query = select(User.id, User.email, User.display_name).where(
         User.role == UserRole.TRAINEE, User.active.is_(True)
     )
-    if user_ids is not None:
-        query = query.where(User.id.in_(list(user_ids)))
+    wanted = None if user_ids is None else set(user_ids)
+    if wanted is not None and len(wanted) <= _IDS_IN_SQL:
+        query = query.where(User.id.in_(list(wanted)))
     return {
         uid: Trainee(uid, email, name or email)
         for uid, email, name in session.execute(query.order_by(User.email))
+        if wanted is None or uid in wanted
     }
+
+
+# Scoring at least this many trainees in one call sets the figures apart from the collector.
+_COLLECT_AFTER = 200
+# Longer lists of trainee ids are matched here rather than sent in the SQL: a thousand-id IN
+# costs more to build, send and plan than the rows it leaves out.
+_IDS_IN_SQL = 200
 
 
 def load_evidence(
@@ -360,8 +370,11 @@ def cohort_readiness(
     # those graded or stored since the last look (all of them on the first).
     evidence_integrity.fingerprint_new_submissions(session, since)
     check = missing | refresh
+    # A first look reads everyone; what the next look's margin will find again is counted now.
+    recent = readiness_cache.recent_changes(session, *(since or (now - cache.lookback, top_id)))
+    recent = {tid: keys for tid, keys in recent.items() if tid in trainees}
     if since is not None:
-        check |= readiness_cache.changed_since(session, *since) & trainees.keys()
+        check |= cache.unseen(store, recent)
     else:
         check = set(trainees)
     whole = user_ids is None and len(check) == len(trainees)
@@ -393,6 +406,16 @@ def cohort_readiness(
                     for tid in wanted
                 },
             )
+        # Everyone in `recent` is now current with evidence read after it.
+        cache.saw(store, recent)
+    if len(wanted) >= _COLLECT_AFTER:
+        # The figures just built (~250 objects per trainee) live as long as the process, and
+        # each of the collector's full passes, every few requests, would walk them all: half a
+        # second at 2,000 trainees, in whichever page it falls. Collected once here, then kept
+        # out of those passes (gc.freeze); they hold no reference cycle, so figures replaced
+        # later are still freed at once.
+        gc.collect()
+        gc.freeze()
     entries = cache.entries(store, trainees)
     roles = [r for r in everyone if role_ids is None or r.id in role_ids]
     return CohortReadiness(

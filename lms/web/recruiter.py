@@ -79,6 +79,9 @@ def candidate_list(role_id: str):
         statuses=STATUSES,
         status_labels=STATUS_LABELS,
         sorts=candidates.SORTS,
+        # Translated once, not once per row (a cohort's list has thousands of rows).
+        status_text={status: gettext(label) for status, label in STATUS_LABELS.items()},
+        verified_text=gettext("verified on %(date)s"),
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixtures_core import DATA_FILES, exercise_source, submission
+from fixtures_core import DATA_FILES, cell, exercise_source, submission
 
 import grading
 from lms.cli import main
@@ -119,10 +119,10 @@ def test_a_grader_failure_on_one_notebook_is_a_failed_answer(exercise, tmp_path,
 def test_no_sandbox_still_answers_every_submission(exercise, tmp_path, monkeypatch):
     import grading.runtime
 
-    def unavailable():
+    def unavailable(*args, **kwargs):
         raise grading.runtime.SandboxUnavailable("no namespaces here")
 
-    monkeypatch.setattr(grading.runtime, "get_runtime", unavailable)
+    monkeypatch.setattr(grading.runtime, "Runtime", unavailable)
     paths = [_write(tmp_path, f"s{i}.ipynb", submission()) for i in range(2)]
     result, answers = _grade(exercise, *paths)
     assert result.exit_code == 1
@@ -170,3 +170,25 @@ def test_lms_grade_answers_on_an_oversubscribed_machine(exercise, tmp_path, over
     answers = json.loads(out.stdout)
     assert _subset(answers[0]) == GOOD
     assert _subset(answers[1]) == {"status": "graded", "score": 1.0, "max_score": 6.0}
+
+
+def test_without_feedback_pages_the_answers_are_the_same(exercise, tmp_path):
+    # Without --feedback, no second run (visible tests only) is made: nobody reads it.
+    good = _write(tmp_path, "good.ipynb", submission(explain="commutative"))
+    wrong = _write(tmp_path, "wrong.ipynb", submission(add_body="    return a - b"))
+
+    def edited(nb):
+        test = cell(nb, "test_add")
+        test["source"] = "assert True"
+
+    tampered = _write(tmp_path, "tampered.ipynb", submission(edit=edited))
+    plain, answers = _grade(exercise, good, wrong, tampered)
+    pages = tmp_path / "pages"
+    with_pages, answers_with_pages = _grade(
+        exercise, good, wrong, tampered, extra=("--feedback", str(pages))
+    )
+    assert plain.exit_code == with_pages.exit_code == 0
+    assert answers == answers_with_pages
+    assert len(list(pages.iterdir())) == 3
+    assert _subset(answers[0]) == GOOD and answers[1]["score"] == 1.0
+    assert any(flag.startswith("tampered:") for flag in answers[2]["flags"])

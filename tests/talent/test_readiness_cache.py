@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms import readiness
 from lms.models import (
@@ -169,6 +169,42 @@ def test_old_epochs_are_brought_up_to_date_a_few_trainees_per_call(session, worl
         )
     finally:
         role_readiness.cache.max_age, role_readiness.cache.refresh_per_call = saved
+
+
+def test_results_inside_the_margin_are_read_once_and_a_regrade_is_found(session, world) -> None:
+    """Results graded within the look-back margin are found again on every view; once a
+    trainee's figures count them, they are not read again, until one of them changes."""
+    role_readiness.cache.clear()
+    mine = _graded(session, world.trainee_id, "squares", 1, {"test_squares": 2.0}, _answer("a"))
+    _graded(session, world.other_id, "squares", 1, {"test_squares": 1.0}, _answer("b"))
+    role_readiness.cohort_readiness(session)  # the first view scores everyone
+    counted = role_readiness.cohort_readiness(session)  # reads the margin's results once more
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def keep(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        again = role_readiness.cohort_readiness(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert again.by_trainee == counted.by_trainee
+    # Neither trainee's evidence was read: no per-trainee figures, no cells.
+    assert not [s for s in statements if "GROUP BY submissions.user_id" in s]
+    assert not [s for s in statements if "FROM cell_grades" in s]
+    # The grader scores the same submission again (a re-grade): it is found and counted.
+    submission = session.get(Submission, mine)
+    submission.graded_at = utcnow()
+    submission.cells[0].score = 0.0
+    session.commit()
+    regraded = role_readiness.cohort_readiness(session)
+    assert regraded.by_trainee[world.trainee_id]["junior-dev"].score < (
+        again.by_trainee[world.trainee_id]["junior-dev"].score
+    )
+    assert regraded.by_trainee[world.other_id] == again.by_trainee[world.other_id]
+    assert _cached(regraded) == _recomputed(session, regraded)
 
 
 # One step of a random history: who, which exercise, how long ago, the two cells' scores, and
