@@ -285,6 +285,8 @@ class TestRunner:
         gc_events = _GC_EVENTS
         producers, consumers = _frame_producers()
         any_, stack = any, _stack  # captured: trainee code may rebind the globals later
+        allowed_names = _ALLOWED_BY_NAME
+        suffixes = frozenset(suffix for _, suffix in allowed_names)
 
         def trainee(code: Any) -> bool:
             name = code.co_filename
@@ -326,7 +328,11 @@ class TestRunner:
                 first = getframe(1)
                 second = first.f_back
                 callers = (first.f_code, *((second.f_code,) if second is not None else ()))
-                if any_(code in allowed for code in callers):
+                if any_(code in allowed for code in callers) or any_(
+                    (code.co_name, code.co_filename[-len(suffix) :]) in allowed_names
+                    for code in callers
+                    for suffix in suffixes
+                ):
                     asked_by_trainee = False
                 elif from_anywhere or (
                     callers[0] in producers and (len(callers) < 2 or callers[1] not in consumers)
@@ -553,13 +559,16 @@ def _allowed_frame_callers() -> frozenset[Any]:
     found = [collections.namedtuple.__code__]
     # a line or cell magic reads its caller's namespace (`%time x = f()` in a cell)
     found += [InteractiveShell.run_line_magic.__code__, InteractiveShell.run_cell_magic.__code__]
-    try:
+    if "pandas" in sys.modules:  # never imported for this: it costs 0.5 s of a plain start
         from pandas.util._exceptions import find_stack_level
 
         found.append(find_stack_level.__code__)
-    except ImportError:
-        pass
     return frozenset(found)
+
+
+# Library helpers allowed by name too, for libraries imported after the runner was built (code
+# compiled under a library's file name by trainee code is flagged `compile:<file>`).
+_ALLOWED_BY_NAME = frozenset({("find_stack_level", "/pandas/util/_exceptions.py")})
 
 
 _RUNNER: TestRunner | None = None

@@ -136,3 +136,22 @@ def test_hooks_installed_by_trainee_code_do_not_see_tests(runtime):
     )
     assert outcome.verdicts[1]["status"] == "ok"
     assert "never seen" not in _result(outcome.outputs[2])
+
+
+def test_a_library_imported_after_the_start_may_still_look_at_frames():
+    """pandas is not preloaded for a plain notebook (lms grade preloads what it imports): its
+    warnings' stack level is still allowed once the notebook imports it."""
+    from grading.runtime import Runtime
+
+    with Runtime(slots=1, preload=()) as runtime:
+        outcome = runtime.run(
+            RunRequest(
+                cells=(
+                    "from pandas.util._exceptions import find_stack_level\nfind_stack_level() > 0",
+                    "assert True",
+                ),
+                tests=frozenset({1}),
+            )
+        )
+    assert _result(outcome.outputs[0]) == "True"
+    assert outcome.verdicts[1]["introspection"] == []
