@@ -7,7 +7,9 @@
    copied 10 times), then runs `nbgrader generate_assignment ps1` and times
    `nbgrader autograde ps1` (one call, all students), the baseline.
 2. Grades the same 40 submissions with `grading.grade_many` on a warm runtime pool (the exercise
-   cache is cleared first, so preparing the source is paid too) and times it.
+   cache is cleared first, so preparing the source is paid too) and times it: scores only, the
+   work `nbgrader autograde` does, then again with the trainee's feedback run (visible tests
+   only) that the web application makes too.
 3. Checks that every notebook and cell score, max score and needs-manual-grade are identical.
 4. Measures submit->score latency for ps1 problem1 through `grading.grade`, warm pool.
 5. End to end, start-up included: the same 40 submissions through `lms grade --json` (one
@@ -220,9 +222,17 @@ def main() -> int:
     jobs = our_jobs(students)
     warm_up()
     load_exercise.cache_clear()
+    # The same work as `nbgrader autograde` (scores only), then with the trainee's feedback run
+    # (the visible tests only) that the web application also makes.
     start = time.perf_counter()
-    results = grade_many(jobs)
+    results = grade_many(jobs, feedback=False)
     ours_wall = time.perf_counter() - start
+    start = time.perf_counter()
+    with_feedback = grade_many(jobs)
+    feedback_wall = time.perf_counter() - start
+    if [r.score for r in with_feedback] != [r.score for r in results]:
+        print("scores with and without the feedback run differ")
+        return 1
 
     mismatches = []
     cells_compared = 0
@@ -250,6 +260,10 @@ def main() -> int:
     print(f"nbgrader autograde: {nbgrader_wall:7.2f} s  {count / nbgrader_wall:6.2f} submissions/s")
     print(f"atlas grade_many:   {ours_wall:7.2f} s  {count / ours_wall:6.2f} submissions/s")
     print(f"throughput ratio:   {nbgrader_wall / ours_wall:7.1f}x nbgrader")
+    print(
+        f"with the feedback run too: {feedback_wall:7.2f} s  {count / feedback_wall:6.2f} "
+        f"submissions/s, {nbgrader_wall / feedback_wall:.1f}x nbgrader autograde"
+    )
     print(
         f"scores identical:   {'yes' if not mismatches else 'NO'} "
         f"({count} notebooks, {cells_compared} cells compared)"

@@ -281,11 +281,15 @@ def grade_many(
     *,
     max_bytes: int = DEFAULT_MAX_SUBMISSION_BYTES,
     workers: int | None = None,
+    feedback: bool = True,
 ) -> list[GradeResult]:
-    """Grade a batch, in parallel up to the cores (the runtime is thread-safe); results in order."""
+    """Grade a batch, in parallel up to the cores (the runtime is thread-safe); results in order.
+    `feedback` as for `grade`."""
     if not jobs:
         return []
     rt = _runtime(runtime)
     workers = workers or getattr(rt, "slots", None) or usable_cpus()
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        return list(pool.map(lambda job: grade(job, rt, max_bytes=max_bytes), jobs))
+        return list(
+            pool.map(lambda job: grade(job, rt, max_bytes=max_bytes, feedback=feedback), jobs)
+        )
