@@ -595,6 +595,7 @@ def serve(
         runner.accept(vars(builtins), "input")
         runner.accept(globals(), "_SINK")
         runner.install_audit_hook()
+        runner.pin(shell.user_ns, "get_ipython")
         _watch_network(_SINK)
         executor = _Executor(shell, reporter, _SINK, runner.run)
         del runner

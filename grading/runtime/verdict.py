@@ -237,6 +237,7 @@ class TestRunner:
         self._builtins_dict = dict(vars(builtins))
         self._getframe = sys._getframe
         self._audit_hook_installed = False
+        self._pinned: dict[str, Any] = {}
         self._active = [False]  # a list: the audit hook closes over it
         self._refused: list[str] = []
         self._rewritten: list[str] = []
@@ -255,6 +256,12 @@ class TestRunner:
         self._judge = judge.build(_library_prefixes())
         self._rewrite, self._last_value, self._bind = judge.rewrite, judge.last_value, judge.bind
         self.snapshot = _Snapshot()
+
+    def pin(self, namespace: dict[str, Any], *names: str) -> None:
+        """The runtime put `names` in the notebook's namespace (`get_ipython`): a test that
+        reads one rebound by trainee code is flagged `shadowed:<name>` and scores 0."""
+        for name in names:
+            self._pinned[name] = namespace[name]
 
     def accept(self, namespace: dict[str, Any], *attrs: str) -> None:
         """The runtime itself set `namespace[attr]` before trainee code: not tampering."""
@@ -366,6 +373,8 @@ class TestRunner:
             if value is _MISSING:
                 continue
             if name in SHADOW_SENSITIVE and value is not self._builtins_dict.get(name, _MISSING):
+                changed.append(f"shadowed:{name}")
+            elif name in self._pinned and value is not self._pinned[name]:
                 changed.append(f"shadowed:{name}")
             elif name in MODULE_ALIASES and MODULE_ALIASES[name] in modules:
                 if id(value) not in real_modules and self._isinstance(value, types.ModuleType):

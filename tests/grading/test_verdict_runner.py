@@ -155,3 +155,31 @@ def test_a_library_imported_after_the_start_may_still_look_at_frames():
         )
     assert _result(outcome.outputs[0]) == "True"
     assert outcome.verdicts[1]["introspection"] == []
+
+
+def test_a_test_magic_through_a_rebound_get_ipython_is_flagged(runtime):
+    # A test cell's `%time` becomes `get_ipython().run_line_magic(...)`, called directly (magics
+    # read their caller's frame): the name must still be the shell's.
+    outcome = runtime.run(
+        RunRequest(
+            cells=(
+                "def add(a, b):\n    return 0\n"
+                "class _Shell:\n    def run_line_magic(self, *a, **k):\n"
+                "        globals()['result'] = 3\n"
+                "get_ipython = lambda: _Shell()",
+                "%time result = add(1, 2)\nassert result == 3",
+            ),
+            tests=frozenset({1}),
+        )
+    )
+    assert "shadowed:get_ipython" in outcome.verdicts[1]["tampered"]
+    honest = runtime.run(
+        RunRequest(
+            cells=(
+                "def add(a, b):\n    return a + b",
+                "%time result = add(1, 2)\nassert result == 3",
+            ),
+            tests=frozenset({1}),
+        )
+    )
+    assert honest.verdicts[1]["tampered"] == [] and honest.verdicts[1]["status"] == "ok"
