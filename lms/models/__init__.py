@@ -67,5 +67,6 @@ from lms.models import (  # noqa: F401 - registers their tables
     evidence,
     gradebook,
     lti,
+    regrades,
     talent,
 )

@@ -29,6 +29,7 @@ ACTIONS = (
     "consent.revoke",
     "cohort.ask",
     "grade.override",
+    "grade.regrade",
     "export.my_data",
     "export.candidates",
     "export.gradebook",

@@ -29,7 +29,7 @@ from lms.models import (
 from lms.models.evidence import FlagClearance
 from lms.models.gradebook import GradeOverride
 from lms.models.talent import Cohort, CohortMember
-from lms.services import audit, manual_grading
+from lms.services import audit, manual_grading, regrades
 from lms.services.manual_grading import parse_score
 from lms.services.submissions import submission_with_cells
 from lms.services.talent_exports import safe_cell
@@ -105,7 +105,8 @@ def matrix(session: Session, cohort_slug: str | None = None) -> Matrix:
         Submission.flags,
     ).where(
         Submission.purpose == SubmissionPurpose.GRADE,
-        Submission.status == SubmissionStatus.GRADED,
+        # An attempt being regraded keeps its old score here until the new one arrives.
+        regrades.counts_in_gradebook(),
         Submission.user_id.in_(select(User.id).where(User.role == UserRole.TRAINEE)),
     )
     if cohort is not None:
