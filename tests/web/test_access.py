@@ -43,6 +43,10 @@ EXPECTED = {
     "gradebook.trainee": {"instructor", "admin"},
     "gradebook.submission": {"instructor", "admin"},
     "gradebook.override": {"instructor", "admin"},
+    "gradebook.regrade_submission": {"instructor", "admin"},
+    "gradebook.regrade_exercise": {"instructor", "admin"},
+    "gradebook.regrade_run": {"instructor", "admin"},
+    "gradebook.regrade_run_json": {"instructor", "admin"},
     "admin.index": {"admin"},
     "admin.set_active": {"admin"},
     "admin.set_role": {"admin"},
@@ -150,6 +154,10 @@ def world(app, session, users, content):
             jws="x.y.z",
         )
     )
+    # A regrade run (id 1) of that exercise, for its progress pages.
+    from lms.models.regrades import RegradeRun
+
+    session.add(RegradeRun(exercise_id=row.exercise_id, by_user_id=None))
     session.commit()
     return {
         "slug": "squares",

@@ -241,10 +241,10 @@ def test_the_pages_show_progress_and_history(
 
 def test_french_pages(client, auth, session, users, tree, graded, run_jobs) -> None:
     auth.login(users.instructor)
-    client.post("/language", data={"lang": "fr", "csrf_token": auth.token()})
+    client.post("/language", data={"locale": "fr", "csrf_token": auth.token("/")})
     response = auth.post(f"/instructor/gradebook/submissions/{graded['submission_id']}/regrade")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "0 sur 1 terminé" in page and "Régénérer" not in page
+    assert "0 sur 1 terminé" in page and "Recorrection de Carrés" in page
     run_jobs()
     text = client.get(f"/instructor/gradebook/submissions/{graded['submission_id']}").get_data(
         as_text=True
