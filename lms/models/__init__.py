@@ -64,6 +64,7 @@ from lms.models import (  # noqa: F401 - registers their tables
     api_tokens,
     audit,
     credentials,
+    deadlines,
     evidence,
     gradebook,
     lti,

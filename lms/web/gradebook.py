@@ -20,7 +20,7 @@ from flask_login import current_user
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.queue import get_queue
-from lms.services import audit, gradebook, lti_scores, regrades
+from lms.services import audit, deadlines, gradebook, lti_scores, regrades
 from lms.web.access import STAFF, roles_required
 from lms.web.errors import describe, flash_refusal, status_for
 
@@ -186,3 +186,85 @@ def regrade_run_json(run_id: int):
     if progress is None:
         abort(404)
     return jsonify(progress.to_json())
+
+
+def _schedule_page(slug: str, status: int = 200):
+    try:
+        sheet = deadlines.schedule_sheet(db.session, slug)
+    except NotFound as missing:
+        abort(404, describe(missing))
+    return render_template(
+        "gradebook/schedule.html", sheet=sheet, policies=list(deadlines.LatePolicy)
+    ), status
+
+
+@bp.get("/exercises/<slug>/schedule")
+@roles_required(*STAFF)
+def schedule(slug: str):
+    """An exercise's due date and late policy, its cohorts' due dates and extensions."""
+    return _schedule_page(slug)
+
+
+def _after_schedule_change(slug: str, act, done: str):
+    """Run one change of the schedule; a refusal is shown on the page, a success flashed."""
+    try:
+        act()
+    except DomainError as refused:
+        if isinstance(refused, NotFound) and not request.form:
+            abort(404, describe(refused))
+        flash_refusal(refused)
+    else:
+        flash(done, "info")
+    return redirect(url_for(".schedule", slug=slug), 303)
+
+
+@bp.post("/exercises/<slug>/schedule")
+@roles_required(*STAFF)
+def save_schedule(slug: str):
+    """Set the exercise's due date (UTC), late policy and penalty per day."""
+    form = request.form
+    return _after_schedule_change(
+        slug,
+        lambda: deadlines.set_schedule(
+            db.session,
+            slug,
+            due=form.get("due"),
+            policy=form.get("policy", ""),
+            penalty_percent=form.get("penalty", "0"),
+            by_user_id=current_user.id,
+        ),
+        _("Due date and late policy saved."),
+    )
+
+
+@bp.post("/exercises/<slug>/cohort-due")
+@roles_required(*STAFF)
+def save_cohort_due(slug: str):
+    """Give one cohort its own due date for the exercise (empty: the exercise's applies)."""
+    form = request.form
+    return _after_schedule_change(
+        slug,
+        lambda: deadlines.set_cohort_due(
+            db.session, slug, form.get("cohort", ""), form.get("due"), current_user.id
+        ),
+        _("The cohort's due date is saved."),
+    )
+
+
+@bp.post("/exercises/<slug>/extensions")
+@roles_required(*STAFF)
+def grant_extension(slug: str):
+    """Give one trainee a later due date, with a reason."""
+    form = request.form
+    return _after_schedule_change(
+        slug,
+        lambda: deadlines.grant_extension(
+            db.session,
+            slug,
+            form.get("email", ""),
+            form.get("due"),
+            form.get("reason", ""),
+            current_user.id,
+        ),
+        _("Extension granted."),
+    )
