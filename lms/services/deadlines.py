@@ -21,12 +21,13 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Float, Integer, String, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from lms.errors import Conflict, Invalid, NotFound
 from lms.i18n import N_
 from lms.models import Exercise, User, UserRole, utcnow
+from lms.models.base import UTCDateTime
 from lms.models.deadlines import CohortDueDate, DeadlineExtension, ExerciseSchedule, LatePolicy
 from lms.models.talent import Cohort, CohortMember
 from lms.services import audit
@@ -64,21 +65,26 @@ ON_TIME = Lateness(0, 1.0)
 
 
 @dataclass(frozen=True)
-class Deadlines:
-    """Every due date, policy and extension, read at once (a fixed number of queries)."""
+class Policy:
+    """An exercise's due date and late policy, as the gradebook counts them."""
 
-    schedules: dict[int, ExerciseSchedule]  # by exercise id
-    cohort_dues: dict[tuple[int, int], datetime]  # (exercise id, cohort id)
-    cohort_of: dict[int, int]  # user id -> cohort id
-    extensions: dict[tuple[int, int], datetime]  # (exercise id, user id)
+    due_at: datetime | None
+    late_policy: LatePolicy
+    penalty_percent_per_day: float
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Every due date, policy and extension, read at once (one query, whatever the size)."""
+
+    schedules: dict[int, Policy]  # by exercise id
+    # (exercise id, user id) -> the trainee's own due date: an extension, else their cohort's.
+    personal: dict[tuple[int, int], datetime]
 
     def due_for(self, exercise_id: int, user_id: int) -> datetime | None:
         """The due date that applies to this trainee (extension, cohort's, exercise's)."""
-        if (exercise_id, user_id) in self.extensions:
-            return self.extensions[(exercise_id, user_id)]
-        cohort = self.cohort_of.get(user_id)
-        if cohort is not None and (exercise_id, cohort) in self.cohort_dues:
-            return self.cohort_dues[(exercise_id, cohort)]
+        if (exercise_id, user_id) in self.personal:
+            return self.personal[(exercise_id, user_id)]
         schedule = self.schedules.get(exercise_id)
         return schedule.due_at if schedule else None
 
@@ -86,26 +92,58 @@ class Deadlines:
         """How late an attempt handed in at `handed_in` is, and what fraction of it counts."""
         schedule = self.schedules.get(exercise_id)
         days = days_late(handed_in, self.due_for(exercise_id, user_id))
-        if days == 0 or schedule is None:
+        if days == 0:
             return ON_TIME
         factor = 1.0
-        if schedule.late_policy is LatePolicy.PENALTY:
+        if schedule is not None and schedule.late_policy is LatePolicy.PENALTY:
             factor = penalised(1.0, days, schedule.penalty_percent_per_day)
         return Lateness(days, factor)
 
 
 def load(session: Session) -> Deadlines:
-    """Every deadline of every exercise (the gradebook's and the submission check's view)."""
-    return Deadlines(
-        schedules={s.exercise_id: s for s in session.scalars(select(ExerciseSchedule))},
-        cohort_dues={
-            (r.exercise_id, r.cohort_id): r.due_at for r in session.scalars(select(CohortDueDate))
-        },
-        cohort_of=dict(session.execute(select(CohortMember.user_id, CohortMember.cohort_id)).all()),
-        extensions={
-            (r.exercise_id, r.user_id): r.due_at for r in session.scalars(select(DeadlineExtension))
-        },
+    """Every deadline of every exercise (the gradebook's view), in one query: extensions
+    (rank 0), cohorts' due dates per member (rank 1), exercises' schedules (rank 2)."""
+    # Typed NULLs: PostgreSQL matches a UNION's columns by type.
+    no_user, no_policy, no_percent = (
+        cast(null(), Integer),
+        cast(null(), String(20)),
+        cast(null(), Float),
     )
+    extensions = select(
+        DeadlineExtension.exercise_id,
+        DeadlineExtension.user_id,
+        DeadlineExtension.due_at,
+        literal_column("0").label("rank"),
+        no_policy.label("policy"),
+        no_percent.label("percent"),
+    )
+    cohorts = select(
+        CohortDueDate.exercise_id,
+        CohortMember.user_id,
+        CohortDueDate.due_at,
+        literal_column("1"),
+        no_policy,
+        no_percent,
+    ).join(CohortMember, CohortMember.cohort_id == CohortDueDate.cohort_id)
+    schedules_ = select(
+        ExerciseSchedule.exercise_id,
+        no_user,
+        ExerciseSchedule.due_at,
+        literal_column("2"),
+        cast(ExerciseSchedule.late_policy, String(20)),
+        ExerciseSchedule.penalty_percent_per_day,
+    )
+    personal: dict[tuple[int, int], datetime] = {}
+    schedules: dict[int, Policy] = {}
+    as_utc = UTCDateTime().process_result_value
+    rows = session.execute(union_all(extensions, cohorts, schedules_).order_by("rank"))
+    for exercise_id, user_id, due_at, rank, policy, percent in rows:
+        due_at = as_utc(due_at, None)
+        if rank == 2:
+            schedules[exercise_id] = Policy(due_at, LatePolicy(policy), float(percent or 0.0))
+        else:  # an extension (first) wins over the cohort's date
+            personal.setdefault((exercise_id, user_id), due_at)
+    return Deadlines(schedules=schedules, personal=personal)
 
 
 def check_open(session: Session, exercise: Exercise, user_id: int, now: datetime) -> None:

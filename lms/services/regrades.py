@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.errors import Conflict, NotFound
@@ -263,48 +263,41 @@ def refuse(item: RegradeItem, error: str | None) -> None:
 # --- reading ------------------------------------------------------------------------------
 
 
+def _progress_query():
+    def counted(status: RegradeStatus):
+        return func.coalesce(func.sum(case((RegradeItem.status == status, 1), else_=0)), 0)
+
+    return (
+        select(
+            RegradeRun,
+            Exercise,
+            func.count(RegradeItem.id),
+            counted(RegradeStatus.REGRADED),
+            counted(RegradeStatus.FAILED),
+        )
+        .join(Exercise, Exercise.id == RegradeRun.exercise_id)
+        .outerjoin(RegradeItem, RegradeItem.run_id == RegradeRun.id)
+        .group_by(RegradeRun.id, Exercise.id)
+    )
+
+
+def _progress_rows(session: Session, query) -> list[Progress]:
+    return [
+        Progress(run=run, exercise=exercise, total=total, regraded=regraded, failed=failed)
+        for run, exercise, total, regraded, failed in session.execute(query)
+    ]
+
+
 def progress(session: Session, run_id: int) -> Progress | None:
     """How far one run got (None if there is no such run)."""
-    run = session.get(RegradeRun, run_id)
-    if run is None:
-        return None
-    return _progress_of(session, [run])[0]
+    found = _progress_rows(session, _progress_query().where(RegradeRun.id == run_id))
+    return found[0] if found else None
 
 
 def recent(session: Session, limit: int = RECENT_RUNS) -> list[Progress]:
-    """The latest runs, newest first, with their progress (the gradebook page shows them)."""
-    runs = list(session.scalars(select(RegradeRun).order_by(RegradeRun.id.desc()).limit(limit)))
-    return _progress_of(session, runs)
-
-
-def _progress_of(session: Session, runs: list[RegradeRun]) -> list[Progress]:
-    counts: dict[int, dict[RegradeStatus, int]] = {}
-    rows = session.execute(
-        select(RegradeItem.run_id, RegradeItem.status, func.count())
-        .where(RegradeItem.run_id.in_([r.id for r in runs]))
-        .group_by(RegradeItem.run_id, RegradeItem.status)
-    )
-    for run_id, status, count in rows:
-        counts.setdefault(run_id, {})[status] = count
-    exercises = {
-        e.id: e
-        for e in session.scalars(
-            select(Exercise).where(Exercise.id.in_([r.exercise_id for r in runs]))
-        )
-    }
-    out = []
-    for run in runs:
-        c = counts.get(run.id, {})
-        out.append(
-            Progress(
-                run=run,
-                exercise=exercises[run.exercise_id],
-                total=sum(c.values()),
-                regraded=c.get(RegradeStatus.REGRADED, 0),
-                failed=c.get(RegradeStatus.FAILED, 0),
-            )
-        )
-    return out
+    """The latest runs, newest first, with their progress (one query: the gradebook shows it)."""
+    query = _progress_query().order_by(RegradeRun.id.desc()).limit(limit)
+    return _progress_rows(session, query)
 
 
 def run_items(session: Session, run_id: int) -> list[tuple[RegradeItem, User]]:
