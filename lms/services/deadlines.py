@@ -146,12 +146,53 @@ def load(session: Session) -> Deadlines:
     return Deadlines(schedules=schedules, personal=personal)
 
 
+def due_for_trainee(session: Session, exercise_id: int, user_id: int) -> datetime | None:
+    """The due date that applies to one trainee (extension, cohort's, exercise's), read alone."""
+    extension = session.scalar(
+        select(DeadlineExtension.due_at).where(
+            DeadlineExtension.exercise_id == exercise_id, DeadlineExtension.user_id == user_id
+        )
+    )
+    if extension is not None:
+        return extension
+    cohort_due = session.scalar(
+        select(CohortDueDate.due_at)
+        .join(CohortMember, CohortMember.cohort_id == CohortDueDate.cohort_id)
+        .where(CohortDueDate.exercise_id == exercise_id, CohortMember.user_id == user_id)
+    )
+    if cohort_due is not None:
+        return cohort_due
+    schedule = session.get(ExerciseSchedule, exercise_id)
+    return schedule.due_at if schedule else None
+
+
+@dataclass(frozen=True)
+class DueNotice:
+    """What a trainee is told on the exercise page: their due date and the late policy."""
+
+    due_at: datetime
+    policy: LatePolicy
+    penalty_percent_per_day: float
+    passed: bool
+
+
+def notice(session: Session, exercise_id: int, user_id: int, now: datetime) -> DueNotice | None:
+    """The trainee's due date for this exercise and its policy (None when there is none)."""
+    due = due_for_trainee(session, exercise_id, user_id)
+    if due is None:
+        return None
+    schedule = session.get(ExerciseSchedule, exercise_id)
+    policy = schedule.late_policy if schedule else LatePolicy.ACCEPT
+    percent = schedule.penalty_percent_per_day if schedule else 0.0
+    return DueNotice(due, policy, percent, now > due)
+
+
 def check_open(session: Session, exercise: Exercise, user_id: int, now: datetime) -> None:
     """Refuse a graded attempt at a closed exercise past the trainee's due date (Conflict)."""
     schedule = session.get(ExerciseSchedule, exercise.id)
     if schedule is None or schedule.late_policy is not LatePolicy.CLOSED:
         return
-    due = load(session).due_for(exercise.id, user_id)
+    due = due_for_trainee(session, exercise.id, user_id)
     if due is not None and now > due:
         # No title in the sentence: the refusal is translated, the exercise's title is not.
         raise Conflict(

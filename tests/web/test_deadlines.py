@@ -176,6 +176,12 @@ def test_closed_says_so_in_the_browser(client, auth, session, users, content, lo
     )
     auth.login(users.trainee)
     client.post("/language", data={"locale": locale, "csrf_token": auth.token("/")})
+    page = client.get("/exercises/squares").get_data(as_text=True)
+    notice = {
+        "en": "Due on 2020-01-01 00:00 UTC. Late attempts are refused.",
+        "fr": "À rendre le 2020-01-01 00:00 UTC. Les tentatives en retard sont refusées.",
+    }[locale]
+    assert notice in " ".join(page.split())
     response = client.post(
         "/exercises/squares/submissions",
         data={"csrf_token": auth.token("/exercises/squares"), "token": "late-1"},
@@ -189,6 +195,10 @@ def test_closed_says_so_in_the_browser(client, auth, session, users, content, lo
 
 def test_the_schedule_page(client, auth, session, users, content) -> None:
     talent.create_cohort(session, "spring", "Spring")
+    auth.login(users.trainee)
+    penalty_notice = "A late attempt loses 10 % of its points per started day late."
+    assert penalty_notice not in client.get("/exercises/squares").get_data(as_text=True)
+    auth.logout()
     auth.login(users.instructor)
     assert "Due dates of Squares" in client.get(
         "/instructor/gradebook/exercises/squares/schedule"
@@ -209,3 +219,7 @@ def test_the_schedule_page(client, auth, session, users, content) -> None:
     response = auth.post(f"{base}/schedule", {"due": "soon", "policy": "penalty"})
     assert "soon is not a date and time" in client.get(f"{base}/schedule").get_data(as_text=True)
     assert client.get("/instructor/gradebook/exercises/nope/schedule").status_code == 404
+    auth.logout()
+    auth.login(users.trainee)  # an extension of their own: their due date, the exercise's rule
+    page = " ".join(client.get("/exercises/squares").get_data(as_text=True).split())
+    assert "Due on 2026-12-15 17:00 UTC. " + penalty_notice in page
