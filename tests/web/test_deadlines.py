@@ -101,7 +101,7 @@ def _submit(session, user_id: int, token: str, purpose=SubmissionPurpose.GRADE) 
 
 
 def test_the_gradebook_marks_late_attempts_and_counts_the_penalty(
-    session, users, content, run_jobs
+    client, auth, session, users, content, run_jobs
 ) -> None:
     trainee, other, instructor = _ids(session, users)
     on_time, late = _submit(session, other, "o"), _submit(session, trainee, "t")
@@ -136,6 +136,11 @@ def test_the_gradebook_marks_late_attempts_and_counts_the_penalty(
     # The grader's score itself is untouched.
     assert session.get(Submission, late).score == 3.0
     session.commit()
+    auth.login(users.instructor)
+    page = client.get("/instructor/gradebook/").get_data(as_text=True)
+    assert 'title="2 days late · grader: 3">late</span>' in page
+    assert page.count(">late</span>") == 1
+    assert "2.4 / 3" in page
 
 
 def test_closed_refuses_a_late_attempt(session, users, content) -> None:

@@ -262,3 +262,23 @@ def test_only_staff_may_regrade(client, auth, session, users, graded, role) -> N
     assert client.get("/instructor/gradebook/regrades/1.json").status_code == 403
     assert session.scalar(select(RegradeItem.id)) is None
     session.commit()
+
+
+def test_a_grader_failing_for_good_on_a_regrade_keeps_the_old_score(session, users, graded) -> None:
+    """The job's life cycle as the workers drive it: claimed and failed MAX_ATTEMPTS times."""
+    from lms.services import grading_jobs
+
+    requested = regrades.regrade_submission(
+        session, graded["submission_id"], _staff_id(session, users.instructor)
+    )
+    (job_id,) = requested.job_ids
+    for attempt in range(grading_jobs.MAX_ATTEMPTS):
+        assert grading_jobs.claim(session, job_id, f"w{attempt}")
+        grading_jobs.record_failure(session, job_id, "Traceback: the sandbox vanished")
+    session.expire_all()
+    row = session.get(Submission, graded["submission_id"])
+    assert (row.status, row.score, row.error) == (SubmissionStatus.GRADED, 1.0, None)
+    (item,) = regrades.history(session, row.id)
+    assert item.status is RegradeStatus.FAILED and "the sandbox vanished" in item.error
+    assert regrades.progress(session, requested.run_id).finished
+    session.commit()
