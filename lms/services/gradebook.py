@@ -161,8 +161,9 @@ def matrix(session: Session, cohort_slug: str | None = None) -> Matrix:
 
 def matrix_csv(book: Matrix, headers: Mapping[str, str]) -> str:
     """The matrix as CSV: a row per trainee, a score column per exercise (by slug), the total and
-    the flags. `headers` gives the fixed columns' titles in the reader's language (keys: email,
-    name, total, max_total, flags); every text cell is neutralised against spreadsheet formulas."""
+    the flags, the late attempts counted (slug:days). `headers` gives the fixed columns' titles in
+    the reader's language (keys: email, name, total, max_total, flags, late); every text cell is
+    neutralised against spreadsheet formulas."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -173,6 +174,7 @@ def matrix_csv(book: Matrix, headers: Mapping[str, str]) -> str:
             safe_cell(headers["total"]),
             safe_cell(headers["max_total"]),
             safe_cell(headers["flags"]),
+            safe_cell(headers["late"]),
         ]
     )
     for row in book.rows:
@@ -193,6 +195,11 @@ def matrix_csv(book: Matrix, headers: Mapping[str, str]) -> str:
                 f"{row.total:g}",
                 f"{book.max_total:g}",
                 safe_cell(" ".join(flagged)),
+                " ".join(
+                    f"{e.slug}:{row.cells[e.id].late_days}d"
+                    for e in book.exercises
+                    if e.id in row.cells and row.cells[e.id].late
+                ),
             ]
         )
     return out.getvalue()

@@ -54,6 +54,7 @@ def matrix_csv():
         "total": _("Total"),
         "max_total": _("Out of"),
         "flags": _("Integrity flags"),
+        "late": _("Late (days)"),
     }
     text = gradebook.matrix_csv(book, headers)
     cohort = book.cohort.slug if book.cohort else None

@@ -4,6 +4,8 @@ and penalised totals, and "closed" refusing a late attempt in English and French
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -141,6 +143,10 @@ def test_the_gradebook_marks_late_attempts_and_counts_the_penalty(
     assert 'title="2 days late · grader: 3">late</span>' in page
     assert page.count(">late</span>") == 1
     assert "2.4 / 3" in page
+    rows = list(csv.reader(io.StringIO(client.get("/instructor/gradebook/gradebook.csv").text)))
+    by_email = {row[0]: row for row in rows[1:]}
+    assert by_email[users.trainee][2:] == ["2.4", "2.4", "3", "", "squares:2d"]
+    assert by_email[users.other_trainee][2:] == ["3", "3", "3", "", ""]
 
 
 def test_closed_refuses_a_late_attempt(session, users, content) -> None:
