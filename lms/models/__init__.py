@@ -64,8 +64,10 @@ from lms.models import (  # noqa: F401 - registers their tables
     api_tokens,
     audit,
     credentials,
+    deadlines,
     evidence,
     gradebook,
     lti,
+    regrades,
     talent,
 )

@@ -29,7 +29,7 @@ from lms.models import (
 from lms.models.evidence import FlagClearance
 from lms.models.gradebook import GradeOverride
 from lms.models.talent import Cohort, CohortMember
-from lms.services import audit, manual_grading
+from lms.services import audit, deadlines, manual_grading, regrades
 from lms.services.manual_grading import parse_score
 from lms.services.submissions import submission_with_cells
 from lms.services.talent_exports import safe_cell
@@ -47,6 +47,13 @@ class Cell:
     attempts: int
     flags: tuple[str, ...]  # integrity flags of graded attempts no instructor has cleared
     overridden: bool  # an instructor overrode a cell of the best attempt
+    late_days: int = 0  # started days after the trainee's due date (lms.services.deadlines)
+    grader_score: float | None = None  # the score before the late penalty, when one applies
+
+    @property
+    def late(self) -> bool:
+        """Whether the attempt counted was handed in after its due date."""
+        return self.late_days > 0
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,11 @@ def matrix(session: Session, cohort_slug: str | None = None) -> Matrix:
         Submission.score,
         Submission.max_score,
         Submission.flags,
+        Submission.created_at,
     ).where(
         Submission.purpose == SubmissionPurpose.GRADE,
-        Submission.status == SubmissionStatus.GRADED,
+        # An attempt being regraded keeps its old score here until the new one arrives.
+        regrades.counts_in_gradebook(),
         Submission.user_id.in_(select(User.id).where(User.role == UserRole.TRAINEE)),
     )
     if cohort is not None:
@@ -119,23 +128,28 @@ def matrix(session: Session, cohort_slug: str | None = None) -> Matrix:
     best: dict[tuple[int, int], tuple] = {}
     counts: dict[tuple[int, int], int] = {}
     flags: dict[tuple[int, int], set[str]] = {}
-    for sid, uid, eid, score, max_score, sub_flags in session.execute(attempts):
+    due = deadlines.load(session)
+    for sid, uid, eid, score, max_score, sub_flags, handed_in in session.execute(attempts):
         key = (uid, eid)
         counts[key] = counts.get(key, 0) + 1
         if sub_flags and sid not in cleared:
             flags.setdefault(key, set()).update(sub_flags)
-        # The highest score wins; between equal scores, the latest attempt.
-        if key not in best or (score or 0.0, sid) > (best[key][1] or 0.0, best[key][0]):
-            best[key] = (sid, score, max_score)
+        lateness = due.lateness(eid, uid, handed_in)
+        counted = (score or 0.0) * lateness.factor
+        # The highest counted score wins (after a late penalty); between equals, the latest.
+        if key not in best or (counted, sid) > (best[key][1], best[key][0]):
+            best[key] = (sid, counted, max_score, lateness, score or 0.0)
     cells: dict[int, dict[int, Cell]] = {}
-    for (uid, eid), (sid, score, max_score) in best.items():
+    for (uid, eid), (sid, counted, max_score, lateness, score) in best.items():
         cells.setdefault(uid, {})[eid] = Cell(
             submission_id=sid,
-            score=score or 0.0,
+            score=counted,
             max_score=max_score or 0.0,
             attempts=counts[(uid, eid)],
             flags=tuple(sorted(flags.get((uid, eid), ()))),
             overridden=sid in overridden,
+            late_days=lateness.days,
+            grader_score=score if lateness.factor != 1.0 else None,
         )
     return Matrix(
         exercises=exercises,
@@ -147,8 +161,9 @@ def matrix(session: Session, cohort_slug: str | None = None) -> Matrix:
 
 def matrix_csv(book: Matrix, headers: Mapping[str, str]) -> str:
     """The matrix as CSV: a row per trainee, a score column per exercise (by slug), the total and
-    the flags. `headers` gives the fixed columns' titles in the reader's language (keys: email,
-    name, total, max_total, flags); every text cell is neutralised against spreadsheet formulas."""
+    the flags, the late attempts counted (slug:days). `headers` gives the fixed columns' titles in
+    the reader's language (keys: email, name, total, max_total, flags, late); every text cell is
+    neutralised against spreadsheet formulas."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -159,6 +174,7 @@ def matrix_csv(book: Matrix, headers: Mapping[str, str]) -> str:
             safe_cell(headers["total"]),
             safe_cell(headers["max_total"]),
             safe_cell(headers["flags"]),
+            safe_cell(headers["late"]),
         ]
     )
     for row in book.rows:
@@ -179,6 +195,11 @@ def matrix_csv(book: Matrix, headers: Mapping[str, str]) -> str:
                 f"{row.total:g}",
                 f"{book.max_total:g}",
                 safe_cell(" ".join(flagged)),
+                " ".join(
+                    f"{e.slug}:{row.cells[e.id].late_days}d"
+                    for e in book.exercises
+                    if e.id in row.cells and row.cells[e.id].late
+                ),
             ]
         )
     return out.getvalue()

@@ -36,6 +36,7 @@ from lms.models import (
     SubmissionPurpose,
     utcnow,
 )
+from lms.services import regrades
 from lms.services.blobs import get_blob, put_blob
 
 MAX_ATTEMPTS = 3
@@ -158,6 +159,18 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
         session.rollback()
         return False
     submission = job.submission
+    regrade = regrades.pending_item(session, submission.id)
+    if regrade is not None and result.status != "graded":
+        # A regrade the grader refused: the submission keeps its old result and score.
+        regrades.refuse(regrade, result.error)
+        job.status, job.finished_at = JobStatus.DONE, utcnow()
+        _commit_and_refresh_status(session)
+        return False
+    by_hand = regrades.hand_scores(submission) if regrade is not None else []
+    if submission.cells:
+        # A regrade replaces the cells: the old rows go first (one grade per cell id).
+        submission.cells = []
+        session.flush()
     submission.rejected = result.status != "graded"
     submission.score, submission.max_score = result.score, result.max_score
     submission.needs_manual_grade = result.needs_manual_grade
@@ -178,6 +191,8 @@ def apply_result(session: Session, job_id: int, result: GradeResult) -> bool:
         )
         for c in result.cells
     ]
+    if regrade is not None:
+        regrades.keep_hand_scores(regrade, submission, by_hand)
     submission.graded_at = job.finished_at = utcnow()
     job.status = JobStatus.DONE
     _commit_and_refresh_status(session)
@@ -196,8 +211,13 @@ def record_failure(session: Session, job_id: int, error: str) -> None:
         session.rollback()
         return
     job.error = error[-4000:]
+    regrade = regrades.pending_item(session, job.submission_id)
     if job.attempts < MAX_ATTEMPTS:
         job.status = JobStatus.QUEUED
+    elif regrade is not None:
+        # A regrade the grader failed on for good: the previous result stands, the item says so.
+        regrades.refuse(regrade, "The grader failed on this notebook: " + error[-2000:])
+        job.status, job.finished_at = JobStatus.DONE, utcnow()
     else:
         job.status, job.finished_at = JobStatus.FAILED, utcnow()
         job.submission.error = (

@@ -23,6 +23,7 @@ from lms.models import (
     utcnow,
 )
 from lms.readiness.evidence import is_blocking_flag
+from lms.services import deadlines
 from lms.services.blobs import get_blob, put_blob
 from lms.services.notebooks import (
     NotebookRejected,
@@ -96,6 +97,8 @@ def submit(
             N_("This form was already submitted; its result is shown below."),
             submission_id=existing,
         )
+    if purpose is SubmissionPurpose.GRADE:
+        deadlines.check_open(session, exercise, user_id, utcnow())
     limit = checks_per_minute if purpose is SubmissionPurpose.CHECK else submissions_per_minute
     _check_rate(session, user_id, purpose, limit)
     parsed = parse_notebook(notebook)

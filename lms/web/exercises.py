@@ -26,10 +26,17 @@ from werkzeug.utils import secure_filename
 from lms.errors import DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.i18n import N_
-from lms.models import Exercise, Submission, SubmissionPurpose, SubmissionStatus, UserRole
+from lms.models import (
+    Exercise,
+    Submission,
+    SubmissionPurpose,
+    SubmissionStatus,
+    UserRole,
+    utcnow,
+)
 from lms.models.accounts import LEARNER_ROLES
 from lms.queue import enqueue
-from lms.services import drafts, grading_jobs, notebook_runs, submissions
+from lms.services import deadlines, drafts, grading_jobs, notebook_runs, submissions
 from lms.services.blobs import get_blob
 from lms.web.access import STAFF, roles_required, wants_json
 from lms.web.errors import describe, status_for
@@ -90,6 +97,7 @@ def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = 
         error=error,
         browser_token=secrets.token_hex(16),
         upload_token=secrets.token_hex(16),
+        due=deadlines.notice(db.session, exercise.id, current_user.id, utcnow()),
     ), status
 
 

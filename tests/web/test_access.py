@@ -43,6 +43,14 @@ EXPECTED = {
     "gradebook.trainee": {"instructor", "admin"},
     "gradebook.submission": {"instructor", "admin"},
     "gradebook.override": {"instructor", "admin"},
+    "gradebook.regrade_submission": {"instructor", "admin"},
+    "gradebook.regrade_exercise": {"instructor", "admin"},
+    "gradebook.regrade_run": {"instructor", "admin"},
+    "gradebook.regrade_run_json": {"instructor", "admin"},
+    "gradebook.schedule": {"instructor", "admin"},
+    "gradebook.save_schedule": {"instructor", "admin"},
+    "gradebook.save_cohort_due": {"instructor", "admin"},
+    "gradebook.grant_extension": {"instructor", "admin"},
     "admin.index": {"admin"},
     "admin.set_active": {"admin"},
     "admin.set_role": {"admin"},
@@ -150,6 +158,10 @@ def world(app, session, users, content):
             jws="x.y.z",
         )
     )
+    # A regrade run (id 1) of that exercise, for its progress pages.
+    from lms.models.regrades import RegradeRun
+
+    session.add(RegradeRun(exercise_id=row.exercise_id, by_user_id=None))
     session.commit()
     return {
         "slug": "squares",

@@ -186,10 +186,19 @@ def test_the_csv(client, auth, users, session, book) -> None:
     response = client.get("/instructor/gradebook/gradebook.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["E-mail", "Name", "extra", "squares", "Total", "Out of", "Integrity flags"]
-    assert rows[1] == [users.other_trainee, "'=HYPERLINK(1)", "4", "1", "5", "8", ""]
+    assert rows[0] == [
+        "E-mail",
+        "Name",
+        "extra",
+        "squares",
+        "Total",
+        "Out of",
+        "Integrity flags",
+        "Late (days)",
+    ]
+    assert rows[1] == [users.other_trainee, "'=HYPERLINK(1)", "4", "1", "5", "8", "", ""]
     assert rows[2][0] == users.trainee
-    assert rows[2][2:] == ["", "3", "3", "8", "squares:copied:42"]
+    assert rows[2][2:] == ["", "3", "3", "8", "squares:copied:42", ""]
     assert (
         session.scalar(
             select(func.count())
@@ -206,10 +215,11 @@ def test_the_csv_header_is_in_the_readers_language(client, auth, users, book) ->
     client.post("/language", data={"locale": "fr", "csrf_token": auth.token("/account/password")})
     response = client.get("/instructor/gradebook/gradebook.csv")
     header = next(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert header[:2] == ["E-mail", "Nom"] and header[-3:] == [
+    assert header[:2] == ["E-mail", "Nom"] and header[-4:] == [
         "Total",
         "Sur",
         "Alertes d'intégrité",
+        "En retard (jours)",
     ]
 
 
