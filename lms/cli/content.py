@@ -63,6 +63,7 @@ def check_content(root: Path, only: tuple[str, ...], as_json: bool) -> None:
                         "release_score": check.release_score,
                         "manual_points": check.manual_points,
                         "variants": check.variants,
+                        "copied_scores": check.copied_scores,
                         "problems": [str(p) for p in check.problems],
                     }
                 )
@@ -73,7 +74,12 @@ def check_content(root: Path, only: tuple[str, ...], as_json: bool) -> None:
             f"{status} {check.exercise}: solution {check.solution_score:g}/"
             f"{check.autograded_points:g}, release {check.release_score:g}/"
             f"{check.autograded_points:g} autograded; {check.manual_points:g} manual"
-            + (f"; {check.variants} variants, each graded" if check.variants > 1 else "")
+            + (
+                f"; {check.variants} variants, each graded; another variant's solution scores "
+                + ", ".join(f"{score:g}" for score in check.copied_scores)
+                if check.variants > 1
+                else ""
+            )
         )
         for problem in check.problems:
             click.echo(f"     {problem}")

@@ -42,6 +42,8 @@ class ExerciseCheck:
     manual_points: float
     problems: list[CellProblem] = field(default_factory=list)
     variants: int = 1  # how many variants were graded (each in every language)
+    # a pool's variants in order: the score of the next variant's solution graded against it
+    copied_scores: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -147,20 +149,62 @@ def same_grading(slug: str, english: GradeResult, french: GradeResult) -> list[C
     ]
 
 
+def _cross_jobs(exercise: Exercise) -> list[GradeJob]:
+    """For a variant pool: each variant's English solution graded against the next variant's
+    source, as a notebook copied from a trainee with another variant would be."""
+    pool = exercise.variants
+    if len(pool) < 2:
+        return []
+    return [
+        GradeJob(
+            source=variant.source_json,
+            submission=pool[(i + 1) % len(pool)].source_json.encode("utf-8"),
+            files=exercise.files,
+            timeout=exercise.timeout,
+            name=exercise.notebook_name,
+            job_id=f"check:{exercise.slug}:{variant.key}:copied",
+        )
+        for i, variant in enumerate(pool)
+    ]
+
+
+def _cross_problems(exercise: Exercise, results: list[GradeResult]) -> list[CellProblem]:
+    problems = []
+    pool = exercise.variants
+    for i, result in enumerate(results):
+        tests = [c for c in result.cells if c.kind == CellKind.TEST]
+        points = sum(c.max_score for c in tests)
+        if points and sum(c.score for c in tests) >= points:
+            copied = pool[(i + 1) % len(pool)].key
+            problems.append(
+                CellProblem(
+                    exercise.slug,
+                    None,
+                    f"(variant {pool[i].key}) the solution of variant {copied} gets full marks "
+                    "on it: a copied notebook would pass, so make the variants differ where "
+                    "they are graded (data or parameters the tests check)",
+                )
+            )
+    return problems
+
+
 def check_exercises(exercises: list[Exercise], runtime: Any = None) -> list[ExerciseCheck]:
     """Release and grade every exercise twice (solution, untouched release) in each of its
     languages and, for an assessment with a variant pool, for each variant, in the sandbox; a
-    French notebook must also grade exactly as the English one of its variant."""
+    French notebook must also grade exactly as the English one of its variant. In a pool, each
+    variant's solution must also fall short of full marks on another variant (a copy fails)."""
     jobs: list[GradeJob] = []
     for exercise in exercises:
         for variant, language, source_json in _sources(exercise):
             jobs.extend(_jobs(exercise, variant, language, source_json))
+        jobs.extend(_cross_jobs(exercise))
     results = iter(grading.grade_many(jobs, runtime))
     checks = []
     for exercise in exercises:
         runs: dict[str, dict[str, tuple[GradeResult, GradeResult]]] = {}
         for variant, language, _ in _sources(exercise):
             runs.setdefault(variant, {})[language] = (next(results), next(results))
+        crossed = [next(results) for _ in _cross_jobs(exercise)]
         several = len(runs) > 1
         check = None
         problems: list[CellProblem] = []
@@ -185,5 +229,7 @@ def check_exercises(exercises: list[Exercise], runtime: Any = None) -> list[Exer
                         CellProblem(p.exercise, p.cell, f"{label}{p.message}")
                         for p in same_grading(exercise.slug, english_run, french_run)
                     ]
-        checks.append(replace(check, problems=problems, variants=len(runs)))
+        problems += _cross_problems(exercise, crossed)
+        copied = [sum(c.score for c in r.cells if c.kind == CellKind.TEST) for r in crossed]
+        checks.append(replace(check, problems=problems, variants=len(runs), copied_scores=copied))
     return checks

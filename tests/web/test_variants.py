@@ -242,6 +242,13 @@ def test_check_content_grades_every_variant_in_both_languages(tmp_path) -> None:
     (check,) = check_exercises([bundle.exercises["scaled"]])
     assert check.ok, check.problems
     assert check.variants == 3
+    assert check.copied_scores == [0.0, 0.0, 0.0]  # another variant's solution fails each
+
+    # Two variants that differ only in words: a copy would pass, and the check says so.
+    same = _pool_content(tmp_path / "same", {"scaled.ipynb": 2, "scaled_b.ipynb": 2})
+    (check,) = check_exercises([load_content(same).exercises["scaled"]])
+    messages = [str(p) for p in check.problems]
+    assert any("the solution of variant scaled_b.ipynb gets full marks" in m for m in messages)
 
     # A variant whose solution is wrong is named.
     root = _pool_content(tmp_path / "broken")
