@@ -281,3 +281,26 @@ def test_a_variant_must_have_the_same_grade_cells_and_languages(tmp_path) -> Non
     yml = root / "exercises/scaled/exercise.yml"
     yml.write_text(yml.read_text().replace("kind: assessment", "kind: practice"))
     assert any("'variants' is for assessments only" in p for p in _problems(root))
+
+
+def test_two_untouched_releases_of_a_variant_are_not_copies(
+    pool, client, auth, session, password_hash, run_jobs
+) -> None:
+    people = _trainees(session, password_hash, 6)
+    groups: dict[str, list[User]] = {}
+    for person in people:
+        groups.setdefault(variants.pick(person.id, "scaled", list(FACTORS)), []).append(person)
+    pair = next(group for group in groups.values() if len(group) >= 2)[:2]
+    emails = [person.email for person in pair]
+    session.commit()
+    for email in emails:
+        auth.login(email)
+        release = client.get("/exercises/scaled/notebook").data
+        assert _upload(client, auth, release).status_code == 202
+        auth.logout()
+    assert run_jobs() == 2
+    from lms.services.evidence_integrity import fingerprint_new_submissions
+
+    fingerprint_new_submissions(session)
+    flags = [s.flags for s in session.query(Submission).order_by(Submission.id)]
+    assert all(not any(x.startswith("copy") for x in f) for f in flags), flags
