@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lms.cli.readiness",
         "Let a reviewed, flagged submission (tampering, copy, ...) count toward readiness.",
     ),
+    "content-coverage": (
+        "lms.cli.content",
+        "Count, per critical skill of every role, the practice and assessment exercises.",
+    ),
     "create-token": (
         "lms.cli.readiness",
         "Create an API token for /api/v1 (printed once; only its hash is stored).",

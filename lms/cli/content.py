@@ -62,6 +62,8 @@ def check_content(root: Path, only: tuple[str, ...], as_json: bool) -> None:
                         "solution_score": check.solution_score,
                         "release_score": check.release_score,
                         "manual_points": check.manual_points,
+                        "variants": check.variants,
+                        "copied_scores": check.copied_scores,
                         "problems": [str(p) for p in check.problems],
                     }
                 )
@@ -72,6 +74,12 @@ def check_content(root: Path, only: tuple[str, ...], as_json: bool) -> None:
             f"{status} {check.exercise}: solution {check.solution_score:g}/"
             f"{check.autograded_points:g}, release {check.release_score:g}/"
             f"{check.autograded_points:g} autograded; {check.manual_points:g} manual"
+            + (
+                f"; {check.variants} variants, each graded; another variant's solution scores "
+                + ", ".join(f"{score:g}" for score in check.copied_scores)
+                if check.variants > 1
+                else ""
+            )
         )
         for problem in check.problems:
             click.echo(f"     {problem}")
@@ -80,3 +88,32 @@ def check_content(root: Path, only: tuple[str, ...], as_json: bool) -> None:
         raise click.ClickException(f"{len(failed)} exercise(s) failed: {', '.join(failed)}")
     if not as_json:
         click.echo(f"{len(checks)} exercise(s) checked, all passed")
+
+
+@main.command("content-coverage")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Content root holding courses/ and exercises/.",
+)
+def content_coverage(root: Path) -> None:
+    """Count, per critical skill of every role, the practice and assessment exercises.
+
+    Also the assessment variants those assessments hold and how many exercises are in French."""
+    from lms.content.coverage import coverage
+    from lms.content.loader import ContentError, load_content
+
+    try:
+        bundle = load_content(root)
+    except ContentError as exc:
+        click.echo(str(exc), err=True)
+        raise click.ClickException(f"{len(exc.problems)} content problem(s) in {root}") from None
+    header = f"{'role':<22} {'critical skill':<24} practice assessments variants french"
+    click.echo(header)
+    for row in coverage(bundle):
+        click.echo(
+            f"{row.role:<22} {row.skill:<24} {len(row.practice):>8} {len(row.assessments):>11} "
+            f"{row.assessment_variants:>8} {row.french:>3}/{row.exercises}"
+        )

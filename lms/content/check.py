@@ -15,7 +15,7 @@ from typing import Any
 import grading
 from grading import GradeJob, GradeResult
 from grading.cells import CellKind
-from lms.content.model import Exercise
+from lms.content.model import Exercise, Variant
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class ExerciseCheck:
     release_score: float
     manual_points: float
     problems: list[CellProblem] = field(default_factory=list)
+    variants: int = 1  # how many variants were graded (each in every language)
+    # a pool's variants in order: the score of the next variant's solution graded against it
+    copied_scores: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,15 +51,23 @@ class ExerciseCheck:
         return not self.problems
 
 
-def _sources(exercise: Exercise) -> list[tuple[str, str]]:
-    """(language, source notebook) of every language the exercise is shipped in."""
-    found = [("en", exercise.source_json)]
-    if exercise.source_fr_json is not None:
-        found.append(("fr", exercise.source_fr_json))
+def _sources(exercise: Exercise) -> list[tuple[str, str, str]]:
+    """(variant, language, source notebook) of every variant (the exercise's own notebook when
+    it has no variant pool) in every language it is shipped in."""
+    variants = exercise.variants or [
+        Variant(exercise.notebook_name, exercise.source_json, exercise.source_fr_json)
+    ]
+    found = []
+    for variant in variants:
+        found.append((variant.key, "en", variant.source_json))
+        if variant.source_fr_json is not None:
+            found.append((variant.key, "fr", variant.source_fr_json))
     return found
 
 
-def _jobs(exercise: Exercise, language: str, source_json: str) -> tuple[GradeJob, GradeJob]:
+def _jobs(
+    exercise: Exercise, variant: str, language: str, source_json: str
+) -> tuple[GradeJob, GradeJob]:
     release_json = grading.release_notebook(source_json)
     common: dict[str, Any] = {
         "source": source_json,
@@ -64,15 +75,12 @@ def _jobs(exercise: Exercise, language: str, source_json: str) -> tuple[GradeJob
         "timeout": exercise.timeout,
         "name": exercise.notebook_name,
     }
+    where = f"{exercise.slug}:{variant}:{language}"
     solution = GradeJob(
-        submission=source_json.encode("utf-8"),
-        job_id=f"check:{exercise.slug}:{language}:solution",
-        **common,
+        submission=source_json.encode("utf-8"), job_id=f"check:{where}:solution", **common
     )
     release = GradeJob(
-        submission=release_json.encode("utf-8"),
-        job_id=f"check:{exercise.slug}:{language}:release",
-        **common,
+        submission=release_json.encode("utf-8"), job_id=f"check:{where}:release", **common
     )
     return solution, release
 
@@ -141,26 +149,87 @@ def same_grading(slug: str, english: GradeResult, french: GradeResult) -> list[C
     ]
 
 
+def _cross_jobs(exercise: Exercise) -> list[GradeJob]:
+    """For a variant pool: each variant's English solution graded against the next variant's
+    source, as a notebook copied from a trainee with another variant would be."""
+    pool = exercise.variants
+    if len(pool) < 2:
+        return []
+    return [
+        GradeJob(
+            source=variant.source_json,
+            submission=pool[(i + 1) % len(pool)].source_json.encode("utf-8"),
+            files=exercise.files,
+            timeout=exercise.timeout,
+            name=exercise.notebook_name,
+            job_id=f"check:{exercise.slug}:{variant.key}:copied",
+        )
+        for i, variant in enumerate(pool)
+    ]
+
+
+def _cross_problems(exercise: Exercise, results: list[GradeResult]) -> list[CellProblem]:
+    problems = []
+    pool = exercise.variants
+    for i, result in enumerate(results):
+        tests = [c for c in result.cells if c.kind == CellKind.TEST]
+        points = sum(c.max_score for c in tests)
+        if points and sum(c.score for c in tests) >= points:
+            copied = pool[(i + 1) % len(pool)].key
+            problems.append(
+                CellProblem(
+                    exercise.slug,
+                    None,
+                    f"(variant {pool[i].key}) the solution of variant {copied} gets full marks "
+                    "on it: a copied notebook would pass, so make the variants differ where "
+                    "they are graded (data or parameters the tests check)",
+                )
+            )
+    return problems
+
+
 def check_exercises(exercises: list[Exercise], runtime: Any = None) -> list[ExerciseCheck]:
     """Release and grade every exercise twice (solution, untouched release) in each of its
-    languages, in the sandbox; a French notebook must also grade exactly as the English one."""
+    languages and, for an assessment with a variant pool, for each variant, in the sandbox; a
+    French notebook must also grade exactly as the English one of its variant. In a pool, each
+    variant's solution must also fall short of full marks on another variant (a copy fails)."""
     jobs: list[GradeJob] = []
     for exercise in exercises:
-        for language, source_json in _sources(exercise):
-            jobs.extend(_jobs(exercise, language, source_json))
+        for variant, language, source_json in _sources(exercise):
+            jobs.extend(_jobs(exercise, variant, language, source_json))
+        jobs.extend(_cross_jobs(exercise))
     results = iter(grading.grade_many(jobs, runtime))
     checks = []
     for exercise in exercises:
-        runs = {language: (next(results), next(results)) for language, _ in _sources(exercise)}
-        check = judge(exercise, *runs["en"])
-        if "fr" in runs:
-            french = judge(exercise, *runs["fr"])
-            problems = [
-                CellProblem(p.exercise, p.cell, f"(French notebook) {p.message}")
-                for p in french.problems
+        runs: dict[str, dict[str, tuple[GradeResult, GradeResult]]] = {}
+        for variant, language, _ in _sources(exercise):
+            runs.setdefault(variant, {})[language] = (next(results), next(results))
+        crossed = [next(results) for _ in _cross_jobs(exercise)]
+        several = len(runs) > 1
+        check = None
+        problems: list[CellProblem] = []
+        for variant, by_language in runs.items():
+            label = f"(variant {variant}) " if several else ""
+            english = judge(exercise, *by_language["en"])
+            if check is None:
+                check = english
+            problems += [
+                CellProblem(p.exercise, p.cell, f"{label}{p.message}") for p in english.problems
             ]
-            for english_run, french_run in zip(runs["en"], runs["fr"], strict=True):
-                problems += same_grading(exercise.slug, english_run, french_run)
-            check = replace(check, problems=check.problems + problems)
-        checks.append(check)
+            if "fr" in by_language:
+                french = judge(exercise, *by_language["fr"])
+                problems += [
+                    CellProblem(p.exercise, p.cell, f"{label}(French notebook) {p.message}")
+                    for p in french.problems
+                ]
+                for english_run, french_run in zip(
+                    by_language["en"], by_language["fr"], strict=True
+                ):
+                    problems += [
+                        CellProblem(p.exercise, p.cell, f"{label}{p.message}")
+                        for p in same_grading(exercise.slug, english_run, french_run)
+                    ]
+        problems += _cross_problems(exercise, crossed)
+        copied = [sum(c.score for c in r.cells if c.kind == CellKind.TEST) for r in crossed]
+        checks.append(replace(check, problems=problems, variants=len(runs), copied_scores=copied))
     return checks

@@ -8,7 +8,7 @@ from typing import Any
 
 from grading import cells
 from lms.content.fields import SLUG, Reporter
-from lms.content.model import EXERCISE_KINDS, Exercise
+from lms.content.model import EXERCISE_KINDS, Exercise, Variant
 from lms.content.notebook import NotebookProblem, grade_cells_of, line_of_grade_id
 from lms.content.translations import check_translation, translated_notebook
 from lms.content.yaml_lines import LineDict, LineList
@@ -49,7 +49,7 @@ class ExerciseLoader(Reporter):
             file,
             what,
             {"title", "kind", "notebook", "skills"},
-            {"title_fr", "files", "timeout", "retake_after_days"},
+            {"title_fr", "files", "timeout", "retake_after_days", "variants"},
         )
         title = self.text(data, "title", file, what)
         title_fr = self.text(data, "title_fr", file, what)
@@ -78,6 +78,11 @@ class ExerciseLoader(Reporter):
         source_fr_json = self.french_notebook(folder, notebook_name, source_json)
         if source_fr_json is False:
             return None
+        variants = self.exercise_variants(
+            data, folder, file, kind, (notebook_name, source_json, source_fr_json), grade_cells
+        )
+        if variants is None:
+            return None
         return Exercise(
             slug=slug,
             title=title,
@@ -91,7 +96,87 @@ class ExerciseLoader(Reporter):
             retake_after_days=retake,
             skills=skills,
             grade_cells=grade_cells,
+            variants=variants,
         )
+
+    def exercise_variants(
+        self,
+        data: LineDict,
+        folder: Path,
+        file: str,
+        kind: str | None,
+        first: tuple[str, str, str | None],
+        grade_cells: list[Any],
+    ) -> list[Variant] | None:
+        """An assessment's variant pool: `variants` lists the other notebooks of the folder
+        (each with its own `<stem>.fr.yml`), which must have exactly the grade cells of
+        `notebook` (same ids, kinds and points) and be translated when it is. [] when the
+        exercise has no `variants`; None when one is wrong (each problem reported)."""
+        if "variants" not in data:
+            return []
+        line = data.key_lines["variants"]
+        value = data["variants"]
+        if kind != "assessment":
+            self.report(
+                file, line, "'variants' is for assessments only: practice has a single notebook"
+            )
+            return None
+        if not isinstance(value, LineList) or not value:
+            self.report(file, line, "'variants' must be a non-empty list of notebook file names")
+            return None
+        name, source_json, source_fr_json = first
+        found = [Variant(key=name, source_json=source_json, source_fr_json=source_fr_json)]
+        wanted = [(c.grade_id, c.kind, float(c.max_score)) for c in grade_cells]
+        ok = True
+        for entry, entry_line in zip(value, value.item_lines, strict=True):
+            entry = str(entry)
+            if entry in (v.key for v in found):
+                self.report(file, entry_line, f"variant {entry!r} is listed twice")
+                ok = False
+                continue
+            path = folder / entry
+            if not entry.endswith(".ipynb") or "/" in entry or "\\" in entry:
+                self.report(file, entry_line, f"variant {entry!r} must be an .ipynb in this folder")
+                ok = False
+                continue
+            if not path.is_file():
+                self.report(
+                    file, entry_line, f"variant {entry!r} does not exist in {self.rel(folder)}/"
+                )
+                ok = False
+                continue
+            variant_json = path.read_text(encoding="utf-8")
+            try:
+                cells_of = grade_cells_of(variant_json)
+            except NotebookProblem as exc:
+                self.report(self.rel(path), exc.line, f"invalid nbgrader source: {exc.message}")
+                ok = False
+                continue
+            got = [(c.grade_id, c.kind, float(c.max_score)) for c in cells_of]
+            if got != wanted:
+                self.report(
+                    file,
+                    entry_line,
+                    f"variant {entry!r} must have the grade cells of {name!r} (same grade ids, "
+                    f"kinds and points, in order): it has {got}, {name!r} has {wanted}",
+                )
+                ok = False
+                continue
+            variant_fr = self.french_notebook(folder, entry, variant_json)
+            if variant_fr is False:
+                ok = False
+                continue
+            if (variant_fr is None) != (source_fr_json is None):
+                self.report(
+                    file,
+                    entry_line,
+                    f"variant {entry!r} and {name!r} must be in the same languages: translate "
+                    "both (<stem>.fr.yml) or neither",
+                )
+                ok = False
+                continue
+            found.append(Variant(key=entry, source_json=variant_json, source_fr_json=variant_fr))
+        return found if ok else None
 
     def exercise_files(self, data: LineDict, folder: Path, file: str) -> dict[str, bytes] | None:
         """The data files listed in exercise.yml, read as bytes."""

@@ -113,6 +113,15 @@ class Course:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One notebook of an assessment's variant pool: `key` is its file name in the folder."""
+
+    key: str
+    source_json: str
+    source_fr_json: str | None = None
+
+
+@dataclass(frozen=True)
 class Exercise:
     """An exercise (exercises/<slug>/): the nbgrader source notebook, its data files and skills."""
 
@@ -129,6 +138,9 @@ class Exercise:
     retake_after_days: float | None = None  # assessments: a retake counts after this cool-down
     # the French source notebook (lms/content/translations.py), when the exercise has one
     source_fr_json: str | None = None
+    # An assessment's variant pool (exercise.yml `variants`): every variant, the first being the
+    # exercise's own notebook; empty when the exercise has a single notebook.
+    variants: list[Variant] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from lms.models.content import (
 from lms.models.drafts import Draft
 from lms.models.grading_jobs import GradingJob, JobStatus
 from lms.models.submissions import CellGrade, Submission, SubmissionPurpose, SubmissionStatus
+from lms.models.variants import ExerciseVariant, VariantAssignment
 
 __all__ = [
     "Base",
@@ -59,6 +60,8 @@ __all__ = [
     "Draft",
     "GradingJob",
     "JobStatus",
+    "ExerciseVariant",
+    "VariantAssignment",
 ]
 from lms.models import (  # noqa: F401 - registers their tables
     api_tokens,

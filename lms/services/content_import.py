@@ -13,6 +13,7 @@ from lms.models import (
     Exercise,
     ExerciseFile,
     ExerciseKind,
+    ExerciseVariant,
     GradeCell,
     GradeCellSkill,
     HiringTarget,
@@ -122,8 +123,39 @@ def _upsert_exercise(session: Session, ex, release_notebook) -> Exercise:
         f.sha256 = wanted_files.pop(f.path)
     row.files.extend(ExerciseFile(path=p, sha256=sha) for p, sha in sorted(wanted_files.items()))
     _sync_grade_cells(session, row, ex)
+    _sync_variants(session, row, ex, release_notebook)
     row.max_score = sum(float(c.max_score) for c in ex.grade_cells)
     return row
+
+
+def _sync_variants(session: Session, row: Exercise, ex, release_notebook) -> None:
+    # The pool, by key: a variant kept keeps its row (assignments name it by key); a variant
+    # taken out of the pool is deleted (its trainees are given another on their next visit).
+    session.flush()
+    existing = {
+        v.key: v
+        for v in session.scalars(
+            select(ExerciseVariant).where(ExerciseVariant.exercise_id == row.id)
+        )
+    }
+    for position, variant in enumerate(ex.variants):
+        v_row = existing.pop(variant.key, None) or ExerciseVariant(
+            exercise_id=row.id, key=variant.key
+        )
+        v_row.position = position
+        v_row.source_sha256 = put_blob(session, variant.source_json.encode("utf-8"))
+        v_row.release_sha256 = put_blob(
+            session, release_notebook(variant.source_json).encode("utf-8")
+        )
+        v_row.source_fr_sha256 = v_row.release_fr_sha256 = None
+        if variant.source_fr_json is not None:
+            v_row.source_fr_sha256 = put_blob(session, variant.source_fr_json.encode("utf-8"))
+            v_row.release_fr_sha256 = put_blob(
+                session, release_notebook(variant.source_fr_json).encode("utf-8")
+            )
+        session.add(v_row)
+    for gone in existing.values():
+        session.delete(gone)
 
 
 def _sync_grade_cells(session: Session, row: Exercise, ex) -> None:

@@ -25,6 +25,7 @@ from lms.i18n import N_
 from lms.models import (
     Blob,
     Exercise,
+    ExerciseVariant,
     Submission,
     SubmissionPurpose,
     SubmissionStatus,
@@ -87,6 +88,19 @@ def fingerprint_new_submissions(session: Session, since: tuple[datetime, int] | 
         releases[eid].add(notebook_fingerprint(data))
         if english:
             release_data[eid] = data
+    # The untouched release of any variant of a pool is nobody's copy either.
+    for eid, data in session.execute(
+        select(ExerciseVariant.exercise_id, Blob.data)
+        .join(
+            Blob,
+            or_(
+                Blob.sha256 == ExerciseVariant.release_sha256,
+                Blob.sha256 == ExerciseVariant.release_fr_sha256,
+            ),
+        )
+        .where(ExerciseVariant.exercise_id.in_({eid for _, _, eid, _ in pending}))
+    ):
+        releases[eid].add(notebook_fingerprint(data))
     new = {
         sid: (uid, eid, notebook_fingerprint(blobs.get(sha, b""))) for sid, uid, eid, sha in pending
     }

@@ -36,7 +36,7 @@ from lms.models import (
     SubmissionPurpose,
     utcnow,
 )
-from lms.services import regrades
+from lms.services import regrades, variants
 from lms.services.blobs import get_blob, put_blob
 
 MAX_ATTEMPTS = 3
@@ -134,11 +134,15 @@ def build_grade_job(session: Session, job_id: int) -> tuple[GradeJob, Submission
     submission = job.submission
     exercise = session.get(Exercise, submission.exercise_id)
     notebook = get_blob(session, submission.notebook_sha256)
+    # An assessment with a variant pool is graded against the variant the trainee was given
+    # (stored server-side, lms.services.variants), never one the notebook names: a notebook
+    # copied from a trainee with another variant is graded against the copier's variant.
+    sources = variants.stored(session, submission.user_id, exercise) or exercise
     # A notebook released in French is graded against the French source: the same code and
     # tests, but its locked markdown cells (and their checksums) are the French ones.
-    source_sha256 = exercise.source_sha256
-    if exercise.source_fr_sha256 and notebook_language(notebook) == "fr":
-        source_sha256 = exercise.source_fr_sha256
+    source_sha256 = sources.source_sha256
+    if sources.source_fr_sha256 and notebook_language(notebook) == "fr":
+        source_sha256 = sources.source_fr_sha256
     grade_job = GradeJob(
         source=get_blob(session, source_sha256).decode("utf-8"),
         submission=notebook,

@@ -25,7 +25,7 @@ from lms.errors import Invalid, TooMany
 from lms.i18n import N_
 from lms.models import Exercise
 from lms.services.blobs import get_blob
-from lms.services.submissions import release_notebook
+from lms.services.submissions import release_notebook, release_sha256, trainee_variant
 
 _lock = threading.Lock()
 _running: set[int] = set()
@@ -68,7 +68,7 @@ def run_answers(
     """Run the release with the trainee's `answers` up to cell `upto` (None: all cells): in
     the trainee's warm session for this exercise when `sessions` (how many are kept at most)
     is not 0, else in a fresh sandbox. Either way the outputs are those of a run from the top."""
-    release = release_notebook(session, exercise)
+    release = release_notebook(session, exercise, user_id=user_id)
     count = len(release.get("cells", []))
     if upto is not None and not 0 <= upto < count:
         raise Invalid(N_("There is no cell %(n)s in this notebook; reload the page."), n=upto + 1)
@@ -87,17 +87,18 @@ def run_answers(
 
 
 def provided_outputs(
-    session: Session, exercise: Exercise, runtime: object = None
+    session: Session, exercise: Exercise, runtime: object = None, user_id: int | None = None
 ) -> dict[int, tuple[dict[str, str], ...]]:
     """Cell position -> outputs of the release's provided code cells (not answers, not tests),
     from one run of the release as handed out; errors left out (they come from unanswered
     cells). Computed once per release."""
-    key = exercise.release_sha256
+    variant = trainee_variant(session, exercise, user_id)
+    key = release_sha256(exercise, variant=variant)
     with _lock:
         if key in _provided:
             _provided.move_to_end(key)
             return _provided[key]
-    release = release_notebook(session, exercise)
+    release = release_notebook(session, exercise, user_id=user_id)
     files = _files(session, exercise)
     session.rollback()
     run = run_release(release, {}, files=files, timeout=exercise.timeout, runtime=runtime)

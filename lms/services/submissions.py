@@ -16,6 +16,7 @@ from lms.errors import Conflict, Invalid, NotFound, TooMany
 from lms.i18n import N_
 from lms.models import (
     Exercise,
+    ExerciseVariant,
     GradingJob,
     Submission,
     SubmissionPurpose,
@@ -23,7 +24,7 @@ from lms.models import (
     utcnow,
 )
 from lms.readiness.evidence import is_blocking_flag
-from lms.services import deadlines
+from lms.services import deadlines, variants
 from lms.services.blobs import get_blob, put_blob
 from lms.services.notebooks import (
     NotebookRejected,
@@ -56,16 +57,32 @@ def get_exercise(session: Session, slug: str) -> Exercise | None:
     )
 
 
-def release_sha256(exercise: Exercise, language: str = "en") -> str:
-    """The blob of the release notebook in `language`, or in English when not translated."""
-    if language == "fr" and exercise.release_fr_sha256:
-        return exercise.release_fr_sha256
-    return exercise.release_sha256
+def release_sha256(
+    exercise: Exercise, language: str = "en", variant: ExerciseVariant | None = None
+) -> str:
+    """The blob of the release notebook in `language`, or in English when not translated: of
+    `variant` when the exercise has a variant pool (lms.services.variants)."""
+    row = variant if variant is not None else exercise
+    if language == "fr" and row.release_fr_sha256:
+        return row.release_fr_sha256
+    return row.release_sha256
 
 
-def release_notebook(session: Session, exercise: Exercise, language: str = "en") -> dict:
-    """The exercise's release notebook (what trainees get) in `language`, parsed."""
-    return json.loads(get_blob(session, release_sha256(exercise, language)))
+def trainee_variant(
+    session: Session, exercise: Exercise, user_id: int | None
+) -> ExerciseVariant | None:
+    """The variant this trainee is given (chosen and stored on first use), None without a pool
+    or without a trainee."""
+    return None if user_id is None else variants.assigned(session, user_id, exercise)
+
+
+def release_notebook(
+    session: Session, exercise: Exercise, language: str = "en", user_id: int | None = None
+) -> dict:
+    """The exercise's release notebook (what trainees get) in `language`, parsed: the variant
+    trainee `user_id` is given when the exercise has a variant pool."""
+    variant = trainee_variant(session, exercise, user_id)
+    return json.loads(get_blob(session, release_sha256(exercise, language, variant)))
 
 
 def submit(
@@ -102,7 +119,7 @@ def submit(
     limit = checks_per_minute if purpose is SubmissionPurpose.CHECK else submissions_per_minute
     _check_rate(session, user_id, purpose, limit)
     parsed = parse_notebook(notebook)
-    check_belongs_to(parsed, release_notebook(session, exercise), exercise.title)
+    check_belongs_to(parsed, release_notebook(session, exercise, user_id=user_id), exercise.title)
     submission = Submission(
         user_id=user_id,
         exercise_id=exercise.id,
@@ -209,11 +226,15 @@ def attempts(session: Session, user_id: int, exercise_id: int) -> list[Submissio
 
 
 def notebook_from_answers(
-    session: Session, exercise: Exercise, answers: dict[str, str], language: str = "en"
+    session: Session,
+    exercise: Exercise,
+    answers: dict[str, str],
+    language: str = "en",
+    user_id: int | None = None,
 ) -> bytes:
-    """The release notebook in `language` with the answers typed in the browser (grade id ->
-    source)."""
-    return fill_answers(release_notebook(session, exercise, language), answers)
+    """The release notebook in `language` (the variant of trainee `user_id`) with the answers
+    typed in the browser (grade id -> source)."""
+    return fill_answers(release_notebook(session, exercise, language, user_id), answers)
 
 
 def latest_answers(session: Session, user_id: int, exercise: Exercise) -> dict[str, str]:

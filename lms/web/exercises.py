@@ -74,7 +74,7 @@ def _exercise_or_404(slug: str) -> Exercise:
 def _provided_outputs(exercise: Exercise) -> dict[int, tuple[dict[str, str], ...]]:
     """The release's own outputs, or none when the sandbox cannot run (the page still works)."""
     try:
-        return notebook_runs.provided_outputs(db.session, exercise)
+        return notebook_runs.provided_outputs(db.session, exercise, user_id=current_user.id)
     except Exception:
         log.exception("could not run the release of %s for its outputs", exercise.slug)
         return {}
@@ -82,7 +82,9 @@ def _provided_outputs(exercise: Exercise) -> dict[int, tuple[dict[str, str], ...
 
 def _render_exercise(exercise: Exercise, status: int = 200, error: str | None = None):
     editing = drafts.answers_to_edit(db.session, current_user.id, exercise)
-    cells = notebook_cells(submissions.release_notebook(db.session, exercise, page_language()))
+    cells = notebook_cells(
+        submissions.release_notebook(db.session, exercise, page_language(), current_user.id)
+    )
     history = submissions.attempts(db.session, current_user.id, exercise.id)
     outputs = _provided_outputs(exercise)
     return render_template(
@@ -113,7 +115,8 @@ def exercise(slug: str):
 def download(slug: str) -> Response:
     """The release notebook (what nbgrader hands out: no solutions, no hidden tests)."""
     exercise = _exercise_or_404(slug)
-    sha256 = submissions.release_sha256(exercise, page_language())
+    variant = submissions.trainee_variant(db.session, exercise, current_user.id)
+    sha256 = submissions.release_sha256(exercise, page_language(), variant)
     return _attachment(sha256, NOTEBOOK_MIMETYPE, exercise.notebook_name)
 
 
@@ -239,7 +242,7 @@ def _notebook_from_form(exercise: Exercise) -> tuple[bytes, str, str]:
     if request.form.get("origin") == "upload":
         raise Invalid(N_("Choose a notebook file (.ipynb) to upload."))
     data = submissions.notebook_from_answers(
-        db.session, exercise, _typed_answers(), page_language()
+        db.session, exercise, _typed_answers(), page_language(), current_user.id
     )
     return data, exercise.notebook_name, "browser"
 
