@@ -23,11 +23,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _closed_at_once(app):
+    """The app's responses read whole and closed before werkzeug writes them: its development
+    server skips `close()` when the browser drops the connection first (its clean-up reads the
+    socket before closing the iterable), which leaves a static file open until the garbage
+    collector warns, in whichever test is running then. Production serves with waitress."""
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @contextlib.contextmanager
 def _serving(app) -> Iterator[str]:
     from lms.extensions import db
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_at_once(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
