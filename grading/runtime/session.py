@@ -331,7 +331,7 @@ class Sessions:
         while not self._stop.wait(every):
             try:
                 self.sweep()
-            except Exception:  # noqa: BLE001 - the sweeper must outlive one bad session
+            except Exception:  # the sweeper must outlive one bad session
                 pass
 
     def _forget(self, session: Session) -> None:
