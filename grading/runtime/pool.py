@@ -425,11 +425,15 @@ class _Watch:
     def _next_deadline(self) -> float | None:
         return self.deadline if self.kill_at is None and self.give_up_at is None else None
 
+    def _cells_announced(self) -> int:
+        """How many cells the request says it holds (a session announces more than it has)."""
+        return len(self.request.cells)
+
     def _send_request(self) -> None:
         files = list(self.request.files.items())
         header = {
             "t": "request",
-            "n": len(self.request.cells),
+            "n": self._cells_announced(),
             "env": dict(self.request.env),
             "files": [[name, len(content)] for name, content in files],
         }

@@ -67,25 +67,14 @@ class _SessionWatch(_Watch):
             self.pids = session.pids
             self.deadline = time.monotonic() + request.cell_timeout
 
+    def _cells_announced(self) -> int:
+        return SESSION_CELLS  # the sandbox waits for cells until the session ends
+
     def _send_request(self) -> None:
         if self.session.readers is not None:
-            self._send_cell(0)
+            self._send_cell(0)  # the sandbox already has its request: the next cells only
             return
-        files = list(self.request.files.items())
-        header = {
-            "t": "request",
-            "n": SESSION_CELLS,
-            "env": dict(self.request.env),
-            "files": [[name, len(content)] for name, content in files],
-        }
-        self.data.settimeout(30.0)
-        try:
-            protocol.send(self.data, header)
-            for _, content in files:
-                protocol.send_raw(self.data, bytes(content))
-        except OSError:
-            return  # the sandbox died during setup; its exit report says why
-        self._send_cell(0)
+        super()._send_request()
 
     def _send_cell(self, index: int) -> None:
         self.sent = index
